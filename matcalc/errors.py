@@ -1,0 +1,77 @@
+"""One error type for everything wrong with a problem, and the span it points at.
+
+Imports nothing from matcalc: every other layer may raise a MatcalcError.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where something is in the source: 1-based line and column; the end is exclusive."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __or__(self, other: Span | None) -> Span:
+        """The smallest span covering both."""
+        if other is None:
+            return self
+        start = min((self.line, self.column), (other.line, other.column))
+        end = max((self.end_line, self.end_column), (other.end_line, other.end_column))
+        return Span(start[0], start[1], end[0], end[1])
+
+
+class MatcalcError(Exception):
+    """Anything wrong with a problem, in the student's words, with where it is.
+
+    Printed as Python 3.11 prints a syntax error: ``path:line:col: error: message``, the
+    source line, carets under the span, and a hint saying what was expected.
+    """
+
+    exit_code: ClassVar[int] = 1
+
+    def __init__(
+        self,
+        message: str,
+        span: Span | None = None,
+        *,
+        hint: str = "",
+        source: str = "",
+        path: str = "<input>",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.hint = hint
+        self.source = source
+        self.path = path
+
+    def located(self, source: str, path: str) -> MatcalcError:
+        """The same error, told which text and file its span refers to (kept if known)."""
+        if not self.source:
+            self.source = source
+        if self.path == "<input>":
+            self.path = path
+        return self
+
+    def __str__(self) -> str:
+        if self.span is None:
+            lines = [f"{self.path}: error: {self.message}"]
+        else:
+            lines = [f"{self.path}:{self.span.line}:{self.span.column}: error: {self.message}"]
+            source_lines = self.source.splitlines()
+            if 0 < self.span.line <= len(source_lines):
+                text = source_lines[self.span.line - 1].expandtabs(1)
+                end = self.span.end_column if self.span.end_line == self.span.line else len(text) + 1
+                width = max(1, end - self.span.column)
+                lines.append("  " + text)
+                lines.append("  " + " " * (self.span.column - 1) + "^" * width)
+        if self.hint:
+            lines.append(f"  hint: {self.hint}")
+        return "\n".join(lines)

@@ -1,0 +1,108 @@
+"""Text → Problems: the lark grammar, the transformer, and the builder.
+
+``parse(text, path)`` is the whole front end. lark is imported here and nowhere else
+outside ``language/``; the parser is built once, lazily, on the first parse.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+from matcalc.errors import MatcalcError, Span
+from matcalc.model import Problem
+
+if TYPE_CHECKING:
+    from lark import Lark
+
+__all__ = ["parse"]
+
+_OPENERS = {"(": ")", "{": "}"}
+_CLOSERS = {")": "(", "}": "{"}
+
+
+@cache
+def _parser() -> Lark:
+    from lark import Lark
+
+    return Lark.open(
+        "grammar.lark", rel_to=__file__, parser="lalr", propagate_positions=True, cache=True
+    )
+
+
+def parse(text: str, path: str = "<input>") -> list[Problem]:
+    """Every problem in ``text``; a MatcalcError pointing at the first thing wrong."""
+    from matcalc.language.build import build_problems
+    from matcalc.language.transformer import ToStatements
+
+    try:
+        tree = _parser().parse(text if text.endswith("\n") else text + "\n")
+        statements = ToStatements().transform(tree)
+        return build_problems(statements, source=text, path=path)
+    except MatcalcError as error:
+        raise error.located(text, path) from None
+    except Exception as error:  # lark's UnexpectedInput and its subclasses
+        from lark.exceptions import UnexpectedInput
+
+        if not isinstance(error, UnexpectedInput):
+            raise
+        raise _syntax_error(error, text, path) from None
+
+
+def _syntax_error(error: Exception, text: str, path: str) -> MatcalcError:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
+    from matcalc.language.spelling import TERMINAL_WORDS
+
+    line = getattr(error, "line", 1) or 1
+    column = getattr(error, "column", 1) or 1
+    lines = text.splitlines() or [""]
+    if line == -1 or line > len(lines):  # at the very end of the input
+        line = len(lines)
+        column = len(lines[-1]) + 1
+    unbalanced = _unbalanced_bracket(lines[line - 1], line)
+    if unbalanced is not None:
+        message, span = unbalanced
+        return MatcalcError(message, span, hint="brackets must close on the same line",
+                            source=text, path=path)
+    expected: set[str] = set()
+    if isinstance(error, UnexpectedToken):
+        expected = set(error.accepts or error.expected)
+        token = error.token
+        if token.type in {"$END", "_NL"}:
+            what = "unexpected end of line"
+            column = len(lines[line - 1].rstrip()) + 1 if token.type == "_NL" else column
+        else:
+            what = f"unexpected {str(token)!r}"
+        width = max(1, len(str(token))) if token.type not in {"$END", "_NL"} else 1
+    elif isinstance(error, UnexpectedCharacters):
+        expected = set(error.allowed or ())
+        what = f"unexpected character {text.splitlines()[line - 1][column - 1]!r}"
+        width = 1
+    else:
+        what, width = "this could not be read", 1
+    words = sorted({TERMINAL_WORDS.get(name, name.lower()) for name in expected
+                    if not name.startswith("__") and name not in {"COMMENT", "_NL"}})
+    hint = f"expected {', '.join(words[:-1])} or {words[-1]}" if len(words) > 1 else (
+        f"expected {words[0]}" if words else "")
+    return MatcalcError(what, Span(line, column, line, column + width), hint=hint,
+                        source=text, path=path)
+
+
+def _unbalanced_bracket(line_text: str, line: int) -> tuple[str, Span] | None:
+    """The first bracket on the line without its partner, if there is one."""
+    stack: list[tuple[str, int]] = []
+    for index, char in enumerate(line_text.split("#", 1)[0]):
+        if char in _OPENERS:
+            stack.append((char, index))
+        elif char in _CLOSERS:
+            if not stack or stack[-1][0] != _CLOSERS[char]:
+                column = index + 1
+                return (f"unbalanced brackets: {char!r} has no matching {_CLOSERS[char]!r}",
+                        Span(line, column, line, column + 1))
+            stack.pop()
+    if stack:
+        char, index = stack[-1]
+        return (f"unbalanced brackets: {char!r} is never closed",
+                Span(line, index + 1, line, index + 2))
+    return None

@@ -1,0 +1,793 @@
+"""Statements → Problems: resolve names, split juxtaposition, build sympy expressions.
+
+Expressions are built with sympy's unevaluated constructors (``MatMul``, ``MatAdd``,
+``Transpose``, ``Inverse``) so that the user's form is kept until a recorded step changes
+it, and shapes are checked as they are built. User text is never handed to ``eval``,
+``sympify`` or ``parse_expr``: numbers go through ``fractions.Fraction``, names through
+the tables in ``spelling.py``.
+
+Imports sympy, matcalc.model, matcalc.objects, matcalc.errors and the transformer's records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import sympy
+from sympy import (
+    Abs,
+    Determinant,
+    Dummy,
+    HadamardProduct,
+    Identity,
+    Inverse,
+    KroneckerProduct,
+    Lambda,
+    MatAdd,
+    MatMul,
+    MatPow,
+    MatrixSymbol,
+    OneMatrix,
+    Trace,
+    Transpose,
+)
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.diagonal import DiagMatrix
+
+from matcalc.errors import MatcalcError, Span
+from matcalc.language.spelling import ELEMENTWISE, FUNCTIONS, PROPERTIES, TRANSPOSE_MARKS
+from matcalc.language.transformer import (
+    AbsOf,
+    BinOp,
+    Call,
+    Command,
+    Declare,
+    Define,
+    Describe,
+    Differentiable,
+    Find,
+    Font,
+    Frac,
+    Header,
+    Juxt,
+    Name,
+    Neg,
+    Node,
+    NormOf,
+    Number,
+    Postfix,
+    Power,
+    Statement,
+)
+from matcalc.model import Declaration, Definition, Problem, Property, Shape, Target
+from matcalc.objects import Norm, Scalar, is_matrix, shape_of, sigmoid
+
+_SCALAR_FUNCTIONS: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
+    "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "exp": sympy.exp,
+    "log": sympy.log, "tanh": sympy.tanh, "sigmoid": sigmoid, "sqrt": sympy.sqrt,
+    "abs": Abs,
+}
+
+
+def dimension(name: str) -> sympy.Symbol:
+    """A size named in a declaration: a positive integer symbol."""
+    return sympy.Symbol(name, integer=True, positive=True)
+
+
+def scalar_symbol(name: str) -> sympy.Symbol:
+    return sympy.Symbol(name, real=True)
+
+
+# ---- the value being built: a sympy expression, or an identity whose size is not known yet
+
+
+@dataclass(frozen=True)
+class UnsizedIdentity:
+    """``I`` (times a scalar) before the expression around it tells its size."""
+
+    coefficient: sympy.Expr = sympy.S.One
+
+
+Value = Any  # sympy.Basic | UnsizedIdentity
+
+
+def split_problems(statements: Sequence[Statement]) -> list[tuple[Header | None, list[Statement]]]:
+    """A header starts a problem; statements before the first header form one of their own."""
+    groups: list[tuple[Header | None, list[Statement]]] = []
+    for statement in statements:
+        if isinstance(statement, Header):
+            groups.append((statement, []))
+        elif groups:
+            groups[-1][1].append(statement)
+        else:
+            groups.append((None, [statement]))
+    return [(header, body) for header, body in groups if body or header is not None]
+
+
+def build_problems(statements: Sequence[Statement], *, source: str, path: str) -> list[Problem]:
+    groups = split_problems(statements)
+    if not groups:
+        raise MatcalcError("no problem found", None,
+                           hint="write declarations and definitions, e.g. 'x in R^D' and "
+                                "'f = x^T x'", source=source, path=path)
+    problems = []
+    for header, body in groups:
+        if not body:
+            assert header is not None
+            raise MatcalcError("this problem is empty", header.span,
+                               hint="declarations and definitions go below the title")
+        problems.append(ProblemBuilder(header, body, source, path).build())
+    return problems
+
+
+@dataclass
+class ProblemBuilder:
+    header: Header | None
+    statements: list[Statement]
+    source: str
+    path: str
+    dims: dict[str, sympy.Symbol] = field(default_factory=dict)
+    declared: dict[str, Declaration] = field(default_factory=dict)
+    defined: dict[str, Define] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)  # g → z for z = g(y) = ...
+    arguments: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    symbols: dict[str, sympy.Basic] = field(default_factory=dict)  # built intermediates
+    built: dict[str, Definition] = field(default_factory=dict)
+    differentiable: set[str] = field(default_factory=set)
+
+    # ---- the problem ----------------------------------------------------------------
+    def build(self) -> Problem:
+        for statement in self.statements:
+            if isinstance(statement, Declare):
+                self.declare(statement)
+        for statement in self.statements:
+            if isinstance(statement, Describe):
+                self.describe(statement)
+            elif isinstance(statement, Differentiable):
+                self.differentiable |= {self.plain_name(n, "a function name")
+                                        for n in statement.names}
+            elif isinstance(statement, Define):
+                self.register_definition(statement)
+        if not self.defined:
+            span = self.header.span if self.header else self.statements[0].span
+            raise MatcalcError("this problem defines nothing to differentiate", span,
+                               hint="add a definition such as 'f = x^T x'")
+        for name in self.dependency_order():
+            self.build_definition(name)
+        targets = [t for s in self.statements if isinstance(s, Find)
+                   for t in self.targets(s)]
+        definitions = tuple(self.built[name] for name in self.defined)
+        problem_span = self.header.span if self.header else self.statements[0].span
+        return Problem(
+            title=self.header.title if self.header else None,
+            declarations=tuple(
+                d for d in self.declared.values() if d.name not in self.defined),
+            definitions=definitions,
+            targets=tuple(targets) or (self.implied_target(),),
+            source=self.source,
+            path=self.path,
+            span=problem_span,
+        )
+
+    def text(self, span: Span) -> str:
+        """The source text under a span, for messages ("A x is E×1")."""
+        lines = self.source.splitlines()
+        if span.line == span.end_line and 0 < span.line <= len(lines):
+            return lines[span.line - 1][span.column - 1: span.end_column - 1].strip()
+        return "this"
+
+    # ---- declarations -----------------------------------------------------------------
+    def plain_name(self, node: Node, what: str) -> str:
+        if isinstance(node, Font):
+            node = node.inner
+        if isinstance(node, Name):
+            return node.text
+        raise MatcalcError(f"expected {what} here", node.span)
+
+    def dimension_list(self, tokens: Sequence[Any], span: Span) -> list[sympy.Expr]:
+        sizes: list[sympy.Expr] = []
+        for token in tokens:
+            text = str(token)
+            if token.type in {"TIMES"} or text in {"*", "x", "\\times", "×"}:
+                continue
+            if text.isdigit():
+                if int(text) < 1:
+                    raise MatcalcError(f"a dimension must be a positive integer, not {text}",
+                                       span)
+                sizes.append(sympy.Integer(int(text)))
+                continue
+            parts = text.split("x") if "x" in text[1:-1] else [text]
+            for part in parts:
+                if part.isdigit():
+                    sizes.append(sympy.Integer(int(part)))
+                else:
+                    sizes.append(self.dims.setdefault(part, dimension(part)))
+        return sizes
+
+    def declare(self, statement: Declare) -> None:
+        sizes = self.dimension_list(statement.dims, statement.span)
+        if len(sizes) > 2:
+            raise MatcalcError(
+                f"a variable has at most two dimensions, not {len(sizes)}", statement.span,
+                hint="declare vectors as R^D and matrices as R^{m x n}")
+        rows, cols = (sizes + [sympy.S.One, sympy.S.One])[:2]
+        properties = self.properties(statement.properties, statement.span)
+        for node in statement.names:
+            name = self.plain_name(node, "a name to declare")
+            if name in self.declared:
+                raise MatcalcError(f"{name} is declared twice", node.span,
+                                   hint=f"the first declaration is on line "
+                                        f"{self.declared[name].span.line}")
+            if name == "I":
+                raise MatcalcError("I is the identity matrix and cannot be declared",
+                                   node.span, hint="choose another name")
+            symbol: sympy.Basic = (scalar_symbol(name) if rows == 1 and cols == 1
+                                   else MatrixSymbol(name, rows, cols))
+            self.declared[name] = Declaration(name, symbol, Shape((rows, cols)),
+                                              properties, node.span)
+            self.check_properties(self.declared[name])
+
+    def properties(self, words: Iterable[str], span: Span) -> frozenset[Property]:
+        found = {Property(PROPERTIES[word]) for word in words}
+        if Property.POSITIVE_DEFINITE in found:  # implies symmetric and invertible
+            found |= {Property.SYMMETRIC, Property.INVERTIBLE}
+        if Property.ORTHOGONAL in found:
+            found |= {Property.INVERTIBLE}
+        return frozenset(found)
+
+    def check_properties(self, declaration: Declaration) -> None:
+        square = {Property.SYMMETRIC, Property.INVERTIBLE, Property.DIAGONAL,
+                  Property.ORTHOGONAL, Property.POSITIVE_DEFINITE}
+        shape = declaration.shape
+        needs_square = sorted(p.value for p in declaration.properties & square)
+        if needs_square and (shape.rows != shape.cols or shape.is_scalar):
+            raise MatcalcError(
+                f"{declaration.name} is {shape}, so it cannot be {needs_square[0]}",
+                declaration.span, hint="only square matrices are "
+                                       "symmetric, invertible, diagonal or orthogonal")
+
+    def describe(self, statement: Describe) -> None:
+        for node in statement.names:
+            name = self.plain_name(node, "a declared name")
+            if name not in self.declared:
+                raise MatcalcError(f"unknown name {name!r}", node.span,
+                                   hint=f"declare it first, e.g. '{name} in R^{{D x D}}'")
+            old = self.declared[name]
+            extra = self.properties(statement.properties, statement.span)
+            self.declared[name] = Declaration(old.name, old.symbol, old.shape,
+                                              old.properties | extra, old.span)
+            self.check_properties(self.declared[name])
+
+    # ---- definitions ------------------------------------------------------------------
+    def register_definition(self, statement: Define) -> None:
+        *left, _ = statement.sides
+        name, arguments = self.left_side(left[0])
+        if name in self.defined:
+            raise MatcalcError(f"{name} is defined twice", left[0].span,
+                               hint=f"the first definition is on line "
+                                    f"{self.defined[name].span.line}")
+        for middle in left[1:]:
+            function, more = self.left_side(middle)
+            self.aliases[function] = name
+            arguments = arguments or more
+        self.defined[name] = statement
+        self.arguments[name] = arguments
+
+    def left_side(self, node: Node) -> tuple[str, tuple[str, ...]]:
+        if isinstance(node, Font):
+            node = node.inner
+        if isinstance(node, Name):
+            return node.text, ()
+        if isinstance(node, Call):
+            return node.name.text, tuple(self.plain_name(a, "an argument name")
+                                         for a in node.args)
+        raise MatcalcError("the left side of a definition must be a name, as in 'f = ...' "
+                           "or 'f(x) = ...'", node.span)
+
+    def references(self, node: Node) -> set[str]:
+        """Defined names that an expression uses (after splitting juxtaposed names)."""
+        found: set[str] = set()
+        for leaf in walk(node):
+            if isinstance(leaf, Call):
+                name = self.aliases.get(leaf.name.text, leaf.name.text)
+                if name in self.defined:
+                    found.add(name)
+            elif isinstance(leaf, Name):
+                for part in self.split_name(leaf.text) or [leaf.text]:
+                    name = self.aliases.get(part, part)
+                    if name in self.defined:
+                        found.add(name)
+        return found
+
+    def dependency_order(self) -> list[str]:
+        order: list[str] = []
+        state: dict[str, str] = {}
+
+        def visit(name: str, path: list[str]) -> None:
+            if state.get(name) == "done":
+                return
+            if state.get(name) == "active":
+                cycle = path[path.index(name):] + [name]
+                raise MatcalcError(
+                    "cyclic definitions: " + " → ".join(cycle), self.defined[name].span,
+                    hint="a definition may not depend on itself, directly or through others")
+            state[name] = "active"
+            for used in sorted(self.references(self.defined[name].sides[-1])):
+                visit(used, [*path, name])
+            state[name] = "done"
+            order.append(name)
+
+        for name in self.defined:
+            visit(name, [])
+        return order
+
+    def build_definition(self, name: str) -> None:
+        statement = self.defined[name]
+        rhs = statement.sides[-1]
+        value = self.finish(self.expr(rhs), rhs.span)
+        rows, cols = shape_of(value)
+        if name in self.declared:
+            declared = self.declared[name]
+            if declared.shape.dims != (rows, cols):
+                raise MatcalcError(
+                    f"{name} is declared {declared.shape} but its definition is "
+                    f"{Shape((rows, cols))}", rhs.span)
+            symbol = declared.symbol
+        elif rows == 1 and cols == 1:
+            symbol = scalar_symbol(name)
+        else:
+            symbol = MatrixSymbol(name, rows, cols)
+        self.symbols[name] = symbol
+        function = next((f for f, n in self.aliases.items() if n == name), None)
+        self.built[name] = Definition(name, symbol, function, self.arguments[name], value,
+                                      Shape((rows, cols)), statement.span)
+
+    def finish(self, value: Value, span: Span) -> sympy.Basic:
+        if isinstance(value, UnsizedIdentity):
+            raise MatcalcError("the size of I cannot be told from this expression", span,
+                               hint="use I next to a matrix whose size is known, as in 'A + I'")
+        return value
+
+    # ---- targets ----------------------------------------------------------------------
+    def targets(self, statement: Find) -> list[Target]:
+        return [self.target(node) for node in statement.targets]
+
+    def target(self, node: Node) -> Target:
+        of, wrt = self.derivative_names(node)
+        of = self.aliases.get(of, of)
+        if of not in self.defined:
+            raise MatcalcError(f"{of!r} is not defined, so it cannot be differentiated",
+                               node.span, hint="the target's numerator must be a defined "
+                                               "name, as f in 'find df/dx'")
+        if wrt not in self.declared and wrt not in self.defined:
+            raise MatcalcError(f"unknown name {wrt!r} in the target", node.span,
+                               hint=f"declare it, e.g. '{wrt} in R^D'")
+        return Target(of, wrt, node.span)
+
+    def derivative_names(self, node: Node) -> tuple[str, str]:
+        wrong = MatcalcError(
+            "this target is not a derivative", node.span,
+            hint="write it as df/dx, d f / d x, \\frac{\\partial f}{\\partial x} or grad_x f")
+        if isinstance(node, Juxt) and len(node.items) == 2 and isinstance(node.items[0], Name) \
+                and node.items[0].text.startswith("grad_"):
+            return self.plain_name(node.items[1], "a name"), node.items[0].text[5:]
+        if isinstance(node, BinOp) and node.op == "/":
+            top, bottom = node.left, node.right
+        elif isinstance(node, Frac):
+            top, bottom = node.numerator, node.denominator
+        else:
+            raise wrong
+        return self.differential(top, wrong), self.differential(bottom, wrong)
+
+    def differential(self, node: Node, wrong: MatcalcError) -> str:
+        """The name in ``df``, ``d f``, ``∂f``, ``\\partial f``."""
+        if isinstance(node, Juxt) and len(node.items) == 2:
+            mark, name = node.items
+            if (isinstance(mark, Name) and mark.text == "d") or (
+                    isinstance(mark, Command) and mark.text == "partial"):
+                return self.plain_name(name, "a name")
+        if isinstance(node, Name) and len(node.text) > 1 and node.text[0] == "d":
+            return node.text[1:]
+        raise wrong
+
+    def implied_target(self) -> Target:
+        used = {n for name in self.defined for n in self.references(self.defined[name].sides[-1])}
+        outermost = [name for name in self.defined if name not in used]
+        if len(outermost) != 1:
+            raise MatcalcError(
+                "it is not clear what to differentiate: " + ", ".join(outermost) +
+                " are all outermost definitions", self.statements[0].span,
+                hint="add a line such as 'find df/dx'")
+        of = outermost[0]
+        # Follow the documented arguments: f(z) ← z = g(y) ← y = h(x) ends in x.
+        name = of
+        seen = set()
+        while name in self.defined and name not in seen:
+            seen.add(name)
+            arguments = self.arguments.get(name, ())
+            if len(arguments) != 1:
+                break
+            name = self.aliases.get(arguments[0], arguments[0])
+        if name in self.declared and name not in self.defined:
+            return Target(of, name, None, implied=True)
+        free = self.built[of].expr
+        for _ in self.defined:  # substitute every intermediate to find the variables
+            free = free.xreplace({self.symbols[n]: self.built[n].expr for n in self.built})
+        candidates = [d.name for d in self.declared.values()
+                      if d.name not in self.defined and Property.CONSTANT not in d.properties
+                      and free.has(d.symbol)]
+        if len(candidates) == 1:
+            return Target(of, candidates[0], None, implied=True)
+        if "x" in candidates:  # MML's convention: x is the variable, the rest are parameters
+            return Target(of, "x", None, implied=True)
+        raise MatcalcError(
+            f"it is not clear which variable to differentiate {of} by: "
+            + ", ".join(candidates), self.defined[of].span,
+            hint=f"add a line such as 'find d{of}/d{candidates[0] if candidates else 'x'}'")
+
+    # ---- names --------------------------------------------------------------------
+    def known_names(self) -> set[str]:
+        return (set(self.declared) | set(self.defined) | set(self.aliases) | set(FUNCTIONS)
+                | {"I"})
+
+    def split_name(self, text: str) -> list[str] | None:
+        """``Ax`` → [A, x]: the run of letters as declared names, longest first."""
+        known = self.known_names()
+        if text in known:
+            return [text]
+
+        def split(rest: str) -> list[str] | None:
+            if not rest:
+                return []
+            for size in range(len(rest), 0, -1):
+                if rest[:size] in known:
+                    tail = split(rest[size:])
+                    if tail is not None:
+                        return [rest[:size], *tail]
+            return None
+
+        return split(text)
+
+    def resolve_name(self, node: Name) -> Value:
+        name = self.aliases.get(node.text, node.text)
+        if name in self.declared and name not in self.defined:
+            return self.declared[name].symbol
+        if name in self.symbols:
+            return self.symbols[name]
+        if name == "I":
+            return UnsizedIdentity()
+        if name in FUNCTIONS:
+            raise MatcalcError(f"{name} needs an argument", node.span,
+                               hint=f"write {name}(...)")
+        if name in self.dims:
+            raise MatcalcError(f"{name} is a dimension, not a variable", node.span)
+        if name in self.differentiable:
+            raise MatcalcError(f"{name} is a function and needs its arguments", node.span)
+        parts = self.split_name(node.text)
+        if parts is not None and len(parts) > 1:
+            return self.expr(Juxt(node.span, self.split_nodes(node, parts)))
+        raise MatcalcError(
+            f"unknown name {node.text!r}" if len(node.text) == 1 else
+            f"unknown name {node.text!r}: it is not declared and cannot be split into "
+            "declared names", node.span,
+            hint=f"declare it, e.g. '{node.text} in R^D', or put spaces between names")
+
+    def split_nodes(self, node: Name, parts: list[str]) -> tuple[Node, ...]:
+        nodes: list[Node] = []
+        column = node.span.column
+        for part in parts:
+            nodes.append(Name(Span(node.span.line, column, node.span.line, column + len(part)),
+                              part))
+            column += len(part)
+        return tuple(nodes)
+
+    # ---- expressions ----------------------------------------------------------------
+    def expr(self, node: Node) -> Value:
+        match node:
+            case Name():
+                return self.resolve_name(node)
+            case Number(text=text):
+                fraction = Fraction(text)
+                return sympy.Rational(fraction.numerator, fraction.denominator)
+            case BinOp(op="+", left=left, right=right):
+                return self.add(self.expr(left), self.expr(right), left.span, right.span)
+            case BinOp(op="-", left=left, right=right):
+                return self.add(self.expr(left), negate(self.expr(right)), left.span,
+                                right.span)
+            case BinOp(op="*", left=left, right=right):
+                return self.multiply(self.expr(left), self.expr(right), left.span, right.span)
+            case BinOp(op="/", left=left, right=right):
+                return self.divide(self.expr(left), self.expr(right), right.span)
+            case BinOp(op="⊙", left=left, right=right):
+                return self.hadamard(self.expr(left), self.expr(right), left.span, right.span)
+            case BinOp(op="⊗", left=left, right=right):
+                a, b = self.expr(left), self.expr(right)
+                if not (is_matrix(a) and is_matrix(b)):
+                    return self.multiply(a, b, left.span, right.span)
+                return KroneckerProduct(a, b)
+            case Neg(arg=arg):
+                return negate(self.expr(arg))
+            case Juxt(items=items):
+                return self.juxtaposition(list(items))
+            case Call():
+                return self.call(node)
+            case Power(base=base, exponent=exponent):
+                return self.power(self.expr(base), exponent, base.span)
+            case Postfix(base=base, mark=mark):
+                return self.postfix(self.expr(base), mark, node.span)
+            case Frac(numerator=top, denominator=bottom):
+                return self.divide(self.expr(top), self.expr(bottom), bottom.span)
+            case Font(font=font, inner=inner):
+                if isinstance(inner, Number) and inner.text == "1" and font in {
+                        "mathbf", "boldsymbol", "bm"}:
+                    raise MatcalcError("the ones vector \\mathbf{1} is not supported yet",
+                                       node.span, hint="write sum(x) for 1ᵀx")
+                return self.expr(inner)
+            case NormOf(arg=arg):
+                value = self.expr(arg)
+                if not is_matrix(value):
+                    return Abs(value)
+                return Norm(value)
+            case AbsOf(arg=arg):
+                return self.apply("abs", self.expr(arg), node.span)
+            case Command(text=text):
+                if text in FUNCTIONS:
+                    raise MatcalcError(f"\\{text} needs an argument", node.span)
+                raise MatcalcError(f"unknown command \\{text}", node.span,
+                                   hint="see the problem language for the LaTeX matcalc reads")
+        raise MatcalcError("this expression is not supported", node.span)
+
+    def function_word(self, node: Node) -> str | None:
+        """``sin``, ``\\sin``, ``\\operatorname{tr}``: a function applied by juxtaposition."""
+        if isinstance(node, Font) and node.font in {"operatorname", "mathrm", "text"}:
+            node = node.inner
+        if isinstance(node, Command) and node.text in FUNCTIONS:
+            return FUNCTIONS[node.text]
+        if isinstance(node, Name) and node.text in FUNCTIONS and node.text not in self.declared:
+            return FUNCTIONS[node.text]
+        return None
+
+    def juxtaposition(self, items: list[Node]) -> Value:
+        """Side by side: function words apply to what follows; the rest multiply."""
+        expanded: list[Node] = []
+        for item in items:
+            if isinstance(item, Name) and item.text not in self.known_names():
+                parts = self.split_name(item.text)
+                if parts is not None:
+                    expanded.extend(self.split_nodes(item, parts))
+                    continue
+            expanded.append(item)
+        values: list[tuple[Value, Span]] = []
+        index = len(expanded) - 1
+        pending: tuple[Value, Span] | None = None
+        while index >= 0:  # right to left, so that "log det X" is log(det(X))
+            item = expanded[index]
+            function = self.function_word(item)
+            if function is not None:
+                if pending is None:
+                    raise MatcalcError(f"{function} needs an argument", item.span)
+                argument, span = pending
+                pending = (self.apply(function, argument, span), item.span | span)
+            else:
+                if pending is not None:
+                    values.append(pending)
+                pending = (self.expr(item), item.span)
+            index -= 1
+        assert pending is not None
+        values.append(pending)
+        values.reverse()
+        result, span = values[0]
+        for value, value_span in values[1:]:
+            result = self.multiply(result, value, span, value_span)
+            span = span | value_span
+        return result
+
+    def call(self, node: Call) -> Value:
+        name = node.name.text
+        target = self.aliases.get(name, name)
+        if target in self.symbols:
+            return self.symbols[target]
+        function = FUNCTIONS.get(name) if name not in self.declared else None
+        if function is not None:
+            if len(node.args) != 1:
+                raise MatcalcError(f"{name} takes one argument, not {len(node.args)}",
+                                   node.span)
+            return self.apply(function, self.expr(node.args[0]), node.args[0].span)
+        if name in self.declared or (self.split_name(name) or [None])[-1] in self.declared:
+            if len(node.args) != 1:
+                raise MatcalcError(f"{name} is a variable, not a function", node.name.span)
+            return self.juxtaposition([node.name, node.args[0]])
+        raise MatcalcError(
+            f"unsupported function {name!r}", node.name.span,
+            hint="matcalc knows " + ", ".join(sorted(set(FUNCTIONS.values())))
+                 + "; abstract functions such as p(x, z) are not supported yet")
+
+    def apply(self, function: str, value: Value, span: Span) -> Value:
+        value = self.finish(value, span)
+        if function in ELEMENTWISE:
+            scalar_function = _SCALAR_FUNCTIONS[ELEMENTWISE[function]]
+            if not is_matrix(value):
+                return scalar_function(value)
+            t = Dummy("t", real=True)
+            return ElementwiseApplyFunction(Lambda(t, scalar_function(t)), value)
+        rows, cols = shape_of(value)
+        described = f"{self.text(span)} is {Shape((rows, cols))}"
+        if function in {"tr", "det", "inv"} and (rows != cols or not is_matrix(value)):
+            raise MatcalcError(f"{function} needs a square matrix, but {described}", span)
+        if function == "tr":
+            return Trace(value)
+        if function == "det":
+            return Determinant(value)
+        if function == "inv":
+            return Inverse(value)
+        if function == "sum":
+            if not is_matrix(value):
+                return value
+            if cols != 1:
+                raise MatcalcError(f"sum needs a vector, but {described}", span)
+            return Scalar(MatMul(OneMatrix(1, rows), value))
+        if function == "diag":
+            if not is_matrix(value) or cols != 1:
+                raise MatcalcError(f"diag needs a vector, but {described}", span)
+            return DiagMatrix(value)
+        if function == "norm":
+            return Norm(value) if is_matrix(value) else Abs(value)
+        raise MatcalcError(f"{function} is not supported yet", span,
+                           hint="softmax and abstract functions come in a later version")
+
+    # ---- arithmetic with shape checks --------------------------------------------------
+    def shape_error(self, verb: str, a: Value, b: Value, a_span: Span, b_span: Span,
+                    hint: str = "") -> MatcalcError:
+        return MatcalcError(
+            f"shapes don't {verb}: {self.text(a_span)} is {Shape(shape_of(a))} but "
+            f"{self.text(b_span)} is {Shape(shape_of(b))}", a_span | b_span, hint=hint)
+
+    def add(self, a: Value, b: Value, a_span: Span, b_span: Span) -> Value:
+        if isinstance(a, UnsizedIdentity) and isinstance(b, UnsizedIdentity):
+            return UnsizedIdentity(a.coefficient + b.coefficient)
+        if isinstance(a, UnsizedIdentity) or isinstance(b, UnsizedIdentity):
+            other, other_span = (b, b_span) if isinstance(a, UnsizedIdentity) else (a, a_span)
+            rows, cols = shape_of(other)
+            if not is_matrix(other) or rows != cols:
+                raise MatcalcError(
+                    f"I needs a square matrix beside it, but {self.text(other_span)} is "
+                    f"{Shape((rows, cols))}", a_span | b_span)
+            a, b = (self.sized(a, rows), b) if isinstance(a, UnsizedIdentity) else (
+                a, self.sized(b, rows))
+        if shape_of(a) != shape_of(b) or is_matrix(a) != is_matrix(b) and shape_of(a) != (1, 1):
+            hint = ""
+            if is_matrix(a) and is_matrix(b):
+                hint = "both sides of + and - must have the same shape"
+            raise self.shape_error("add", a, b, a_span, b_span, hint)
+        if is_matrix(a):
+            return MatAdd(*terms(a), *terms(b))
+        return sympy.Add(a, b)
+
+    def sized(self, identity: UnsizedIdentity, size: sympy.Expr) -> sympy.Basic:
+        if identity.coefficient == 1:
+            return Identity(size)
+        return MatMul(identity.coefficient, Identity(size))
+
+    def multiply(self, a: Value, b: Value, a_span: Span, b_span: Span) -> Value:
+        if isinstance(a, UnsizedIdentity) and isinstance(b, UnsizedIdentity):
+            return UnsizedIdentity(a.coefficient * b.coefficient)
+        if isinstance(a, UnsizedIdentity):
+            if not is_matrix(b):
+                return UnsizedIdentity(a.coefficient * b)
+            a = self.sized(a, shape_of(b)[0])
+        if isinstance(b, UnsizedIdentity):
+            if not is_matrix(a):
+                return UnsizedIdentity(b.coefficient * a)
+            b = self.sized(b, shape_of(a)[1])
+        if not is_matrix(a) or not is_matrix(b):
+            if is_matrix(a) or is_matrix(b):
+                return MatMul(*factors(a), *factors(b))
+            return sympy.Mul(a, b)
+        if shape_of(a)[1] != shape_of(b)[0]:
+            raise self.shape_error(
+                "multiply", a, b, a_span, b_span,
+                hint=f"the columns of {self.text(a_span)} must match the rows of "
+                     f"{self.text(b_span)}")
+        return scalar_if_1x1(MatMul(*factors(a), *factors(b)))
+
+    def divide(self, a: Value, b: Value, b_span: Span) -> Value:
+        if isinstance(b, UnsizedIdentity) or is_matrix(b):
+            raise MatcalcError(f"cannot divide by {self.text(b_span)}, which is a matrix",
+                               b_span, hint="divide by scalars only; use inv(X) or X^{-1}")
+        if isinstance(a, UnsizedIdentity):
+            return UnsizedIdentity(a.coefficient / b)
+        if is_matrix(a):
+            return MatMul(1 / b, *factors(a))
+        return a / b
+
+    def hadamard(self, a: Value, b: Value, a_span: Span, b_span: Span) -> Value:
+        if not (is_matrix(a) and is_matrix(b)):
+            return self.multiply(a, b, a_span, b_span)
+        if shape_of(a) != shape_of(b):
+            raise self.shape_error("multiply entry by entry", a, b, a_span, b_span)
+        return HadamardProduct(a, b)
+
+    def power(self, base: Value, exponent: Node, span: Span) -> Value:
+        base = self.finish(base, span)
+        mark = exponent_mark(exponent)
+        if mark is not None:
+            return self.postfix(base, mark, span | exponent.span)
+        power = self.expr(exponent)
+        if is_matrix(power):
+            raise MatcalcError("an exponent must be a scalar", exponent.span)
+        if not is_matrix(base):
+            return sympy.Pow(base, power)
+        rows, cols = shape_of(base)
+        if rows != cols or not (power.is_Integer and power > 0):
+            raise MatcalcError(
+                f"a {Shape((rows, cols))} matrix can only be raised to a positive integer "
+                "power, transposed (^T) or inverted (^{-1})", span | exponent.span)
+        return MatPow(base, power)
+
+    def postfix(self, base: Value, mark: str, span: Span) -> Value:
+        base = self.finish(base, span)
+        if not is_matrix(base):
+            if mark == "transpose":
+                return base  # the transpose of a scalar is itself
+            return sympy.Pow(base, -1)
+        rows, cols = shape_of(base)
+        if mark != "transpose" and rows != cols:
+            raise MatcalcError(f"only a square matrix has an inverse, but "
+                               f"{self.text(span)} is {Shape((rows, cols))}", span)
+        if mark == "transpose":
+            return Transpose(base)
+        if mark == "inverse":
+            return Inverse(base)
+        return Transpose(Inverse(base))
+
+
+def exponent_mark(node: Node) -> str | None:
+    """^T, ^{T}, ^\\top → transpose; ^{-1} → inverse; ^{-T} → inverse transpose."""
+    if isinstance(node, Font):
+        node = node.inner
+    if isinstance(node, Name | Command) and node.text in TRANSPOSE_MARKS:
+        return "transpose"
+    if isinstance(node, Neg):
+        inner = node.arg
+        if isinstance(inner, Number) and inner.text == "1":
+            return "inverse"
+        if isinstance(inner, Name | Command) and inner.text in TRANSPOSE_MARKS:
+            return "inverse transpose"
+    return None
+
+
+def negate(value: Value) -> Value:
+    if isinstance(value, UnsizedIdentity):
+        return UnsizedIdentity(-value.coefficient)
+    if is_matrix(value):
+        return MatMul(sympy.S.NegativeOne, *factors(value))
+    return -value
+
+
+def factors(value: sympy.Basic) -> tuple[sympy.Basic, ...]:
+    return value.args if isinstance(value, MatMul) else (value,)
+
+
+def terms(value: sympy.Basic) -> tuple[sympy.Basic, ...]:
+    return value.args if isinstance(value, MatAdd) else (value,)
+
+
+def scalar_if_1x1(value: sympy.Basic) -> sympy.Basic:
+    """A 1×1 product (xᵀx) is a number; wrap it so that sympy treats it as one."""
+    if is_matrix(value) and value.shape == (1, 1):
+        return Scalar(value)
+    return value
+
+
+def walk(node: Node) -> Iterable[Node]:
+    yield node
+    for value in vars(node).values():
+        if isinstance(value, Node):
+            yield from walk(value)
+        elif isinstance(value, tuple):
+            for item in value:
+                if isinstance(item, Node):
+                    yield from walk(item)

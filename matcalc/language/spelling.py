@@ -1,0 +1,70 @@
+"""The spelling tables: every ASCII, LaTeX and Unicode way of writing one thing → one name.
+
+The grammar recognises the shape of a statement; these tables say what its words mean.
+Data only.
+"""
+
+from __future__ import annotations
+
+# \mu, μ and mu are one name: the ASCII spelling, which is also what the printers show.
+GREEK = {
+    "alpha": "alpha", "beta": "beta", "gamma": "gamma", "delta": "delta",
+    "epsilon": "eps", "varepsilon": "eps", "eps": "eps", "zeta": "zeta", "eta": "eta",
+    "theta": "theta", "vartheta": "theta", "iota": "iota", "kappa": "kappa",
+    "lambda": "lambda", "mu": "mu", "nu": "nu", "xi": "xi", "pi": "pi", "rho": "rho",
+    "sigma": "sigma", "tau": "tau", "upsilon": "upsilon", "phi": "phi", "varphi": "phi",
+    "chi": "chi", "psi": "psi", "omega": "omega",
+    "Gamma": "Gamma", "Delta": "Delta", "Theta": "Theta", "Lambda": "Lambda", "Xi": "Xi",
+    "Pi": "Pi", "Sigma": "Sigma", "Upsilon": "Upsilon", "Phi": "Phi", "Psi": "Psi",
+    "Omega": "Omega",
+}
+
+UNICODE_GREEK = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "eps", "ϵ": "eps",
+    "ζ": "zeta", "η": "eta", "θ": "theta", "ι": "iota", "κ": "kappa", "λ": "lambda",
+    "μ": "mu", "ν": "nu", "ξ": "xi", "π": "pi", "ρ": "rho", "σ": "sigma", "τ": "tau",
+    "υ": "upsilon", "φ": "phi", "ϕ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega",
+    "Γ": "Gamma", "Δ": "Delta", "Θ": "Theta", "Λ": "Lambda", "Ξ": "Xi", "Π": "Pi",
+    "Σ": "Sigma", "Υ": "Upsilon", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega",
+}
+
+# Scalar functions; applied to a vector or matrix they act entry by entry.
+ELEMENTWISE = {
+    "sin": "sin", "cos": "cos", "tan": "tan", "exp": "exp", "log": "log", "ln": "log",
+    "tanh": "tanh", "sigmoid": "sigmoid", "sigma_fn": "sigmoid", "sqrt": "sqrt",
+    "abs": "abs",
+}
+
+# Functions of a whole matrix or vector.
+MATRIX_FUNCTIONS = {
+    "tr": "tr", "trace": "tr", "Tr": "tr", "det": "det", "inv": "inv", "sum": "sum",
+    "diag": "diag", "softmax": "softmax", "norm": "norm",
+}
+
+FUNCTIONS = {**ELEMENTWISE, **MATRIX_FUNCTIONS}
+
+# Written in an exponent: ^T, ^{T}, ^\top, ^\intercal, ^\mathsf{T} all mean transpose.
+TRANSPOSE_MARKS = {"T", "top", "intercal", "tr_mark"}
+
+# Postfix marks: x', xᵀ, S⁻¹, S⁻ᵀ.
+POSTFIX = {"'": "transpose", "ᵀ": "transpose", "⁻¹": "inverse", "⁻ᵀ": "inverse transpose"}
+
+PROPERTIES = {
+    "symmetric": "symmetric", "invertible": "invertible", "nonsingular": "invertible",
+    "non-singular": "invertible", "diagonal": "diagonal", "orthogonal": "orthogonal",
+    "positive definite": "positive definite", "constant": "constant",
+}
+
+# Grammar terminals in the words a student reads in an error message.
+TERMINAL_WORDS = {
+    "NAME": "a name", "NUMBER": "a number", "INT": "a number", "COMMAND": "a LaTeX command",
+    "LPAR": "'('", "RPAR": "')'", "LBRACE": "'{'", "RBRACE": "'}'", "COMMA": "','",
+    "SEMICOLON": "';'", "EQUAL": "'='", "PLUS": "'+'", "MINUS": "'-'", "SLASH": "'/'",
+    "CIRCUMFLEX": "'^'", "MULOP": "an operator such as '*'", "POSTFIX": "a transpose mark",
+    "NORM": "'||'", "VBAR": "'|'", "IN": "'in'", "IS": "'is'", "FIND": "'find'",
+    "REALS": "'R' (the real numbers)", "TIMES": "'x' or '\\times'", "PROPERTY": "a property",
+    "PROPSEP": "','", "FRAC": "'\\frac'", "FONT": "'\\mathbf'", "EXP_ATOM": "an exponent",
+    "_NL": "the end of the line", "$END": "the end of the input", "UNDERSCORE": "'_'",
+    "DIFFERENTIABLE": "'differentiable'", "STAR": "'*'", "HEADING": "a heading",
+    "PROBLEM_HEADER": "'problem:'",
+}

@@ -1,0 +1,264 @@
+"""lark parse tree → statement records with spans. Knows nothing of calculus or sympy.
+
+One method per grammar rule, named after it (lark's Transformer). Expression nodes are
+small frozen records; ``build.py`` decides what their names mean.
+Imports lark and matcalc.errors only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lark import Token, Transformer, v_args
+from lark.tree import Meta
+
+from matcalc.errors import Span
+from matcalc.language.spelling import GREEK, UNICODE_GREEK
+
+
+def span_of(item: Token | Meta) -> Span:
+    return Span(item.line, item.column, item.end_line, item.end_column)
+
+
+# ---- expression nodes --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Node:
+    span: Span
+
+
+@dataclass(frozen=True)
+class Name(Node):
+    text: str  # as written, Greek already spelled in ASCII ("mu")
+
+
+@dataclass(frozen=True)
+class Number(Node):
+    text: str
+
+
+@dataclass(frozen=True)
+class Command(Node):
+    text: str  # a LaTeX command without its backslash that is not Greek: "sin", "top"
+
+
+@dataclass(frozen=True)
+class BinOp(Node):
+    op: str  # "+", "-", "*", "/", "⊙", "⊗"
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Neg(Node):
+    arg: Node
+
+
+@dataclass(frozen=True)
+class Juxt(Node):
+    items: tuple[Node, ...]  # written side by side: 2x, A x, \sin x
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    name: Name
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Power(Node):
+    base: Node
+    exponent: Node
+
+
+@dataclass(frozen=True)
+class Postfix(Node):
+    base: Node
+    mark: str  # "transpose", "inverse", "inverse transpose"
+
+
+@dataclass(frozen=True)
+class Frac(Node):
+    numerator: Node
+    denominator: Node
+
+
+@dataclass(frozen=True)
+class Font(Node):
+    font: str  # "mathbf", "operatorname", ...
+    inner: Node
+
+
+@dataclass(frozen=True)
+class NormOf(Node):
+    arg: Node
+    subscript: str | None  # "2", "F"
+
+
+@dataclass(frozen=True)
+class AbsOf(Node):
+    arg: Node
+
+
+# ---- statements ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Header:
+    title: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Declare:
+    names: tuple[Node, ...]
+    dims: tuple[Token, ...]  # the tokens between the braces of R^{...}
+    properties: tuple[str, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Describe:
+    """``S is symmetric``"""
+
+    names: tuple[Node, ...]
+    properties: tuple[str, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Differentiable:
+    names: tuple[Node, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Define:
+    sides: tuple[Node, ...]  # z = g(y) = y^T S^{-1} y has three sides
+    span: Span
+
+
+@dataclass(frozen=True)
+class Find:
+    targets: tuple[Node, ...]
+    span: Span
+
+
+Statement = Header | Declare | Describe | Differentiable | Define | Find
+
+_MULOPS = {"*": "*", "@": "*", "\\cdot": "*", "·": "*", ".*": "⊙", "⊙": "⊙", "\\odot": "⊙",
+           "\\circ": "⊙", "∘": "⊙", "\\otimes": "⊗", "⊗": "⊗"}
+_POSTFIX = {"'": "transpose", "ᵀ": "transpose", "⁻¹": "inverse", "⁻ᵀ": "inverse transpose"}
+
+
+def _name_text(text: str) -> str:
+    return "".join(UNICODE_GREEK.get(ch, ch) for ch in text) if len(text) == 1 else text
+
+
+@v_args(meta=True, inline=True)
+class ToStatements(Transformer[Token, list[Statement]]):
+    """Parse tree → statements. Methods are named after the grammar's rules and aliases."""
+
+    def start(self, meta: Meta, *items: Statement) -> list[Statement]:
+        return list(items)
+
+    def header(self, meta: Meta, token: Token) -> Header:
+        text = str(token).strip()
+        title = text.split(":", 1)[1] if text.startswith("problem") else text.lstrip("#")
+        return Header(title.strip() or None, span_of(token))
+
+    def declaration(self, meta: Meta, *children: Any) -> Declare:
+        names = tuple(c for c in children if isinstance(c, Node))
+        dims = next(c for c in children if isinstance(c, tuple))
+        properties = tuple(c for c in children if type(c) is str)
+        return Declare(names, dims, properties, span_of(meta))
+
+    def property_statement(self, meta: Meta, *children: Any) -> Describe:
+        names = tuple(c for c in children if isinstance(c, Node))
+        properties = tuple(c for c in children if type(c) is str)
+        return Describe(names, properties, span_of(meta))
+
+    def differentiable(self, meta: Meta, *children: Any) -> Differentiable:
+        return Differentiable(tuple(c for c in children if isinstance(c, Node)), span_of(meta))
+
+    def definition(self, meta: Meta, *sides: Node) -> Define:
+        return Define(sides, span_of(meta))
+
+    def target(self, meta: Meta, _find: Token, *targets: Node) -> Find:
+        return Find(targets, span_of(meta))
+
+    def property(self, meta: Meta, token: Token) -> str:
+        return " ".join(str(token).split())
+
+    def space(self, meta: Meta, _reals: Token, *dims: Token) -> tuple[Token, ...]:
+        return dims
+
+    def dim_atom(self, meta: Meta, token: Token | None = None) -> Token:
+        return token if token is not None else Token("TIMES", "*")
+
+    # ---- expressions ----
+    def name(self, meta: Meta, token: Token) -> Node:
+        return Name(span_of(token), _name_text(str(token)))
+
+    def number(self, meta: Meta, token: Token) -> Number:
+        return Number(span_of(token), str(token))
+
+    def command(self, meta: Meta, token: Token) -> Node:
+        text = str(token).lstrip("\\")
+        if text in GREEK:
+            return Name(span_of(token), GREEK[text])
+        return Command(span_of(token), {"∂": "partial", "∇": "nabla"}.get(text, text))
+
+    def exp_atom(self, meta: Meta, token: Token) -> Node:
+        if str(token).isdigit():
+            return Number(span_of(token), str(token))
+        return Name(span_of(token), str(token))
+
+    def neg_atom(self, meta: Meta, token: Token) -> Neg:
+        return Neg(span_of(meta), self.exp_atom(meta, token))
+
+    def add(self, meta: Meta, left: Node, right: Node) -> BinOp:
+        return BinOp(span_of(meta), "+", left, right)
+
+    def sub(self, meta: Meta, left: Node, right: Node) -> BinOp:
+        return BinOp(span_of(meta), "-", left, right)
+
+    def mul(self, meta: Meta, left: Node, op: Token, right: Node) -> BinOp:
+        return BinOp(span_of(meta), _MULOPS[str(op)], left, right)
+
+    def div(self, meta: Meta, left: Node, right: Node) -> BinOp:
+        return BinOp(span_of(meta), "/", left, right)
+
+    def juxt(self, meta: Meta, left: Node, right: Node) -> Juxt:
+        items = left.items if isinstance(left, Juxt) else (left,)
+        return Juxt(span_of(meta), (*items, right))
+
+    def neg(self, meta: Meta, arg: Node) -> Neg:
+        return Neg(span_of(meta), arg)
+
+    def power(self, meta: Meta, base: Node, exponent: Node) -> Power:
+        return Power(span_of(meta), base, exponent)
+
+    def postfix(self, meta: Meta, base: Node, mark: Token) -> Postfix:
+        return Postfix(span_of(meta), base, _POSTFIX[str(mark)])
+
+    def call(self, meta: Meta, name: Token, *args: Node) -> Call:
+        return Call(span_of(meta), Name(span_of(name), _name_text(str(name))), args)
+
+    def frac(self, meta: Meta, _frac: Token, numerator: Node, denominator: Node) -> Frac:
+        return Frac(span_of(meta), numerator, denominator)
+
+    def font(self, meta: Meta, font: Token, inner: Node) -> Font:
+        return Font(span_of(meta), str(font).lstrip("\\"), inner)
+
+    def norm(self, meta: Meta, _open: Token, arg: Node, _close: Token,
+             subscript: str | None = None) -> NormOf:
+        return NormOf(span_of(meta), arg, subscript)
+
+    def norm_sub(self, meta: Meta, token: Token) -> str:
+        return str(token)
+
+    def absolute(self, meta: Meta, arg: Node) -> AbsOf:
+        return AbsOf(span_of(meta), arg)

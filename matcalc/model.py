@@ -1,0 +1,268 @@
+"""Data only: what a problem says and what a derivation found.
+
+No parsing, no calculus, no printing happens here. ``language/`` builds a Problem,
+``engine/`` builds Derivations from it, ``check.py`` adds Check records, ``render/`` reads
+them. Every record is frozen: a stage that wants a changed record makes a new one with
+``dataclasses.replace``. Imports sympy and ``matcalc.errors`` only; the convenience methods
+at the bottom import later layers inside the method.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import sympy
+
+from matcalc.errors import MatcalcError, Span
+
+if TYPE_CHECKING:
+    import numpy
+
+
+@dataclass(frozen=True)
+class Shape:
+    """Sizes of each axis: (1, 1) is a scalar, (E, 1) a column vector, (E, D) a matrix."""
+
+    dims: tuple[sympy.Expr, ...]
+
+    @property
+    def rows(self) -> sympy.Expr:
+        return self.dims[0]
+
+    @property
+    def cols(self) -> sympy.Expr:
+        return self.dims[1]
+
+    @property
+    def is_scalar(self) -> bool:
+        return all(d == 1 for d in self.dims)
+
+    def then(self, other: Shape, span: Span | None = None) -> Shape:
+        """The shape of the product (self)(other); an error naming both when they don't meet."""
+        if self.cols != other.rows:
+            raise MatcalcError(
+                f"shapes don't multiply: {self} times {other} "
+                f"({self.cols} columns against {other.rows} rows)",
+                span,
+            )
+        return Shape((self.rows, other.cols))
+
+    def __str__(self) -> str:
+        return "×".join(str(d) for d in self.dims)
+
+
+class Property(enum.Enum):
+    """What a declaration may say of a variable besides its size."""
+
+    SYMMETRIC = "symmetric"
+    INVERTIBLE = "invertible"
+    DIAGONAL = "diagonal"
+    ORTHOGONAL = "orthogonal"
+    POSITIVE_DEFINITE = "positive definite"
+    CONSTANT = "constant"
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """``x, mu in R^D`` · ``S in R^{D x D}, symmetric``: one record per name."""
+
+    name: str
+    symbol: sympy.Basic  # MatrixSymbol for vectors and matrices, Symbol for scalars
+    shape: Shape
+    properties: frozenset[Property]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Definition:
+    """``z = g(y) = y^T S^{-1} y``: the name, the function name if given, the expression."""
+
+    name: str
+    symbol: sympy.Basic  # what stands for this intermediate in the expressions that use it
+    function: str | None  # "g", when the problem names the function
+    arguments: tuple[str, ...]  # "(y)" as written: documentation of what it depends on
+    expr: sympy.Basic  # in the problem's names, as the user wrote it (unevaluated)
+    shape: Shape
+    span: Span
+
+
+@dataclass(frozen=True)
+class Target:
+    """``find df/dx``: the derivative of a defined name with respect to another name."""
+
+    of: str
+    wrt: str
+    span: Span | None
+    implied: bool = False  # chosen by the tool because the problem has no ``find`` line
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a file: its declarations, definitions and targets."""
+
+    title: str | None
+    declarations: tuple[Declaration, ...]
+    definitions: tuple[Definition, ...]
+    targets: tuple[Target, ...]
+    source: str = ""
+    path: str = "<input>"
+    span: Span | None = None
+
+    def declaration(self, name: str) -> Declaration | None:
+        return next((d for d in self.declarations if d.name == name), None)
+
+    def definition(self, name: str) -> Definition | None:
+        return next((d for d in self.definitions if d.name == name), None)
+
+
+@dataclass(frozen=True)
+class Math:
+    """A piece of mathematics inside a sentence; each renderer prints it its own way."""
+
+    expr: Any  # a sympy expression, or a Shape (printed as ℝ^{E×D})
+
+
+Sentence = tuple["str | Math", ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Step:
+    """One partial derivative ∂expr/∂wrt = value ∈ ℝ^shape, and the rule that gave it.
+
+    Concrete rules subclass this in ``engine/rules.py``; a renderer needs only these
+    fields, ``name`` and ``explain()``, so it never imports the engine.
+    """
+
+    name: ClassVar[str] = "step"
+    formula: ClassVar[str] = ""
+    expr: sympy.Basic  # what is differentiated
+    wrt: sympy.Basic  # with respect to what
+    value: sympy.Basic  # the partial derivative, numerator layout
+    shape: Shape
+    because: tuple[str, ...] = ()  # properties relied on, as sentences: "S is symmetric"
+    substeps: tuple[Step, ...] = ()
+
+    def explain(self) -> Sentence:
+        return ()
+
+
+@dataclass(frozen=True)
+class Link:
+    """∂z/∂y inside a chain: the names as the problem writes them, and the step computing it."""
+
+    of: str
+    wrt: str
+    of_symbol: sympy.Basic
+    wrt_symbol: sympy.Basic
+    step: Step
+
+
+@dataclass(frozen=True)
+class Chain:
+    """One path f ← z ← y ← x: a link per edge, their product and its shape."""
+
+    links: tuple[Link, ...]
+    product: sympy.Basic  # the product of the links' values, in the problem's names
+    shape: Shape
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.links[0].of, *(link.wrt for link in self.links))
+
+
+@dataclass(frozen=True)
+class Check:
+    """The numeric check: the symbolic result against central finite differences."""
+
+    passed: bool
+    max_error: float
+    sizes: tuple[tuple[str, int], ...]  # distinct on purpose, so a transposed result fails
+    trials: int
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """df/dx: every chain, their sum written in the declared variables, and its checks."""
+
+    target: Target
+    layout: str  # "numerator" (MML, the default) or "denominator"
+    of_symbol: sympy.Basic
+    wrt_symbol: sympy.Basic
+    chains: tuple[Chain, ...]
+    unsimplified: sympy.Basic  # the sum of the chain products, substituted back
+    result: sympy.Basic  # simplified, in the requested layout
+    shape: Shape  # of the result as displayed
+    remarks: tuple[Sentence, ...] = ()
+    function: sympy.Basic = sympy.S.Zero  # what is differentiated, in declared variables
+    problem: Problem | None = None
+    checked: Check | None = None  # not named `check`: that is the method below
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return tuple(link.step for chain in self.chains for link in chain.links)
+
+    def evaluate(self, dims: dict[str, int], values: dict[str, Any]) -> numpy.ndarray:
+        """The derivative as a numpy array of shape out_shape + in_shape (numeric contract)."""
+        from matcalc.check import evaluate_derivation
+
+        return evaluate_derivation(self, dims, values)
+
+    def check(self, *, seed: int = 0) -> Check:
+        """Compare the result with central finite differences at random distinct sizes."""
+        from matcalc.check import check_derivation
+
+        return self.checked or check_derivation(self, seed=seed)
+
+    def to_text(self, **options: Any) -> str:
+        from matcalc.render import render_derivation
+
+        return render_derivation(self, "text", **options)
+
+    def to_latex(self, **options: Any) -> str:
+        from matcalc.render import render_derivation
+
+        return render_derivation(self, "latex", **options)
+
+    def to_json(self, **options: Any) -> str:
+        from matcalc.render import render_derivation
+
+        return render_derivation(self, "json", **options)
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A problem and one derivation per target."""
+
+    problem: Problem
+    derivations: tuple[Derivation, ...]
+
+    @property
+    def result(self) -> sympy.Basic:
+        """The result when the problem has exactly one target."""
+        if len(self.derivations) != 1:
+            raise MatcalcError(
+                f"this problem has {len(self.derivations)} targets; use .derivations"
+            )
+        return self.derivations[0].result
+
+    @property
+    def passed(self) -> bool:
+        return all(d.checked is None or d.checked.passed for d in self.derivations)
+
+    def to_text(self, **options: Any) -> str:
+        from matcalc.render import render
+
+        return render(self, "text", **options)
+
+    def to_latex(self, **options: Any) -> str:
+        from matcalc.render import render
+
+        return render(self, "latex", **options)
+
+    def to_json(self, **options: Any) -> str:
+        from matcalc.render import render
+
+        return render(self, "json", **options)

@@ -1,0 +1,84 @@
+"""The few mathematical objects sympy lacks, as sympy classes.
+
+- ``Scalar(M)``: a 1×1 matrix expression used as a number, so that ``log(1 + xᵀx)`` and
+  ``exp(-½ yᵀS⁻¹y) xᵀ`` are ordinary (commutative) sympy scalars. Printers show only ``M``.
+- ``Norm(u)``: the Euclidean norm of a vector, the Frobenius norm of a matrix.
+- ``sigmoid``: the logistic function 1/(1 + e⁻ᵗ), with its derivative σ(1 − σ).
+
+Data only: no parsing, no printing. Imports sympy.
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy import Expr, Function
+from sympy.matrices.expressions.matexpr import MatrixExpr
+
+
+class Scalar(Expr):  # type: ignore[misc]
+    """The single entry of a 1×1 matrix expression, usable wherever a number is."""
+
+    is_commutative = True
+    is_number = False
+
+    def __new__(cls, matrix: MatrixExpr) -> Expr:
+        if isinstance(matrix, Scalar):
+            return matrix
+        return Expr.__new__(cls, matrix)
+
+    @property
+    def matrix(self) -> MatrixExpr:
+        return self.args[0]
+
+    def _eval_is_real(self) -> bool:
+        return True
+
+    def _eval_is_extended_real(self) -> bool:
+        return True
+
+
+class Norm(Expr):  # type: ignore[misc]
+    """‖u‖₂ of a vector, ‖X‖_F of a matrix: the square root of the sum of squared entries."""
+
+    is_commutative = True
+
+    def __new__(cls, arg: MatrixExpr) -> Expr:
+        return Expr.__new__(cls, arg)
+
+    @property
+    def arg(self) -> MatrixExpr:
+        return self.args[0]
+
+    def _eval_is_real(self) -> bool:
+        return True
+
+    def _eval_is_extended_real(self) -> bool:
+        return True
+
+    def _eval_is_nonnegative(self) -> bool:
+        return True
+
+
+class sigmoid(Function):  # type: ignore[misc]  # noqa: N801  (named as sympy names sin, exp)
+    """The logistic function σ(t) = 1/(1 + e⁻ᵗ); σ'(t) = σ(t)(1 − σ(t))."""
+
+    nargs = 1
+
+    def fdiff(self, argindex: int = 1) -> Expr:
+        return sigmoid(self.args[0]) * (1 - sigmoid(self.args[0]))
+
+    def _eval_rewrite_as_exp(self, arg: Expr, **kwargs: object) -> Expr:
+        return 1 / (1 + sympy.exp(-arg))
+
+
+def is_matrix(expr: sympy.Basic) -> bool:
+    """True for a matrix expression (vectors included), False for a scalar."""
+    return bool(getattr(expr, "is_Matrix", False))
+
+
+def shape_of(expr: sympy.Basic) -> tuple[Expr, Expr]:
+    """(rows, columns); a scalar is 1×1."""
+    if is_matrix(expr):
+        rows, cols = expr.shape
+        return sympy.sympify(rows), sympy.sympify(cols)
+    return sympy.S.One, sympy.S.One
