@@ -778,7 +778,10 @@ def terms(value: sympy.Basic) -> tuple[sympy.Basic, ...]:
 def scalar_if_1x1(value: sympy.Basic) -> sympy.Basic:
     """A 1×1 product (xᵀx) is a number; wrap it so that sympy treats it as one."""
     if is_matrix(value) and value.shape == (1, 1):
-        return Scalar(value)
+        coefficient = sympy.Mul(*(a for a in factors(value) if not is_matrix(a)))
+        matrices = [a for a in factors(value) if is_matrix(a)]
+        product = matrices[0] if len(matrices) == 1 else MatMul(*matrices)
+        return coefficient * Scalar(product)
     return value
 
 

@@ -1,0 +1,294 @@
+"""Numbers: evaluate expressions with numpy, and check derivations by finite differences.
+
+``evaluate(expr, values, sizes)`` walks a sympy expression and computes it with numpy,
+one small function per kind of node; ``check_derivation`` compares a derivation's
+symbolic result with central finite differences of the function it differentiates, at
+random *distinct* sizes (so that a transposed or mis-shaped result cannot pass) and random
+values that respect the declared properties.
+
+numpy is imported here and nowhere else; this module is loaded only when a check runs.
+Imports numpy, sympy, matcalc.model, matcalc.objects, matcalc.errors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import sympy
+from sympy import (
+    Determinant,
+    HadamardProduct,
+    Identity,
+    Inverse,
+    KroneckerProduct,
+    MatAdd,
+    MatMul,
+    MatPow,
+    MatrixSymbol,
+    OneMatrix,
+    Trace,
+    Transpose,
+    ZeroMatrix,
+)
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.diagonal import DiagMatrix
+
+from matcalc.errors import MatcalcError
+from matcalc.model import Check, Derivation, Problem, Property, Solution
+from matcalc.objects import Norm, Scalar, sigmoid
+
+Number = Any  # float or numpy array
+
+_FUNCTIONS: dict[type, Callable[[Number], Number]] = {
+    sympy.sin: np.sin, sympy.cos: np.cos, sympy.tan: np.tan, sympy.exp: np.exp,
+    sympy.log: np.log, sympy.tanh: np.tanh, sympy.sinh: np.sinh, sympy.cosh: np.cosh,
+    sympy.Abs: np.abs, sympy.sign: np.sign, sigmoid: lambda t: 1 / (1 + np.exp(-t)),
+    sympy.sec: lambda t: 1 / np.cos(t), sympy.sech: lambda t: 1 / np.cosh(t),
+}
+
+
+def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
+             sizes: Mapping[sympy.Basic, int]) -> Number:
+    """The value of ``expr`` with numpy: matrices as 2-D arrays, scalars as floats."""
+
+    def size(dim: sympy.Basic) -> int:
+        return int(dim.xreplace(dict(sizes)))
+
+    def ev(node: sympy.Basic) -> Number:
+        if node in values:
+            return values[node]
+        match node:
+            case sympy.Number() | sympy.NumberSymbol():
+                return float(node)
+            case Scalar():
+                return float(np.asarray(ev(node.matrix)).reshape(-1)[0])
+            case MatrixSymbol() | sympy.Symbol():
+                raise MatcalcError(f"no value for {node}")
+            case MatMul():  # before Mul: sympy's MatMul subclasses Mul
+                result: Number = 1.0
+                for arg in node.args:
+                    value = ev(arg)
+                    both = np.ndim(result) == 2 and np.ndim(value) == 2
+                    result = result @ value if both else result * value
+                return result
+            case sympy.Add() | MatAdd():
+                return sum_of([ev(a) for a in node.args])
+            case sympy.Mul():
+                return product_of([ev(a) for a in node.args])
+            case sympy.Pow():
+                return np.power(ev(node.base), ev(node.exp))
+            case Transpose():
+                return np.transpose(ev(node.arg))
+            case Inverse():
+                return np.linalg.inv(ev(node.arg))
+            case MatPow():
+                return np.linalg.matrix_power(ev(node.base), int(node.exp))
+            case Identity():
+                return np.eye(size(node.rows))
+            case ZeroMatrix():
+                return np.zeros((size(node.rows), size(node.cols)))
+            case OneMatrix():
+                return np.ones((size(node.rows), size(node.cols)))
+            case Trace():
+                return float(np.trace(ev(node.arg)))
+            case Determinant():
+                return float(np.linalg.det(ev(node.arg)))
+            case Norm():
+                return float(np.linalg.norm(ev(node.arg)))
+            case HadamardProduct():
+                return product_of([ev(a) for a in node.args])
+            case KroneckerProduct():
+                result = ev(node.args[0])
+                for arg in node.args[1:]:
+                    result = np.kron(result, ev(arg))
+                return result
+            case DiagMatrix():
+                return np.diag(np.asarray(ev(node.args[0])).reshape(-1))
+            case ElementwiseApplyFunction():
+                (variable,) = node.function.variables
+                inner = ev(node.expr)
+                return evaluate(node.function.expr, {**values, variable: inner}, sizes) * \
+                    np.ones_like(inner)
+            case sympy.Function() if type(node) in _FUNCTIONS:
+                return _FUNCTIONS[type(node)](ev(node.args[0]))
+        raise MatcalcError(f"cannot evaluate {type(node).__name__} numerically")
+
+    return ev(expr)
+
+
+def sum_of(items: list[Number]) -> Number:
+    total = items[0]
+    for item in items[1:]:
+        total = total + item
+    return total
+
+
+def product_of(items: list[Number]) -> Number:
+    total = items[0]
+    for item in items[1:]:
+        total = total * item
+    return total
+
+
+# ---- the numeric contract ----------------------------------------------------------
+
+
+def canonical(value: Number, derivation: Derivation, sizes: Mapping[sympy.Basic, int]) -> Any:
+    """The result as an array of shape out_shape + in_shape (language.md's contract)."""
+    array = np.asarray(value, dtype=float)
+    if derivation.layout == "denominator":
+        array = array.T
+    out_shape = vector_shape(derivation.of_symbol, sizes)
+    in_shape = vector_shape(derivation.wrt_symbol, sizes)
+    return array.reshape(out_shape + in_shape)
+
+
+def vector_shape(symbol: sympy.Basic, sizes: Mapping[sympy.Basic, int]) -> tuple[int, ...]:
+    if not getattr(symbol, "is_Matrix", False):
+        return ()
+    rows, cols = (int(sympy.sympify(d).xreplace(dict(sizes))) for d in symbol.shape)
+    return (rows,) if cols == 1 else (rows, cols)
+
+
+def evaluate_derivation(derivation: Derivation, dims: Mapping[str, int],
+                        values: Mapping[str, Any]) -> Any:
+    """Derivation.evaluate: sizes by dimension name, values by variable name."""
+    problem = derivation.problem
+    assert problem is not None
+    sizes = {sympy.Symbol(name, integer=True, positive=True): int(n)
+             for name, n in dims.items()}
+    bound = bind(problem, values)
+    return canonical(evaluate(derivation.result, bound, sizes), derivation, sizes)
+
+
+def bind(problem: Problem, values: Mapping[str, Any]) -> dict[sympy.Basic, Number]:
+    bound: dict[sympy.Basic, Number] = {}
+    for declaration in problem.declarations:
+        if declaration.name not in values:
+            continue
+        value = values[declaration.name]
+        if declaration.shape.is_scalar:
+            bound[declaration.symbol] = float(value)
+        else:
+            array = np.asarray(value, dtype=float)
+            bound[declaration.symbol] = array.reshape(-1, 1) if array.ndim == 1 else array
+    return bound
+
+
+# ---- random values and finite differences -------------------------------------------
+
+
+def random_sizes(problem: Problem, rng: np.random.Generator) -> dict[sympy.Basic, int]:
+    """Distinct sizes from 2 upwards, one per dimension name."""
+    dims = sorted({d for decl in problem.declarations for d in decl.shape.dims
+                   if isinstance(d, sympy.Symbol)}, key=str)
+    choices = rng.permutation(np.arange(2, 2 + max(5, len(dims) + 3)))
+    return {dim: int(n) for dim, n in zip(dims, choices, strict=False)}
+
+
+def random_values(problem: Problem, sizes: Mapping[sympy.Basic, int],
+                  rng: np.random.Generator, positive: bool) -> dict[sympy.Basic, Number]:
+    values: dict[sympy.Basic, Number] = {}
+    for declaration in problem.declarations:
+        rows, cols = (int(sympy.sympify(d).xreplace(dict(sizes))) for d in declaration.shape.dims)
+        draw = rng.uniform(0.5, 1.5, (rows, cols)) if positive else rng.normal(0, 0.7, (rows, cols))
+        values[declaration.symbol] = (
+            float(draw[0, 0]) if declaration.shape.is_scalar
+            else respecting(draw, declaration.properties, rng))
+    return values
+
+
+def respecting(matrix: Any, properties: frozenset[Property], rng: np.random.Generator) -> Any:
+    n = matrix.shape[0]
+    if Property.ORTHOGONAL in properties:
+        q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+        return q
+    if Property.DIAGONAL in properties:
+        matrix = np.diag(np.diag(matrix) + (np.sign(np.diag(matrix)) + (np.diag(matrix) == 0)))
+    if Property.POSITIVE_DEFINITE in properties:
+        return matrix @ matrix.T + n * np.eye(n)
+    if Property.SYMMETRIC in properties:
+        matrix = (matrix + matrix.T) / 2
+    if Property.INVERTIBLE in properties or Property.SYMMETRIC in properties:
+        matrix = matrix + n * np.eye(n)
+    return matrix
+
+
+def finite_differences(function: sympy.Basic, wrt: sympy.Basic,
+                       values: dict[sympy.Basic, Number], sizes: Mapping[sympy.Basic, int],
+                       step: float = 1e-6) -> Any:
+    """Central differences of ``function`` in every entry of ``wrt``: out_shape + in_shape."""
+    point = np.asarray(values[wrt], dtype=float)
+    columns = []
+    for index in np.ndindex(point.shape if point.ndim else ()):
+        shifted = []
+        for sign in (1.0, -1.0):
+            moved = point.copy()
+            moved[index] += sign * step
+            shifted.append(np.asarray(evaluate(function, {**values, wrt: moved if moved.ndim
+                                                          else float(moved)}, sizes),
+                                      dtype=float))
+        columns.append((shifted[0] - shifted[1]) / (2 * step))
+    out = np.stack(columns, axis=-1)  # out entries × in entries
+    return out
+
+
+def check_derivation(derivation: Derivation, *, seed: int = 0, trials: int = 2,
+                     tolerance: float = 1e-5) -> Check:
+    """The result against finite differences, at ``trials`` random size choices."""
+    problem = derivation.problem
+    assert problem is not None
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    sizes: dict[sympy.Basic, int] = {}
+    for _ in range(trials):
+        sizes = random_sizes(problem, rng)
+        values, symbolic, numeric = draw_point(derivation, sizes, rng)
+        out_shape = vector_shape(derivation.of_symbol, sizes)
+        in_shape = vector_shape(derivation.wrt_symbol, sizes)
+        expected = numeric.reshape(out_shape + in_shape)
+        if symbolic.shape != expected.shape:
+            return Check(False, float("inf"), named(sizes), trials,
+                         f"shape {symbolic.shape} where finite differences give "
+                         f"{expected.shape}")
+        scale = max(1.0, float(np.max(np.abs(expected))) if expected.size else 1.0)
+        error = float(np.max(np.abs(symbolic - expected))) / scale if expected.size else 0.0
+        worst = max(worst, error)
+    passed = worst <= tolerance
+    return Check(passed, worst, named(sizes), trials,
+                 "" if passed else f"largest relative error {worst:.2e} exceeds {tolerance:g}")
+
+
+def draw_point(derivation: Derivation, sizes: dict[sympy.Basic, int],
+               rng: np.random.Generator) -> tuple[dict[sympy.Basic, Number], Any, Any]:
+    """Random values at which the function and its derivative are finite."""
+    problem = derivation.problem
+    assert problem is not None
+    with np.errstate(all="ignore"):
+        for attempt in range(12):
+            values = random_values(problem, sizes, rng, positive=attempt % 2 == 1)
+            try:
+                symbolic = canonical(evaluate(derivation.result, values, sizes), derivation,
+                                     sizes)
+                numeric = finite_differences(derivation.function, derivation.wrt_symbol,
+                                             values, sizes)
+            except np.linalg.LinAlgError:
+                continue
+            if np.all(np.isfinite(symbolic)) and np.all(np.isfinite(numeric)):
+                return values, symbolic, numeric
+    raise MatcalcError("no random point was found where the function is finite",
+                       hint="the function may be undefined almost everywhere")
+
+
+def named(sizes: Mapping[sympy.Basic, int]) -> tuple[tuple[str, int], ...]:
+    return tuple((str(dim), n) for dim, n in sorted(sizes.items(), key=lambda i: str(i[0])))
+
+
+def verify(solution: Solution, *, seed: int = 0) -> Solution:
+    """The same solution with a Check on every derivation."""
+    checked = tuple(dataclasses.replace(d, checked=check_derivation(d, seed=seed))
+                    for d in solution.derivations)
+    return dataclasses.replace(solution, derivations=checked)

@@ -1,0 +1,102 @@
+"""Tidy products, sums and transposes of derivative values, without rewriting the user's form.
+
+sympy's ``A*B`` canonicalises (and ``.T`` distributes over sums); the engine builds values
+with these helpers instead, which only do what any reader does silently: drop identity
+factors and zero terms, gather scalar coefficients, collect equal terms. Everything that
+needs a property (S symmetric) goes through ``identities.py`` and leaves a remark.
+Imports sympy and matcalc.objects.
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy import Identity, MatAdd, MatMul, Transpose, ZeroMatrix
+from sympy.matrices.expressions.diagonal import DiagMatrix
+
+from matcalc.objects import Scalar, is_matrix, shape_of
+
+
+def zero(rows: sympy.Expr, cols: sympy.Expr) -> sympy.Basic:
+    """The zero of a shape: 0 for 1×1, the zero matrix otherwise."""
+    if rows == 1 and cols == 1:
+        return sympy.S.Zero
+    return ZeroMatrix(rows, cols)
+
+
+def is_zero(value: sympy.Basic) -> bool:
+    return bool(value == 0 or isinstance(value, ZeroMatrix))
+
+
+def as_scalar(value: sympy.Basic) -> sympy.Basic:
+    """A 1×1 matrix expression becomes a number (Scalar); anything else is unchanged."""
+    if is_matrix(value) and value.shape == (1, 1):
+        if isinstance(value, MatMul) and not [a for a in value.args if is_matrix(a)]:
+            return sympy.Mul(*value.args)
+        if isinstance(value, ZeroMatrix):
+            return sympy.S.Zero
+        if isinstance(value, Identity):
+            return sympy.S.One
+        return Scalar(value)
+    return value
+
+
+def mul(*factors: sympy.Basic) -> sympy.Basic:
+    """The product, shapes in order; scalars gathered in front, identities dropped."""
+    coefficient: sympy.Expr = sympy.S.One
+    matrices: list[sympy.Basic] = []
+    rows = cols = None
+    for factor in factors:
+        parts = factor.args if isinstance(factor, MatMul) else (factor,)
+        for part in parts:
+            if is_matrix(part):
+                part_rows, part_cols = shape_of(part)
+                rows = part_rows if rows is None else rows
+                cols = part_cols
+                matrices.append(part)
+            else:
+                coefficient = coefficient * part
+    if not matrices:
+        return coefficient
+    if coefficient == 0 or any(isinstance(m, ZeroMatrix) for m in matrices):
+        assert rows is not None and cols is not None
+        return zero(rows, cols)
+    kept = [m for m in matrices if not isinstance(m, Identity)] or matrices[:1]
+    product = kept[0] if len(kept) == 1 else MatMul(*kept)
+    if product.shape == (1, 1) and not isinstance(product, Identity):
+        return as_scalar(product) * coefficient
+    if isinstance(product, Identity) and product.shape == (1, 1):
+        return coefficient
+    return product if coefficient == 1 else MatMul(coefficient, *factors_of(product))
+
+
+def factors_of(value: sympy.Basic) -> tuple[sympy.Basic, ...]:
+    return value.args if isinstance(value, MatMul) else (value,)
+
+
+def add(*terms: sympy.Basic, rows: sympy.Expr = 1, cols: sympy.Expr = 1) -> sympy.Basic:
+    """The sum without zero terms; equal terms collected (xᵀ + xᵀ = 2xᵀ)."""
+    kept = [t for t in terms if not is_zero(t)]
+    if not kept:
+        return zero(rows, cols)
+    if len(kept) == 1:
+        return kept[0]
+    if any(is_matrix(t) for t in kept):
+        return MatAdd(*kept).doit(deep=False)
+    return sympy.Add(*kept)
+
+
+def transpose(value: sympy.Basic) -> sympy.Basic:
+    """vᵀ, pushed through products and sums so that (A x)ᵀ reads xᵀAᵀ."""
+    if not is_matrix(value):
+        return value
+    if isinstance(value, Transpose):
+        return value.arg
+    if isinstance(value, DiagMatrix):
+        return value  # a diagonal matrix is its own transpose
+    if isinstance(value, Identity | ZeroMatrix):
+        return value if value.shape[0] == value.shape[1] else ZeroMatrix(*value.shape[::-1])
+    if isinstance(value, MatMul):
+        scalars = [a for a in value.args if not is_matrix(a)]
+        matrices = [transpose(a) for a in reversed(value.args) if is_matrix(a)]
+        return mul(*scalars, *matrices)
+    return Transpose(value)  # (x − μ)ᵀ stays as written, not xᵀ − μᵀ

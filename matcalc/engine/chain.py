@@ -1,0 +1,83 @@
+"""The dependency graph of a problem's definitions, every path f ← … ← x, and the chain
+product along each path with a shape check per factor.
+
+Imports sympy, matcalc.model, engine.algebra and engine.partial.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from matcalc.engine import algebra
+from matcalc.engine.partial import partial
+from matcalc.errors import MatcalcError
+from matcalc.model import Chain, Link, Problem, Shape, Step
+
+
+def names_used(problem: Problem, name: str) -> list[str]:
+    """The names a definition's right-hand side uses directly, in the problem's order."""
+    definition = problem.definition(name)
+    assert definition is not None
+    everything = [*problem.definitions, *problem.declarations]
+    return [item.name for item in everything
+            if item.name != name and definition.expr.has(item.symbol)]
+
+
+def paths(problem: Problem, of: str, wrt: str) -> list[list[str]]:
+    """Every path of definitions from ``of`` down to ``wrt``."""
+    if of == wrt:
+        return [[of]]
+    if problem.definition(of) is None:
+        return []
+    return [[of, *rest] for used in names_used(problem, of)
+            for rest in paths(problem, used, wrt)]
+
+
+def symbol_of(problem: Problem, name: str) -> sympy.Basic:
+    item = problem.definition(name) or problem.declaration(name)
+    assert item is not None
+    return item.symbol
+
+
+def chains(problem: Problem, of: str, wrt: str,
+           symmetric: frozenset[sympy.Basic]) -> tuple[Chain, ...]:
+    steps: dict[tuple[str, str], Step] = {}  # an edge shared by two paths is derived once
+    found = []
+    for path in paths(problem, of, wrt):
+        links = []
+        for upper, lower in zip(path, path[1:], strict=False):
+            definition = problem.definition(upper)
+            assert definition is not None
+            if (upper, lower) not in steps:
+                try:
+                    steps[upper, lower] = partial(definition.expr, symbol_of(problem, lower),
+                                                  symmetric)
+                except MatcalcError as error:
+                    error.span = error.span or definition.span
+                    raise
+            links.append(Link(upper, lower, definition.symbol, symbol_of(problem, lower),
+                              steps[upper, lower]))
+        found.append(chain_product(links))
+    return tuple(found)
+
+
+def chain_product(links: list[Link]) -> Chain:
+    """∂f/∂z · ∂z/∂y · ∂y/∂x, checking at each product that the dimensions meet."""
+    shape: Shape | None = None
+    for link in links:
+        shape = link.step.shape if shape is None else shape.then(link.step.shape)
+    assert shape is not None
+    product = algebra.mul(*(link.step.value for link in links))
+    return Chain(tuple(links), product, shape)
+
+
+def substitute(problem: Problem, expr: sympy.Basic) -> sympy.Basic:
+    """Write an expression in the declared variables: replace intermediates by their
+    definitions until none is left (the definitions are acyclic)."""
+    replacements = {d.symbol: d.expr for d in problem.definitions}
+    for _ in range(len(replacements) + 1):
+        replaced = expr.xreplace(replacements)
+        if replaced == expr:
+            return expr
+        expr = replaced
+    return expr

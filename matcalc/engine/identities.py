@@ -1,0 +1,107 @@
+"""Simplification to textbook form; every use of a declared property leaves a remark.
+
+The table below is the whole list of property identities the engine applies, one line
+each. ``simplify`` returns the simplified expression and the remarks to state.
+Imports sympy, matcalc.model, matcalc.objects and engine.algebra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sympy
+from sympy import Inverse, MatAdd, MatMul, Transpose
+
+from matcalc.engine import algebra
+from matcalc.model import Math, Sentence
+from matcalc.objects import Scalar, is_matrix
+
+Identity = tuple[Callable[[sympy.Basic, frozenset[sympy.Basic]], sympy.Basic | None], str]
+
+IDENTITIES: tuple[Identity, ...] = (
+    # A symmetric S equals its transpose: Sᵀ = S
+    (lambda e, sym: e.arg if isinstance(e, Transpose) and e.arg in sym else None,
+     "since {S} is symmetric, {S}ᵀ = {S}"),
+    # so its inverse is symmetric too: S⁻ᵀ = S⁻¹
+    (lambda e, sym: e.arg if isinstance(e, Transpose) and isinstance(e.arg, Inverse)
+     and e.arg.arg in sym else None,
+     "since {S} is symmetric, {S}⁻ᵀ = {S}⁻¹"),
+    # and (Sᵀ)⁻¹ = S⁻¹
+    (lambda e, sym: Inverse(e.arg.arg) if isinstance(e, Inverse)
+     and isinstance(e.arg, Transpose) and e.arg.arg in sym else None,
+     "since {S} is symmetric, ({S}ᵀ)⁻¹ = {S}⁻¹"),
+)
+
+
+def use_properties(expr: sympy.Basic,
+                   symmetric: frozenset[sympy.Basic]) -> tuple[sympy.Basic, list[Sentence]]:
+    remarks: list[Sentence] = []
+
+    def rewrite(node: sympy.Basic) -> sympy.Basic:
+        if not node.args:
+            return node
+        rebuilt = node.func(*(rewrite(a) for a in node.args)) if not isinstance(
+            node, sympy.Lambda) else node
+        for identity, wording in IDENTITIES:
+            replaced = identity(rebuilt, symmetric)
+            if replaced is not None:
+                symbol = next(iter(replaced.free_symbols & symmetric), replaced)
+                remark = _fill(wording, symbol)
+                if remark not in remarks:
+                    remarks.append(remark)
+                return replaced
+        return rebuilt
+
+    return rewrite(expr), remarks
+
+
+def _fill(wording: str, symbol: sympy.Basic) -> Sentence:
+    pieces = wording.split("{S}")
+    sentence: list[str | Math] = [pieces[0]]
+    for piece in pieces[1:]:
+        sentence.extend([Math(symbol), piece])
+    return tuple(p for p in sentence if p != "")
+
+
+def tidy(expr: sympy.Basic) -> sympy.Basic:
+    """Rebuild products and sums with the algebra helpers: identities out, terms collected,
+    scalar coefficients cancelled."""
+    if isinstance(expr, MatMul):
+        parts = [tidy(a) for a in expr.args]
+        coefficient = sympy.Mul(*(p for p in parts if not is_matrix(p)))
+        return algebra.mul(simplify_scalar(coefficient), *(p for p in parts if is_matrix(p)))
+    if isinstance(expr, MatAdd):
+        return algebra.add(*(tidy(a) for a in expr.args), rows=expr.shape[0],
+                           cols=expr.shape[1])
+    if isinstance(expr, Scalar):
+        return Scalar(tidy(expr.matrix)) if is_matrix(tidy(expr.matrix)) else tidy(expr.matrix)
+    if not is_matrix(expr):
+        return simplify_scalar(expr)
+    return expr
+
+
+def simplify_scalar(expr: sympy.Expr) -> sympy.Expr:
+    """Cancel a scalar coefficient, treating each matrix sub-expression as a symbol
+    (sympy's scalar simplification cannot look inside matrix expressions)."""
+    if not isinstance(expr, sympy.Expr) or expr.is_Atom:
+        return expr
+    stand_ins: dict[sympy.Basic, sympy.Dummy] = {}
+
+    def hide(node: sympy.Basic) -> sympy.Basic:
+        if any(a.is_Matrix for a in node.args) or isinstance(node, Scalar):
+            return stand_ins.setdefault(node, sympy.Dummy(real=True))
+        if not node.args:
+            return node
+        return node.func(*(hide(a) for a in node.args))
+
+    hidden = hide(expr)
+    candidate = sympy.factor_terms(sympy.cancel(hidden))
+    if sympy.count_ops(candidate) > sympy.count_ops(hidden):
+        return expr
+    return candidate.xreplace({d: node for node, d in stand_ins.items()})
+
+
+def simplify(expr: sympy.Basic,
+             symmetric: frozenset[sympy.Basic]) -> tuple[sympy.Basic, tuple[Sentence, ...]]:
+    with_properties, remarks = use_properties(expr, symmetric)
+    return tidy(with_properties), tuple(remarks)

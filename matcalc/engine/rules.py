@@ -1,0 +1,493 @@
+"""The rule table: one frozen Step subclass per derivative rule, its formula as docstring.
+
+Each rule's ``match(expr, wrt, context)`` returns the step (with its value computed once,
+here) or None; ``RULES`` is the order they are tried. Values are Jacobians in MML's
+numerator layout: ∂(E×1)/∂(D×1) is E×D, a scalar by a vector is 1×D. Sub-derivatives are
+computed through ``context.partial`` and kept as ``substeps``, never inlined.
+
+Imports sympy, matcalc.model, matcalc.objects, matcalc.errors and engine.algebra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar, Self
+
+import sympy
+from sympy import (
+    Abs,
+    Dummy,
+    HadamardProduct,
+    Identity,
+    Lambda,
+    MatAdd,
+    MatMul,
+    MatrixSymbol,
+    Trace,
+    Transpose,
+)
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.diagonal import DiagMatrix
+
+from matcalc.engine import algebra
+from matcalc.errors import MatcalcError
+from matcalc.model import Math, Sentence, Shape, Step
+from matcalc.objects import Norm, Scalar, is_matrix, shape_of
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule may ask: the partial of a sub-expression, and the declared facts."""
+
+    partial: Callable[[sympy.Basic, sympy.Basic], Step]
+    symmetric: frozenset[sympy.Basic]  # declared symmetric matrices
+
+    def is_symmetric(self, matrix: sympy.Basic) -> tuple[bool, tuple[str, ...]]:
+        """Whether a constant matrix is symmetric, and the facts that say so."""
+        if isinstance(matrix, Identity):
+            return True, ()
+        if matrix in self.symmetric:
+            return True, (f"{matrix} is symmetric",)
+        if isinstance(matrix, sympy.Inverse | Transpose):
+            return self.is_symmetric(matrix.arg)
+        if isinstance(matrix, MatMul):
+            matrices = [a for a in matrix.args if is_matrix(a)]
+            if len(matrices) == 1:
+                return self.is_symmetric(matrices[0])
+        return False, ()
+
+
+def depends(expr: sympy.Basic, wrt: sympy.Basic) -> bool:
+    return bool(expr.has(wrt))
+
+
+def jacobian_shape(expr: sympy.Basic, wrt: sympy.Basic) -> Shape:
+    """The shape of ∂expr/∂wrt in numerator layout, for scalars and vectors."""
+    rows, cols = shape_of(expr)
+    wrt_rows, wrt_cols = shape_of(wrt)
+    if cols != 1:
+        raise MatcalcError(
+            f"the derivative of the {rows}×{cols} matrix {expr} is a tensor; "
+            "matrix-valued expressions are not supported yet",
+            hint="derivatives of and with respect to matrices are planned (4-D tensors)")
+    if wrt_cols != 1:
+        raise MatcalcError(
+            f"derivatives with respect to the {wrt_rows}×{wrt_cols} matrix {wrt} are not "
+            "supported yet", hint="differentiate with respect to a vector or a scalar")
+    return Shape((rows, wrt_rows))
+
+
+def identity_for(wrt: sympy.Basic) -> sympy.Basic:
+    rows, _ = shape_of(wrt)
+    return sympy.S.One if rows == 1 else Identity(rows)
+
+
+def column(value: sympy.Basic) -> sympy.Basic:
+    """A 1×n row as the n×1 column it transposes (xᵀ → x)."""
+    return algebra.transpose(value)
+
+
+def scalar_derivative(function: Callable[[sympy.Expr], sympy.Expr] | Lambda,
+                      at: sympy.Basic) -> sympy.Expr:
+    """f'(at) for a scalar function, by sympy's (scalar, trusted) differentiation."""
+    t = Dummy("t", real=True)
+    body = function(t)
+    return body.diff(t).xreplace({t: at})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rule(Step):
+    """A step that knows how to find itself; subclasses fill ``match``."""
+
+    @classmethod
+    def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
+        raise NotImplementedError
+
+    @classmethod
+    def make(cls, expr: sympy.Basic, wrt: sympy.Basic, value: sympy.Basic,
+             **fields: object) -> Self:
+        shape = jacobian_shape(expr, wrt)
+        return cls(expr=expr, wrt=wrt, value=value, shape=shape, **fields)  # type: ignore[arg-type]
+
+
+# ---- the rules, in the order they are tried ------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Constant(Rule):
+    """∂c/∂x = 0 when c does not depend on x"""
+
+    name: ClassVar[str] = "constant"
+
+    @classmethod
+    def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
+        if depends(expr, wrt):
+            return None
+        shape = jacobian_shape(expr, wrt)
+        return cls.make(expr, wrt, algebra.zero(*shape.dims))
+
+    def explain(self) -> Sentence:
+        return (Math(self.expr), " does not depend on ", Math(self.wrt), ".")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Variable(Rule):
+    """∂x/∂x = I"""
+
+    name: ClassVar[str] = "identity"
+
+    @classmethod
+    def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
+        if expr != wrt:
+            return None
+        return cls.make(expr, wrt, identity_for(wrt))
+
+    def explain(self) -> Sentence:
+        return ("The derivative of a variable with respect to itself is the identity.",)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SumRule(Rule):
+    """∂(u + v)/∂x = ∂u/∂x + ∂v/∂x"""
+
+    name: ClassVar[str] = "sum rule"
+
+    @classmethod
+    def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
+        if not isinstance(expr, sympy.Add | MatAdd):
+            return None
+        substeps = tuple(context.partial(term, wrt) for term in expr.args)
+        shape = jacobian_shape(expr, wrt)
+        value = algebra.add(*(s.value for s in substeps), rows=shape.rows, cols=shape.cols)
+        return cls.make(expr, wrt, value, substeps=substeps)
+
+    def explain(self) -> Sentence:
+        return ("The derivative of a sum is the sum of the derivatives of its terms.",)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InnerProduct(Rule):
+    """∂(uᵀu)/∂x = 2uᵀ ∂u/∂x"""
+
+    name: ClassVar[str] = "inner product"
+    vector: sympy.Basic
+
+    @classmethod
+    def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
+        match expr.args if isinstance(expr, MatMul) else ():
+            case (Transpose(arg=left), right) if left == right and depends(left, wrt):
+                inner = context.partial(left, wrt)
+                value = algebra.mul(2, Transpose(left), inner.value)
+                return cls.make(expr, wrt, value, vector=left, substeps=(inner,))
+        return None
+
+    def explain(self) -> Sentence:
+        return ("The inner product ", Math(self.expr), " differentiates to ",
+                Math(algebra.mul(2, Transpose(self.vector))), " times the derivative of ",
+                Math(self.vector), ".")
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuadraticForm(Rule):
+    """∂(uᵀBu)/∂x = uᵀ(B + Bᵀ) ∂u/∂x, which is 2uᵀB ∂u/∂x when B is symmetric"""
+
+    name: ClassVar[str] = "quadratic form"
+    vector: sympy.Basic
+    middle: sympy.Basic
+    symmetric: bool
+
+    @classmethod
+    def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
+        match expr.args if isinstance(expr, MatMul) else ():
+            case (Transpose(arg=left), *middle, right) if (
+                    left == right and middle and depends(left, wrt)
+                    and all(is_matrix(m) and not depends(m, wrt) for m in middle)):
+                B = middle[0] if len(middle) == 1 else MatMul(*middle)
+                symmetric, because = context.is_symmetric(B)
+                inner = context.partial(left, wrt)
+                if symmetric:
+                    value = algebra.mul(2, Transpose(left), B, inner.value)
+                else:
+                    value = algebra.mul(Transpose(left), MatAdd(B, Transpose(B)), inner.value)
+                return cls.make(expr, wrt, value, vector=left, middle=B, symmetric=symmetric,
+                                because=because, substeps=(inner,))
+        return None
+
+    def explain(self) -> Sentence:
+        u, B = self.vector, self.middle
+        if self.symmetric:
+            return ("A quadratic form ", Math(self.expr), " with a symmetric middle matrix ",
+                    Math(B), " differentiates to ", Math(algebra.mul(2, Transpose(u), B)),
+                    " times the derivative of ", Math(u), ".")
+        return ("A quadratic form ", Math(self.expr), " differentiates to ",
+                Math(MatMul(Transpose(u), MatAdd(B, Transpose(B)))),
+                " times the derivative of ", Math(u), ".")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductRule(Rule):
+    """∂(P u Q)/∂x: each factor that depends on x in turn, the others held fixed.
+
+    A column factor u: P (∂u/∂x) Q, where Q is 1×1; a row factor uᵀ: P Qᵀ ∂u/∂x (because
+    uᵀQ = Qᵀu is a number); a scalar factor s: (the rest) ∂s/∂x.
+    """
+
+    name: ClassVar[str] = "product rule"
+    single: bool  # only one factor depends on x: a linear map, written as one term
+
+    @classmethod
+    def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
+        if not isinstance(expr, MatMul | sympy.Mul):
+            return None
+        args = list(expr.args)
+        terms: list[sympy.Basic] = []
+        substeps: list[Step] = []
+        for index, factor in enumerate(args):
+            if not depends(factor, wrt):
+                continue
+            before, after = args[:index], args[index + 1:]
+            scalars = [a for a in before + after if not is_matrix(a)]
+            left = [a for a in before if is_matrix(a)]
+            right = [a for a in after if is_matrix(a)]
+            rows, cols = shape_of(factor)
+            if not is_matrix(factor) or cols == 1:
+                inner = context.partial(factor, wrt)
+                rest = algebra.mul(*right) if right else sympy.S.One
+                terms.append(algebra.mul(*scalars, *left, inner.value, algebra.as_scalar(rest)))
+            elif rows == 1:
+                inner = context.partial(column(factor), wrt)
+                terms.append(algebra.mul(*scalars, *left,
+                                         column(algebra.mul(*right)), inner.value))
+            elif isinstance(factor, DiagMatrix) and right and shape_of(
+                    algebra.mul(*right))[1] == 1:
+                # diag(u) Q = diag(Q) u for a column Q: the entries meet one to one
+                inner = context.partial(factor.args[0], wrt)
+                terms.append(algebra.mul(*scalars, *left, DiagMatrix(algebra.mul(*right)),
+                                         inner.value))
+            else:
+                raise MatcalcError(
+                    f"no rule yet for a product whose matrix factor {factor} depends on "
+                    f"{wrt}", hint="derivatives of matrix-valued factors are planned")
+            substeps.append(inner)
+        shape = jacobian_shape(expr, wrt)
+        value = algebra.add(*terms, rows=shape.rows, cols=shape.cols)
+        return cls.make(expr, wrt, value, single=len(substeps) == 1,
+                        substeps=tuple(substeps))
+
+    @property
+    def title(self) -> str:
+        return "linear map" if self.single else "product rule"
+
+    def explain(self) -> Sentence:
+        if self.single:
+            return ("Only one factor of ", Math(self.expr), " depends on ", Math(self.wrt),
+                    "; the others are constant and stay as they are.")
+        return ("Product rule: differentiate each factor that depends on ", Math(self.wrt),
+                " in turn, holding the others fixed, and add the terms.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hadamard(Rule):
+    """∂(u ⊙ v)/∂x = diag(v) ∂u/∂x + diag(u) ∂v/∂x"""
+
+    name: ClassVar[str] = "elementwise product"
+
+    @classmethod
+    def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
+        if not isinstance(expr, HadamardProduct) or len(expr.args) != 2:
+            return None
+        u, v = expr.args
+        du, dv = context.partial(u, wrt), context.partial(v, wrt)
+        shape = jacobian_shape(expr, wrt)
+        value = algebra.add(algebra.mul(DiagMatrix(v), du.value),
+                            algebra.mul(DiagMatrix(u), dv.value), rows=shape.rows,
+                            cols=shape.cols)
+        return cls.make(expr, wrt, value, substeps=(du, dv))
+
+    def explain(self) -> Sentence:
+        return ("Each entry of ", Math(self.expr), " is a product of two numbers, so the "
+                "product rule holds entry by entry.",)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ElementwiseFunction(Rule):
+    """∂f(u)/∂x = diag(f'(u)) ∂u/∂x for a scalar function f applied entry by entry"""
+
+    name: ClassVar[str] = "elementwise function"
+    function: Lambda
+    derivative: Lambda
+    argument: sympy.Basic
+
+    @classmethod
+    def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
+        if not isinstance(expr, ElementwiseApplyFunction):
+            return None
+        function, argument = expr.function, expr.expr
+        t = Dummy("t", real=True)
+        derivative = Lambda(t, function(t).diff(t))
+        inner = context.partial(argument, wrt)
+        value = algebra.mul(DiagMatrix(ElementwiseApplyFunction(derivative, argument)),
+                            inner.value)
+        return cls.make(expr, wrt, value, function=function, derivative=derivative,
+                        argument=argument, substeps=(inner,))
+
+    def explain(self) -> Sentence:
+        t = self.function.variables[0]
+        return ("The function acts entry by entry: ∂f_i/∂u_j = 0 for i ≠ j, so its "
+                "Jacobian is the diagonal matrix of the derivative ",
+                Math(sympy.Eq(sympy.Derivative(self.function(t), t),
+                              self.derivative(t))), ".")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SquaredNorm(Rule):
+    """∂‖u‖²/∂x = 2uᵀ ∂u/∂x"""
+
+    name: ClassVar[str] = "squared norm"
+    vector: sympy.Basic
+
+    @classmethod
+    def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
+        match expr:
+            case sympy.Pow(base=Norm(arg=vector), exp=exponent) if (
+                    exponent == 2 and shape_of(vector)[1] == 1):
+                inner = context.partial(vector, wrt)
+                value = algebra.mul(2, Transpose(vector), inner.value)
+                return cls.make(expr, wrt, value, vector=vector, substeps=(inner,))
+        return None
+
+    def explain(self) -> Sentence:
+        return ("Since ", Math(self.expr), " = ",
+                Math(MatMul(Transpose(self.vector), self.vector)),
+                ", it differentiates like an inner product: ",
+                Math(algebra.mul(2, Transpose(self.vector))),
+                " times the derivative of ", Math(self.vector), ".")
+
+
+@dataclass(frozen=True, kw_only=True)
+class NormRule(Rule):
+    """∂‖u‖/∂x = uᵀ/‖u‖ ∂u/∂x"""
+
+    name: ClassVar[str] = "norm"
+    vector: sympy.Basic
+
+    @classmethod
+    def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
+        if not isinstance(expr, Norm) or shape_of(expr.arg)[1] != 1:
+            return None
+        inner = context.partial(expr.arg, wrt)
+        value = algebra.mul(1 / expr, Transpose(expr.arg), inner.value)
+        return cls.make(expr, wrt, value, vector=expr.arg, substeps=(inner,))
+
+    def explain(self) -> Sentence:
+        return ("‖u‖ = (uᵀu)^½, so by the chain rule its derivative is ",
+                Math(algebra.mul(1 / self.expr, Transpose(self.vector))),
+                " times the derivative of ", Math(self.vector), ".")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PowerRule(Rule):
+    """∂(sᵏ)/∂x = k sᵏ⁻¹ ∂s/∂x for a constant k"""
+
+    name: ClassVar[str] = "power rule"
+
+    @classmethod
+    def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
+        if not isinstance(expr, sympy.Pow) or depends(expr.exp, wrt):
+            return None
+        base, exponent = expr.args
+        inner = context.partial(base, wrt)
+        value = algebra.mul(exponent * base ** (exponent - 1), inner.value)
+        return cls.make(expr, wrt, value, substeps=(inner,))
+
+    def explain(self) -> Sentence:
+        base, exponent = self.expr.args
+        return ("Power rule: ", Math(self.expr), " differentiates to ",
+                Math(exponent * base ** (exponent - 1)), " times the derivative of ",
+                Math(base), ".")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScalarChain(Rule):
+    """∂f(s)/∂x = f'(s) ∂s/∂x for a scalar function f of a scalar s"""
+
+    name: ClassVar[str] = "chain rule"
+    outer: sympy.Expr  # f'(s)
+
+    @classmethod
+    def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
+        if not isinstance(expr, sympy.Function | Abs) or len(expr.args) != 1:
+            return None
+        (argument,) = expr.args
+        if is_matrix(argument):
+            return None
+        outer = scalar_derivative(expr.func, argument)
+        inner = context.partial(argument, wrt)
+        value = algebra.mul(outer, inner.value)
+        return cls.make(expr, wrt, value, outer=outer, substeps=(inner,))
+
+    def explain(self) -> Sentence:
+        (argument,) = self.expr.args
+        return ("The outer function ", Math(self.expr.func(Dummy("u"))),
+                " has derivative ", Math(scalar_derivative(self.expr.func, Dummy("u"))),
+                "; at u = ", Math(argument), " it is ", Math(self.outer),
+                ", which multiplies the derivative of ", Math(argument), ".")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TraceRule(Rule):
+    """tr is linear and cyclic: tr(A + B) = tr A + tr B, tr(u vᵀ) = vᵀu, tr(c I_n) = c n"""
+
+    name: ClassVar[str] = "trace"
+    rewritten: sympy.Basic
+
+    @classmethod
+    def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
+        if not isinstance(expr, Trace):
+            return None
+        rewritten = trace_as_scalar(expr.arg)
+        if isinstance(rewritten, Trace) and depends(rewritten, wrt):
+            raise MatcalcError(
+                f"no rule yet for the trace of {expr.arg}, which depends on {wrt}",
+                hint="traces of outer products and sums of them are supported")
+        inner = context.partial(rewritten, wrt)
+        return cls.make(expr, wrt, inner.value, rewritten=rewritten, substeps=(inner,))
+
+    def explain(self) -> Sentence:
+        return ("By linearity and the cyclic property of the trace (tr(u vᵀ) = vᵀu, "
+                "tr(c I_n) = c n), ", Math(self.expr), " = ", Math(self.rewritten), ".")
+
+
+def trace_as_scalar(matrix: sympy.Basic) -> sympy.Basic:
+    """tr M written without the trace where the cyclic property allows it."""
+    if isinstance(matrix, MatAdd):
+        return sympy.Add(*(trace_as_scalar(term) for term in matrix.args))
+    if isinstance(matrix, Identity):
+        return matrix.shape[0]
+    if isinstance(matrix, Transpose):
+        return trace_as_scalar(matrix.arg)
+    if isinstance(matrix, MatMul):
+        scalars = [a for a in matrix.args if not is_matrix(a)]
+        matrices = [a for a in matrix.args if is_matrix(a)]
+        if len(matrices) == 1:
+            return sympy.Mul(*scalars, trace_as_scalar(matrices[0]))
+        for start, factor in enumerate(matrices):  # rotate so that a row comes first
+            if shape_of(factor)[0] == 1:
+                rotated = matrices[start:] + matrices[:start]
+                return sympy.Mul(*scalars, Scalar(MatMul(*rotated)))
+    return Trace(matrix)
+
+
+RULES: tuple[type[Rule], ...] = (
+    Constant, Variable, SumRule, InnerProduct, QuadraticForm, SquaredNorm, NormRule,
+    PowerRule, ElementwiseFunction, Hadamard, TraceRule, ScalarChain, ProductRule,
+)
+
+
+def rule_title(step: Step) -> str:
+    """The name a reader sees: a product rule with one varying factor is a linear map."""
+    return getattr(step, "title", step.name)
+
+
+__all__ = ["RULES", "Context", "MatrixSymbol", "rule_title"]
