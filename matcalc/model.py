@@ -141,7 +141,7 @@ class Step:
     wrt: sympy.Basic  # with respect to what
     value: sympy.Basic  # the partial derivative, numerator layout
     shape: Shape
-    because: tuple[str, ...] = ()  # properties relied on, as sentences: "S is symmetric"
+    because: tuple[Sentence, ...] = ()  # properties relied on: (Math(S), " is symmetric")
     substeps: tuple[Step, ...] = ()
 
     def explain(self) -> Sentence:

@@ -16,51 +16,41 @@ from matcalc.engine import algebra
 from matcalc.model import Math, Sentence
 from matcalc.objects import Scalar, is_matrix
 
-Identity = tuple[Callable[[sympy.Basic, frozenset[sympy.Basic]], sympy.Basic | None], str]
+Rewrite = Callable[[sympy.Basic, frozenset[sympy.Basic]], sympy.Basic | None]
 
-IDENTITIES: tuple[Identity, ...] = (
+IDENTITIES: tuple[Rewrite, ...] = (
     # A symmetric S equals its transpose: Sᵀ = S
-    (lambda e, sym: e.arg if isinstance(e, Transpose) and e.arg in sym else None,
-     "since {S} is symmetric, {S}ᵀ = {S}"),
+    lambda e, sym: e.arg if isinstance(e, Transpose) and e.arg in sym else None,
     # so its inverse is symmetric too: S⁻ᵀ = S⁻¹
-    (lambda e, sym: e.arg if isinstance(e, Transpose) and isinstance(e.arg, Inverse)
-     and e.arg.arg in sym else None,
-     "since {S} is symmetric, {S}⁻ᵀ = {S}⁻¹"),
+    lambda e, sym: e.arg if isinstance(e, Transpose) and isinstance(e.arg, Inverse)
+    and e.arg.arg in sym else None,
     # and (Sᵀ)⁻¹ = S⁻¹
-    (lambda e, sym: Inverse(e.arg.arg) if isinstance(e, Inverse)
-     and isinstance(e.arg, Transpose) and e.arg.arg in sym else None,
-     "since {S} is symmetric, ({S}ᵀ)⁻¹ = {S}⁻¹"),
+    lambda e, sym: Inverse(e.arg.arg) if isinstance(e, Inverse)
+    and isinstance(e.arg, Transpose) and e.arg.arg in sym else None,
 )
 
 
 def use_properties(expr: sympy.Basic,
                    symmetric: frozenset[sympy.Basic]) -> tuple[sympy.Basic, list[Sentence]]:
+    """Apply the identities everywhere; one remark per identity used."""
     remarks: list[Sentence] = []
 
     def rewrite(node: sympy.Basic) -> sympy.Basic:
-        if not node.args:
+        if not node.args or isinstance(node, sympy.Lambda):
             return node
-        rebuilt = node.func(*(rewrite(a) for a in node.args)) if not isinstance(
-            node, sympy.Lambda) else node
-        for identity, wording in IDENTITIES:
+        rebuilt = node.func(*(rewrite(a) for a in node.args))
+        for identity in IDENTITIES:
             replaced = identity(rebuilt, symmetric)
             if replaced is not None:
-                symbol = next(iter(replaced.free_symbols & symmetric), replaced)
-                remark = _fill(wording, symbol)
+                (symbol,) = replaced.free_symbols & symmetric
+                remark = ("since ", Math(symbol), " is symmetric, ", Math(rebuilt), " = ",
+                          Math(replaced))
                 if remark not in remarks:
                     remarks.append(remark)
                 return replaced
         return rebuilt
 
     return rewrite(expr), remarks
-
-
-def _fill(wording: str, symbol: sympy.Basic) -> Sentence:
-    pieces = wording.split("{S}")
-    sentence: list[str | Math] = [pieces[0]]
-    for piece in pieces[1:]:
-        sentence.extend([Math(symbol), piece])
-    return tuple(p for p in sentence if p != "")
 
 
 def tidy(expr: sympy.Basic) -> sympy.Basic:

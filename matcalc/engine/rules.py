@@ -43,12 +43,12 @@ class Context:
     partial: Callable[[sympy.Basic, sympy.Basic], Step]
     symmetric: frozenset[sympy.Basic]  # declared symmetric matrices
 
-    def is_symmetric(self, matrix: sympy.Basic) -> tuple[bool, tuple[str, ...]]:
+    def is_symmetric(self, matrix: sympy.Basic) -> tuple[bool, tuple[Sentence, ...]]:
         """Whether a constant matrix is symmetric, and the facts that say so."""
         if isinstance(matrix, Identity):
             return True, ()
         if matrix in self.symmetric:
-            return True, (f"{matrix} is symmetric",)
+            return True, ((Math(matrix), " is symmetric"),)
         if isinstance(matrix, sympy.Inverse | Transpose):
             return self.is_symmetric(matrix.arg)
         if isinstance(matrix, MatMul):
@@ -333,11 +333,10 @@ class ElementwiseFunction(Rule):
                         argument=argument, substeps=(inner,))
 
     def explain(self) -> Sentence:
-        t = self.function.variables[0]
-        return ("The function acts entry by entry: ∂f_i/∂u_j = 0 for i ≠ j, so its "
-                "Jacobian is the diagonal matrix of the derivative ",
-                Math(sympy.Eq(sympy.Derivative(self.function(t), t),
-                              self.derivative(t))), ".")
+        return ("The function ", Math(self.function), " acts entry by entry, so each entry "
+                "of the result depends only on the same entry of ", Math(self.argument),
+                ": the Jacobian is diagonal, with the derivative ", Math(self.derivative),
+                " on its diagonal.")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -381,7 +380,9 @@ class NormRule(Rule):
         return cls.make(expr, wrt, value, vector=expr.arg, substeps=(inner,))
 
     def explain(self) -> Sentence:
-        return ("‖u‖ = (uᵀu)^½, so by the chain rule its derivative is ",
+        return ("Since ", Math(self.expr), " = ",
+                Math(sympy.sqrt(Scalar(MatMul(Transpose(self.vector), self.vector)))),
+                ", the chain rule gives ",
                 Math(algebra.mul(1 / self.expr, Transpose(self.vector))),
                 " times the derivative of ", Math(self.vector), ".")
 
@@ -429,9 +430,10 @@ class ScalarChain(Rule):
 
     def explain(self) -> Sentence:
         (argument,) = self.expr.args
-        return ("The outer function ", Math(self.expr.func(Dummy("u"))),
-                " has derivative ", Math(scalar_derivative(self.expr.func, Dummy("u"))),
-                "; at u = ", Math(argument), " it is ", Math(self.outer),
+        u = Dummy("u")
+        return ("The outer function ", Math(self.expr.func(u)),
+                " has derivative ", Math(scalar_derivative(self.expr.func, u)),
+                "; at ", Math(u), " = ", Math(argument), " it is ", Math(self.outer),
                 ", which multiplies the derivative of ", Math(argument), ".")
 
 
@@ -455,8 +457,8 @@ class TraceRule(Rule):
         return cls.make(expr, wrt, inner.value, rewritten=rewritten, substeps=(inner,))
 
     def explain(self) -> Sentence:
-        return ("By linearity and the cyclic property of the trace (tr(u vᵀ) = vᵀu, "
-                "tr(c I_n) = c n), ", Math(self.expr), " = ", Math(self.rewritten), ".")
+        return ("By linearity and the cyclic property of the trace, ", Math(self.expr),
+                " = ", Math(self.rewritten), ".")
 
 
 def trace_as_scalar(matrix: sympy.Basic) -> sympy.Basic:

@@ -1,0 +1,78 @@
+"""The pipeline in a screen: text → Problems → Solutions (derived, then checked).
+
+``solve``, ``solve_all`` and ``solve_file`` read the problem language; ``derive`` explains
+the derivative of a sympy expression built in Python.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sympy
+
+from matcalc import engine, language
+from matcalc.errors import MatcalcError
+from matcalc.model import Declaration, Definition, Derivation, Problem, Shape, Solution, Target
+from matcalc.objects import shape_of
+
+
+def solve_all(text: str, *, path: str = "<input>", layout: str = "numerator",
+              check: bool = True) -> list[Solution]:
+    """Parse every problem in ``text``, derive every target, check each result numerically."""
+    solutions = []
+    for problem in language.parse(text, path=path):
+        try:
+            solution = engine.solve(problem, layout=layout)
+            if check:
+                from matcalc import check as numeric  # numpy loads only when a check runs
+
+                solution = numeric.verify(solution)
+        except MatcalcError as error:
+            raise error.located(text, path) from None
+        solutions.append(solution)
+    return solutions
+
+
+def solve(text: str, *, layout: str = "numerator", check: bool = True) -> Solution:
+    """The solution of the one problem in ``text``."""
+    solutions = solve_all(text, layout=layout, check=check)
+    if len(solutions) != 1:
+        raise MatcalcError(f"expected exactly one problem, found {len(solutions)}",
+                           hint="use matcalc.solve_all for several problems")
+    return solutions[0]
+
+
+def solve_file(path: str | Path, *, layout: str = "numerator",
+               check: bool = True) -> list[Solution]:
+    """Every problem in a file (UTF-8)."""
+    text = Path(path).read_text(encoding="utf-8")
+    return solve_all(text, path=str(path), layout=layout, check=check)
+
+
+def derive(expr: sympy.Basic, wrt: sympy.Basic, *, layout: str = "numerator",
+           check: bool = False, name: str = "f") -> Derivation:
+    """Explain ∂expr/∂wrt for a sympy expression built in Python (MatrixSymbols, Symbols)."""
+    if not isinstance(wrt, sympy.MatrixSymbol | sympy.Symbol):
+        raise MatcalcError("wrt must be a MatrixSymbol or a Symbol")
+    if expr.is_Matrix and expr.shape == (1, 1):
+        from matcalc.objects import Scalar
+
+        expr = Scalar(expr)
+    declarations = tuple(
+        Declaration(str(s), s, Shape(shape_of(s)), frozenset(), None)  # type: ignore[arg-type]
+        for s in sorted(expr.free_symbols | {wrt}, key=str)
+        if isinstance(s, sympy.MatrixSymbol) or not s.is_integer)
+    if name in {d.name for d in declarations}:
+        raise MatcalcError(f"the name {name!r} is taken by a variable; pass another name=")
+    rows, cols = shape_of(expr)
+    symbol = sympy.Symbol(name, real=True) if rows == cols == 1 else sympy.MatrixSymbol(
+        name, rows, cols)
+    definition = Definition(name, symbol, None, (), expr, Shape((rows, cols)),
+                            None)  # type: ignore[arg-type]
+    problem = Problem(None, declarations, (definition,), (Target(name, str(wrt), None),))
+    solution = engine.solve(problem, layout=layout)
+    if check:
+        from matcalc import check as numeric
+
+        solution = numeric.verify(solution)
+    return solution.derivations[0]

@@ -1,0 +1,145 @@
+"""The command line: argparse, files and standard input, one console, exit codes.
+
+0: every problem solved (and its check passed); 1: a problem error or a failed check;
+2: a usage error (argparse's). Output files are written whole or not at all.
+No mathematics and no formatting of mathematics here: that is api and render.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from matcalc import __version__
+from matcalc.errors import MatcalcError
+
+EXAMPLE = """\
+examples:
+  matcalc solve problems/mml-5.8a.mc
+  matcalc solve problems/*.mc --format latex --standalone -o notes.tex
+  matcalc solve -e 'x in R^D; A in R^{D x D}; f = x^T A x; find df/dx'
+  echo 'x in R^D
+  f = log(1 + x^T x)' | matcalc solve - --format json
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="matcalc",
+        description="Worked, numerically checked matrix-calculus derivations "
+                    "(chain rule, every partial derivative with its dimensions).",
+        epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"matcalc {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    solve = commands.add_parser(
+        "solve", help="solve the problems in files (or '-' for standard input)",
+        description="Solve every problem in the given files and explain each derivative.",
+        epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    solve.add_argument("paths", nargs="*", metavar="PATH",
+                       help="problem files (.mc); '-' reads standard input")
+    solve.add_argument("-e", "--expr", action="append", default=[], metavar="TEXT",
+                       help="an inline problem (may be repeated)")
+    solve.add_argument("-f", "--format", choices=("text", "latex", "json"), default="text",
+                       help="output format (default: text)")
+    solve.add_argument("-o", "--output", metavar="FILE",
+                       help="write to FILE (whole or not at all) instead of standard output")
+    solve.add_argument("--standalone", action="store_true",
+                       help="with --format latex: a complete document that pdflatex compiles")
+    check = solve.add_mutually_exclusive_group()
+    check.add_argument("--check", dest="check", action="store_true", default=True,
+                       help="check every result against finite differences (the default)")
+    check.add_argument("--no-check", dest="check", action="store_false",
+                       help="skip the numeric check")
+    solve.add_argument("--layout", choices=("numerator", "denominator"), default="numerator",
+                       help="numerator (MML, default) or denominator (gradients as columns)")
+    solve.add_argument("--brief", action="store_true",
+                       help="show only the partials, the chain and the result")
+    solve.add_argument("--no-color", action="store_true", help="plain text without colour")
+    solve.add_argument("--width", type=int, default=None, metavar="N",
+                       help="text width in columns (default: the terminal's, or 100)")
+    return parser
+
+
+def read_sources(args: argparse.Namespace, parser: argparse.ArgumentParser
+                 ) -> list[tuple[str, str]]:
+    sources: list[tuple[str, str]] = [(text, "<-e>") for text in args.expr]
+    for path in args.paths:
+        if path == "-":
+            sources.append((sys.stdin.read(), "<stdin>"))
+            continue
+        try:
+            sources.append((Path(path).read_text(encoding="utf-8"), path))
+        except OSError as error:
+            parser.error(f"cannot read {path}: {error.strerror or error}")
+        except UnicodeDecodeError:
+            raise MatcalcError(f"{path} is not UTF-8 text", path=path) from None
+    if not sources:
+        parser.error("give a problem file, '-' for standard input, or -e TEXT")
+    return sources
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Write to a temporary file beside ``path``, then rename: whole or not at all."""
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(prefix=".matcalc-", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from matcalc.api import solve_all  # after argument parsing: --help stays fast
+
+    try:
+        solutions = [solution for text, path in read_sources(args, parser)
+                     for solution in solve_all(text, path=path, layout=args.layout,
+                                               check=args.check)]
+        if args.format == "text" and not args.output:
+            print_text(solutions, args)
+        else:
+            from matcalc.render import render_all
+
+            output = render_all(solutions, args.format, standalone=args.standalone,
+                                width=args.width or 100, brief=args.brief)
+            if args.output:
+                write_atomically(args.output, output)
+            else:
+                sys.stdout.write(output)
+    except MatcalcError as error:
+        sys.stderr.write(str(error) + "\n")
+        return error.exit_code
+    except OSError as error:
+        sys.stderr.write(f"matcalc: error: {error}\n")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    failed = [d for s in solutions for d in s.derivations
+              if d.checked is not None and not d.checked.passed]
+    if failed:
+        sys.stderr.write(f"matcalc: {len(failed)} result(s) failed the numeric check\n")
+        return 1
+    return 0
+
+
+def print_text(solutions: list, args: argparse.Namespace) -> None:  # type: ignore[type-arg]
+    from rich.console import Console
+
+    from matcalc.render import notes
+    from matcalc.render.text import solution_view
+
+    console = Console(no_color=args.no_color or None, width=args.width, highlight=False)
+    for index, solution in enumerate(solutions):
+        if index:
+            console.print()
+        console.print(solution_view(solution, brief=args.brief, notes=notes(solution)))

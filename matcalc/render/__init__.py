@@ -1,0 +1,52 @@
+"""Solutions → text, LaTeX or JSON. Each format's module is imported when it is asked for,
+so ``import matcalc`` never loads rich.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matcalc.model import Derivation, Solution
+
+FORMATS = ("text", "latex", "json")
+
+
+def render_all(solutions: list[Solution], fmt: str, *, standalone: bool = False,
+               width: int = 100, brief: bool = False) -> str:
+    """Every solution in one document of the format."""
+    if fmt == "json":
+        from matcalc.render.json import dumps
+
+        return dumps(solutions)
+    if fmt == "latex":
+        from matcalc.render import latex
+
+        body = "\n".join(latex.solution_latex(s, brief=brief, notes=notes(s))
+                         for s in solutions)
+        return latex.standalone(body) if standalone else body
+    if fmt == "text":
+        from matcalc.render.text import render_text
+
+        return "\n".join(render_text(s, width=width, brief=brief, notes=notes(s))
+                         for s in solutions)
+    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def notes(solution: Solution) -> tuple[str, ...]:
+    """The layout note, stated at the top when the layout is not MML's default."""
+    from matcalc.engine.layout import NOTES
+    from matcalc.render.sentence import fill
+    from matcalc.render.printers import unicode
+
+    layouts = {d.layout for d in solution.derivations}
+    return tuple(fill(NOTES[layout], unicode) for layout in sorted(layouts)
+                 if layout != "numerator")
+
+
+def render(solution: Solution, fmt: str, **options: Any) -> str:
+    return render_all([solution], fmt, **options)
+
+
+def render_derivation(derivation: Derivation, fmt: str, **options: Any) -> str:
+    assert derivation.problem is not None
+    return render(Solution(derivation.problem, (derivation,)), fmt, **options)

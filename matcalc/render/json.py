@@ -1,0 +1,66 @@
+"""JSON for programs: a stable shape, documented in README, built as dicts and dumped last.
+
+Imports matcalc.model, render.printers, render.sentence.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from matcalc.model import Derivation, Solution, Step
+from matcalc.render import sentence as say
+from matcalc.render.printers import PartialMark, latex, unicode
+
+
+def math_pair(expr: object) -> dict[str, str]:
+    return {"text": unicode(expr), "latex": latex(expr)}
+
+
+def step_dict(step: Step, symbol: PartialMark | None = None) -> dict[str, Any]:
+    mark = symbol or PartialMark(step.expr, step.wrt)
+    return {
+        "rule": say.rule_title(step),
+        "symbol": unicode(mark),
+        "symbol_latex": latex(mark),
+        "shape": [unicode(d) for d in step.shape.dims],
+        "text": unicode(step.value),
+        "latex": latex(step.value),
+        "explanation": say.fill(say.explanation(step), unicode),
+        "substeps": [step_dict(sub) for sub in step.substeps
+                     if sub.name not in {"identity", "constant"}],
+    }
+
+
+def derivation_dict(derivation: Derivation) -> dict[str, Any]:
+    check = derivation.checked
+    return {
+        "of": derivation.target.of,
+        "wrt": derivation.target.wrt,
+        "layout": derivation.layout,
+        "shape": [unicode(d) for d in derivation.shape.dims],
+        "chains": [
+            {"path": list(chain.names), "shape": [unicode(d) for d in chain.shape.dims],
+             "product": math_pair(chain.product)}
+            for chain in derivation.chains
+        ],
+        "steps": [step_dict(link.step, PartialMark(link.of_symbol, link.wrt_symbol))
+                  for chain in derivation.chains for link in chain.links],
+        "result": math_pair(derivation.result),
+        "remarks": [say.fill(remark, unicode) for remark in derivation.remarks],
+        "check": None if check is None else {
+            "passed": check.passed, "max_error": check.max_error,
+            "sizes": dict(check.sizes), "message": check.message},
+    }
+
+
+def solution_dict(solution: Solution) -> dict[str, Any]:
+    return {
+        "title": solution.problem.title,
+        "derivations": [derivation_dict(d) for d in solution.derivations],
+    }
+
+
+def dumps(solutions: list[Solution]) -> str:
+    return json.dumps({"problems": [solution_dict(s) for s in solutions]},
+                      ensure_ascii=False, indent=2) + "\n"

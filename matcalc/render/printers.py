@@ -1,0 +1,432 @@
+"""Notation only: how matcalc writes mathematics in Unicode text and in LaTeX.
+
+sympy's printers dispatch on the class of what they print (``_print_Transpose``), so each
+construct's notation is one method here: ᵀ and ``^{\\top}``, ⁻¹, diag(·), tr, ‖·‖, the 1×1
+``Scalar`` shown as its product, Greek names. No mathematics is done here: a printer only
+reads the expression it is given.
+Imports sympy's printing and matcalc.objects / matcalc.model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+from sympy import Rational
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.str import StrPrinter
+
+from matcalc.model import Shape
+from matcalc.objects import is_matrix
+
+GREEK_UNICODE = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "eps": "ε", "zeta": "ζ",
+    "eta": "η", "theta": "θ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ",
+    "nu": "ν", "xi": "ξ", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "upsilon": "υ",
+    "phi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ",
+    "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π", "Sigma": "Σ", "Upsilon": "Υ",
+    "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+}
+GREEK_LATEX = {name: "\\" + ("epsilon" if name == "eps" else name) for name in GREEK_UNICODE}
+SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+FRACTIONS = {Rational(1, 2): "½", Rational(1, 3): "⅓", Rational(2, 3): "⅔",
+             Rational(1, 4): "¼", Rational(3, 4): "¾"}
+FUNCTION_NAMES = {"sigmoid": "sigmoid", "Abs": "abs", "sign": "sign"}
+
+
+class Verbatim(sympy.Symbol):  # type: ignore[misc]
+    """Already printed text standing in an expression (the argument of f applied entrywise)."""
+
+
+def _is_simple(expr: sympy.Basic) -> bool:
+    """A name, perhaps transposed or inverted: printed without a space around it."""
+    if isinstance(expr, sympy.Transpose | sympy.Inverse):
+        return _is_simple(expr.arg)
+    return isinstance(expr, sympy.MatrixSymbol | sympy.Symbol | sympy.Identity)
+
+
+def _ordered_terms(terms: tuple[sympy.Basic, ...]) -> list[sympy.Basic]:
+    """Positive terms first, so x − μ does not print as −μ + x."""
+    return sorted(terms, key=lambda t: _is_negative(t))
+
+
+def _is_negative(term: sympy.Basic) -> bool:
+    if is_matrix(term):
+        return bool(isinstance(term, sympy.MatMul) and term.args[0].is_Number
+                    and term.args[0] < 0)
+    coefficient = term.as_coeff_Mul()[0]
+    return bool(coefficient.is_Number and coefficient < 0)
+
+
+def _has_denominator(expr: sympy.Expr) -> bool:
+    return any(f.is_Pow and f.exp.is_number and f.exp < 0 or f.is_Rational and f.q != 1
+               for f in sympy.Mul.make_args(expr))
+
+
+def _split_coefficient(expr: sympy.MatMul) -> tuple[sympy.Expr, list[sympy.Basic]]:
+    scalars = [a for a in expr.args if not is_matrix(a)]
+    matrices = [a for a in expr.args if is_matrix(a)]
+    return sympy.Mul(*scalars), matrices
+
+
+class UnicodePrinter(StrPrinter):  # type: ignore[misc]
+    """Plain Unicode, as a student writes it: yᵀS⁻¹y, diag(cos(z)) A, ‖x‖²."""
+
+    def _print_Symbol(self, expr: sympy.Symbol) -> str:
+        return GREEK_UNICODE.get(expr.name, expr.name)
+
+    def _print_Dummy(self, expr: sympy.Dummy) -> str:
+        return GREEK_UNICODE.get(expr.name, expr.name)
+
+    _print_MatrixSymbol = _print_Symbol
+
+    def _print_Scalar(self, expr: Any) -> str:
+        return self._print(expr.matrix)
+
+    def _print_Transpose(self, expr: sympy.Transpose) -> str:
+        if isinstance(expr.arg, sympy.Inverse):
+            return self.parenthesize(expr.arg.arg, PRECEDENCE["Pow"], strict=True) + "⁻ᵀ"
+        return self.parenthesize(expr.arg, PRECEDENCE["Pow"], strict=True) + "ᵀ"
+
+    def _print_Inverse(self, expr: sympy.Inverse) -> str:
+        return self.parenthesize(expr.arg, PRECEDENCE["Pow"], strict=True) + "⁻¹"
+
+    def _print_Identity(self, expr: sympy.Identity) -> str:
+        return "I"
+
+    def _print_ZeroMatrix(self, expr: sympy.ZeroMatrix) -> str:
+        return "0"
+
+    def _print_OneMatrix(self, expr: sympy.OneMatrix) -> str:
+        return "𝟏"
+
+    def _coefficient(self, coefficient: sympy.Expr) -> str:
+        """−2, ½, exp(…): the scalar in front of a matrix product."""
+        if coefficient == 1:
+            return ""
+        if coefficient == -1:
+            return "−"
+        sign = "−" if coefficient.as_coeff_Mul()[0] < 0 else ""
+        magnitude = -coefficient if sign else coefficient
+        number, rest = magnitude.as_coeff_Mul()
+        if number in FRACTIONS and rest != 1 and not _has_denominator(rest):
+            return sign + FRACTIONS[number] + " " + self._coefficient(rest)
+        if magnitude in FRACTIONS:
+            return sign + FRACTIONS[magnitude]
+        if magnitude.is_Number:
+            return sign + self._print(magnitude)
+        text = self.parenthesize(magnitude, PRECEDENCE["Mul"], strict=True)
+        if isinstance(magnitude, sympy.Add):
+            text = f"({self._print(magnitude)})" if not text.startswith("(") else text
+        return sign + text + " "
+
+    def _print_MatMul(self, expr: sympy.MatMul) -> str:
+        coefficient, matrices = _split_coefficient(expr)
+        pieces: list[str] = []
+        for index, matrix in enumerate(matrices):
+            text = self.parenthesize(matrix, PRECEDENCE["Mul"], strict=False)
+            if isinstance(matrix, sympy.MatAdd):
+                text = f"({self._print(matrix)})" if not text.startswith("(") else text
+            joined = index > 0 and _is_simple(matrix) and _is_simple(matrices[index - 1])
+            pieces.append(text if index == 0 or joined else " " + text)
+        return self._coefficient(coefficient) + "".join(pieces)
+
+    def _print_MatAdd(self, expr: sympy.MatAdd) -> str:
+        terms = _ordered_terms(expr.args)
+        text = self._print(terms[0])
+        for term in terms[1:]:
+            if _is_negative(term):
+                text += " − " + self._print(-term if not is_matrix(term) else
+                                            sympy.MatMul(*(-term.args[0],), *term.args[1:]))
+            else:
+                text += " + " + self._print(term)
+        return text.replace("  ", " ")
+
+    def _print_Verbatim(self, expr: Verbatim) -> str:
+        return str(expr.name)
+
+    def _print_Add(self, expr: sympy.Add, order: str | None = None) -> str:
+        terms = _ordered_terms(tuple(expr.as_ordered_terms()))
+        text = self._print(terms[0])
+        for term in terms[1:]:
+            text += (" − " + self._print(-term)) if _is_negative(term) else (
+                " + " + self._print(term))
+        return text
+
+    def _print_Mul(self, expr: sympy.Mul) -> str:
+        coefficient, rest = expr.as_coeff_Mul()
+        if coefficient < 0:
+            return "−" + self.parenthesize(-expr, PRECEDENCE["Mul"], strict=True) \
+                if not isinstance(-expr, sympy.Add) else "−(" + self._print(-expr) + ")"
+        if coefficient in FRACTIONS and not _has_denominator(rest):
+            return FRACTIONS[coefficient] + self.parenthesize(rest, PRECEDENCE["Mul"])
+        return super()._print_Mul(expr).replace("*", " ")
+
+    def _print_Rational(self, expr: Rational) -> str:
+        if -expr in FRACTIONS:
+            return "−" + FRACTIONS[-expr]
+        return FRACTIONS.get(expr, super()._print_Rational(expr)).replace("-", "−")
+
+    def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:
+        base, exponent = expr.args
+        if exponent == Rational(1, 2):
+            return "√" + self.parenthesize(base, PRECEDENCE["Pow"], strict=True)
+        if exponent.is_Integer and exponent > 1:
+            return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + str(
+                exponent).translate(SUPERSCRIPTS)
+        return super()._print_Pow(expr, rational)
+
+    def _print_Norm(self, expr: Any) -> str:
+        return "‖" + self._print(expr.arg) + "‖"
+
+    def _print_Trace(self, expr: sympy.Trace) -> str:
+        return f"tr({self._print(expr.arg)})"
+
+    def _print_Determinant(self, expr: sympy.Determinant) -> str:
+        return f"det({self._print(expr.arg)})"
+
+    def _print_DiagMatrix(self, expr: Any) -> str:
+        return f"diag({self._print(expr.args[0])})"
+
+    def _print_HadamardProduct(self, expr: sympy.HadamardProduct) -> str:
+        return " ⊙ ".join(self.parenthesize(a, PRECEDENCE["Mul"]) for a in expr.args)
+
+    def _print_KroneckerProduct(self, expr: sympy.KroneckerProduct) -> str:
+        return " ⊗ ".join(self.parenthesize(a, PRECEDENCE["Mul"]) for a in expr.args)
+
+    def _print_MatPow(self, expr: sympy.MatPow) -> str:
+        return self.parenthesize(expr.base, PRECEDENCE["Pow"], strict=True) + str(
+            expr.exp).translate(SUPERSCRIPTS)
+
+    def _print_ElementwiseApplyFunction(self, expr: ElementwiseApplyFunction) -> str:
+        return self._print(applied(expr, self._print(expr.expr)))
+
+    def _print_Lambda(self, expr: sympy.Lambda) -> str:
+        (variable,) = expr.variables
+        return f"{self._print(variable)} ↦ {self._print(expr.expr)}"
+
+    def _print_Function(self, expr: sympy.Function) -> str:
+        name = FUNCTION_NAMES.get(type(expr).__name__, type(expr).__name__)
+        return f"{name}({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_Abs(self, expr: sympy.Abs) -> str:
+        return f"|{self._print(expr.args[0])}|"
+
+    def _print_Shape(self, shape: Shape) -> str:
+        return "ℝ^{" + "×".join(self._print(d) for d in shape.dims) + "}"
+
+
+def applied(expr: ElementwiseApplyFunction, argument_text: str) -> sympy.Basic:
+    """f applied entry by entry, as f(argument): the body with its variable renamed."""
+    function, argument = expr.function, expr.expr
+    (variable,) = function.variables
+    simple = _is_simple(argument)
+    name = argument_text if simple or isinstance(function.expr, sympy.Function) and \
+        function.expr.args == (variable,) else f"({argument_text})"
+    return function.expr.xreplace({variable: Verbatim(name)})
+
+
+class MmlLatexPrinter(LatexPrinter):  # type: ignore[misc]
+    """LaTeX as MML prints it: y^{\\top} S^{-1} y, \\operatorname{diag}(\\cos(z)) A."""
+
+    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+        super().__init__({"mul_symbol": None, "inv_trig_style": "abbreviated", **(settings or {})})
+
+    def _print_Symbol(self, expr: sympy.Symbol, style: str = "plain") -> str:
+        if expr.name in GREEK_LATEX:
+            return GREEK_LATEX[expr.name]
+        if len(expr.name) > 1 and "_" not in expr.name and "\\" not in expr.name \
+                and not expr.name.startswith("("):
+            return "\\mathit{" + expr.name + "}"
+        return super()._print_Symbol(expr, style)
+
+    def _print_MatrixSymbol(self, expr: sympy.MatrixSymbol) -> str:
+        return self._print_Symbol(sympy.Symbol(expr.name))
+
+    def _print_Dummy(self, expr: sympy.Dummy) -> str:
+        return self._print_Symbol(sympy.Symbol(expr.name))
+
+    def _print_Scalar(self, expr: Any) -> str:
+        return self._print(expr.matrix)
+
+    def _print_Transpose(self, expr: sympy.Transpose) -> str:
+        if isinstance(expr.arg, sympy.Inverse):
+            return self.parenthesize(expr.arg.arg, PRECEDENCE["Pow"], strict=True) + "^{-\\top}"
+        return self.parenthesize(expr.arg, PRECEDENCE["Pow"], strict=True) + "^{\\top}"
+
+    def _print_Inverse(self, expr: sympy.Inverse) -> str:
+        return self.parenthesize(expr.arg, PRECEDENCE["Pow"], strict=True) + "^{-1}"
+
+    def _print_Identity(self, expr: sympy.Identity) -> str:
+        return "I"
+
+    def _print_ZeroMatrix(self, expr: sympy.ZeroMatrix) -> str:
+        return "0"
+
+    def _print_OneMatrix(self, expr: sympy.OneMatrix) -> str:
+        return "\\mathbf{1}"
+
+    def _print_MatMul(self, expr: sympy.MatMul) -> str:
+        coefficient, matrices = _split_coefficient(expr)
+        pieces = []
+        for matrix in matrices:
+            text = self.parenthesize(matrix, PRECEDENCE["Mul"], strict=False)
+            if isinstance(matrix, sympy.MatAdd) and not text.startswith("\\left("):
+                text = f"\\left({self._print(matrix)}\\right)"
+            pieces.append(text)
+        prefix = ""
+        if coefficient == -1:
+            prefix = "-"
+        elif coefficient != 1:
+            sign = "-" if coefficient.as_coeff_Mul()[0] < 0 else ""
+            magnitude = -coefficient if sign else coefficient
+            text = self._print(magnitude)
+            if isinstance(magnitude, sympy.Add):
+                text = f"\\left({text}\\right)"
+            prefix = sign + text + " "
+        return prefix + " ".join(pieces)
+
+    def _print_MatAdd(self, expr: sympy.MatAdd) -> str:
+        terms = _ordered_terms(expr.args)
+        text = self._print(terms[0])
+        for term in terms[1:]:
+            if _is_negative(term):
+                text += " - " + self._print(sympy.MatMul(-term.args[0], *term.args[1:]))
+            else:
+                text += " + " + self._print(term)
+        return text
+
+    def _print_Add(self, expr: sympy.Add, order: str | None = None) -> str:
+        terms = _ordered_terms(tuple(expr.as_ordered_terms()))
+        text = self._print(terms[0])
+        for term in terms[1:]:
+            text += (" - " + self.parenthesize(-term, PRECEDENCE["Add"], strict=True)) \
+                if _is_negative(term) else (" + " + self._print(term))
+        return text
+
+    def _print_Norm(self, expr: Any) -> str:
+        return "\\left\\|" + self._print(expr.arg) + "\\right\\|"
+
+    def _print_Trace(self, expr: sympy.Trace) -> str:
+        return f"\\operatorname{{tr}}\\left({self._print(expr.arg)}\\right)"
+
+    def _print_Determinant(self, expr: sympy.Determinant) -> str:
+        return f"\\det\\left({self._print(expr.arg)}\\right)"
+
+    def _print_DiagMatrix(self, expr: Any) -> str:
+        return f"\\operatorname{{diag}}\\left({self._print(expr.args[0])}\\right)"
+
+    def _print_HadamardProduct(self, expr: sympy.HadamardProduct) -> str:
+        return " \\odot ".join(self.parenthesize(a, PRECEDENCE["Mul"]) for a in expr.args)
+
+    def _print_KroneckerProduct(self, expr: sympy.KroneckerProduct) -> str:
+        return " \\otimes ".join(self.parenthesize(a, PRECEDENCE["Mul"]) for a in expr.args)
+
+    def _print_ElementwiseApplyFunction(self, expr: ElementwiseApplyFunction) -> str:
+        return self._print(applied(expr, self._print(expr.expr)))
+
+    def _print_Lambda(self, expr: sympy.Lambda) -> str:
+        (variable,) = expr.variables
+        return f"{self._print(variable)} \\mapsto {self._print(expr.expr)}"
+
+    def _print_Verbatim(self, expr: Verbatim) -> str:
+        return str(expr.name)
+
+    def _print_Mul(self, expr: sympy.Mul) -> str:
+        coefficient, rest = expr.as_coeff_Mul()
+        if coefficient < 0:
+            return "-" + self.parenthesize(-expr, PRECEDENCE["Mul"], strict=True) \
+                if not isinstance(-expr, sympy.Add) else "-\\left(" + self._print(-expr) + "\\right)"
+        if coefficient.is_Rational and not coefficient.is_Integer and \
+                not _has_denominator(rest):
+            return (f"\\frac{{{coefficient.p}}}{{{coefficient.q}}} "
+                    + self.parenthesize(rest, PRECEDENCE["Mul"]))
+        return str(super()._print_Mul(expr))
+
+    def _print_exp(self, expr: sympy.exp, exp: str | None = None) -> str:
+        text = f"\\exp\\left({self._print(expr.args[0])}\\right)"
+        return f"{text}^{{{exp}}}" if exp else text
+
+    def _print_sigmoid(self, expr: Any, exp: str | None = None) -> str:
+        text = f"\\operatorname{{sigmoid}}\\left({self._print(expr.args[0])}\\right)"
+        return f"{text}^{{{exp}}}" if exp else text
+
+    def _print_Shape(self, shape: Shape) -> str:
+        return "\\mathbb{R}^{" + " \\times ".join(self._print(d) for d in shape.dims) + "}"
+
+
+@dataclass(frozen=True)
+class Dims:
+    """1×D, as written under a factor of the chain (a Shape without the ℝ)."""
+
+    shape: Shape
+
+
+@dataclass(frozen=True)
+class Space:
+    """ℝ, ℝ^D, ℝ^{m×n}: where a declared variable lives (vectors by their length)."""
+
+    shape: Shape
+
+
+@dataclass(frozen=True)
+class PartialMark:
+    """∂f/∂z (or df/dx when total) for names or expressions."""
+
+    of: Any
+    wrt: Any
+    total: bool = False
+
+
+_unicode = UnicodePrinter({"order": "none"})
+_latex = MmlLatexPrinter()
+
+
+def unicode(expr: Any) -> str:
+    """Unicode text for an expression, a Shape, Dims or a PartialMark."""
+    match expr:
+        case Shape():
+            return _unicode._print_Shape(expr)
+        case Dims(shape=shape):
+            return "×".join(unicode(d) for d in shape.dims)
+        case Space(shape=shape) if shape.is_scalar:
+            return "ℝ"
+        case Space(shape=shape) if shape.cols == 1:
+            return f"ℝ^{unicode(shape.rows)}"
+        case Space(shape=shape):
+            return unicode(shape)
+        case PartialMark(of=of, wrt=wrt, total=total):
+            mark = "d" if total else "∂"
+            return f"{mark}{_wrapped(unicode(of))}/{mark}{_wrapped(unicode(wrt))}"
+    return str(_unicode.doprint(expr))
+
+
+def _wrapped(text: str) -> str:
+    return text if len(text) <= 2 or text.isalnum() else f"({text})"
+
+
+def latex(expr: Any) -> str:
+    """LaTeX (math mode) for an expression, a Shape, Dims or a PartialMark."""
+    match expr:
+        case Shape():
+            return _latex._print_Shape(expr)
+        case Dims(shape=shape):
+            return " \\times ".join(latex(d) for d in shape.dims)
+        case Space(shape=shape) if shape.is_scalar:
+            return "\\mathbb{R}"
+        case Space(shape=shape) if shape.cols == 1:
+            return f"\\mathbb{{R}}^{{{latex(shape.rows)}}}"
+        case Space(shape=shape):
+            return latex(shape)
+        case PartialMark(of=of, wrt=wrt, total=total):
+            mark = "\\mathrm{d}" if total else "\\partial "
+            if _is_simple(of):
+                return f"\\frac{{{mark}{latex(of)}}}{{{mark}{latex(wrt)}}}"
+            return f"\\frac{{{mark}}}{{{mark}{latex(wrt)}}}\\left({latex(of)}\\right)"
+    return str(_latex.doprint(expr))
+
+
+__all__ = ["Dims", "MmlLatexPrinter", "PartialMark", "Space", "UnicodePrinter", "latex", "unicode"]

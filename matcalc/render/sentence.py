@@ -1,0 +1,120 @@
+"""The English of a solution, written once as Sentences with Math slots.
+
+Every renderer (text, LaTeX, JSON) fills the slots with its own printer, so the words
+cannot drift apart between formats. Nothing here computes mathematics: it reads the
+records the engine and the check made.
+Imports matcalc.model and render.printers' marks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import sympy
+
+from matcalc.model import Check, Declaration, Definition, Derivation, Math, Problem, Sentence, Step
+from matcalc.render.printers import Dims, PartialMark, Space
+
+
+def fill(sentence: Sentence, math: Callable[[object], str],
+         words: Callable[[str], str] = lambda s: s) -> str:
+    """The sentence with Math slots printed by ``math`` and words passed through ``words``."""
+    return "".join(words(p) if isinstance(p, str) else math(p.expr) for p in sentence)
+
+
+def rule_title(step: Step) -> str:
+    """The rule's name as a reader sees it (a product rule with one varying factor is a
+    linear map)."""
+    return str(getattr(step, "title", step.name))
+
+
+def declarations(problem: Problem) -> list[Sentence]:
+    """x, μ ∈ ℝ^D  ·  S ∈ ℝ^{D×D}, symmetric: declarations of one shape grouped."""
+    groups: dict[tuple[object, ...], list[Declaration]] = {}
+    for declaration in problem.declarations:
+        key = (declaration.shape, tuple(sorted(p.value for p in declaration.properties)))
+        groups.setdefault(key, []).append(declaration)
+    lines: list[Sentence] = []
+    for (shape, properties), members in groups.items():
+        line: list[str | Math] = []
+        for index, member in enumerate(members):
+            line.extend([", "] if index else [])
+            line.append(Math(member.symbol))
+        line.extend([" ∈ ", Math(Space(shape))])  # type: ignore[arg-type]
+        line.extend(f", {p}" for p in properties)  # type: ignore[union-attr]
+        lines.append(tuple(line))
+    return lines
+
+
+def definition(item: Definition) -> Sentence:
+    """f(z) = exp(−½z)  ·  z = g(y) = yᵀS⁻¹y"""
+    arguments = ", ".join(item.arguments)
+    head: list[str | Math] = [Math(item.symbol)]
+    if item.arguments and item.function is None:
+        head.append(f"({arguments})")
+    if item.function is not None:
+        head.extend([" = ", Math(sympy.Symbol(item.function))])
+        head.append(f"({arguments})" if arguments else "")
+    return (*head, " = ", Math(item.expr))
+
+
+def chain_names(derivation: Derivation) -> list[Sentence]:
+    """f ← z ← y ← x, one line per path."""
+    lines: list[Sentence] = []
+    for chain in derivation.chains:
+        line: list[str | Math] = []
+        for index, link in enumerate(chain.links):
+            line.extend([Math(link.of_symbol), " ← "])
+            if index == len(chain.links) - 1:
+                line.append(Math(link.wrt_symbol))
+        lines.append(tuple(line))
+    return lines
+
+
+def target(derivation: Derivation) -> Math:
+    return Math(PartialMark(derivation.of_symbol, derivation.wrt_symbol, total=True))
+
+
+def chain_rule(derivation: Derivation) -> list[Sentence]:
+    """df/dx = ∂f/∂z ∂z/∂y ∂y/∂x, with (1×1)(1×D)(D×D) → 1×D under it."""
+    lines: list[Sentence] = []
+    for chain in derivation.chains:
+        factors: list[str | Math] = []
+        shapes: list[str | Math] = []
+        for link in chain.links:
+            factors.extend([" ", Math(PartialMark(link.of_symbol, link.wrt_symbol))])
+            shapes.extend(["(", Math(Dims(link.step.shape)), ")"])
+        lines.append((*factors[1:], "  :  ", *shapes, " → ", Math(Dims(chain.shape))))
+    return lines
+
+
+def step_walk(step: Step, depth: int = 0) -> Iterator[tuple[int, Step]]:
+    """The step and its sub-steps, depth first, without the trivial ones (∂x/∂x = I, 0)."""
+    yield depth, step
+    for sub in step.substeps:
+        if sub.name not in {"identity", "constant"}:
+            yield from step_walk(sub, depth + 1)
+
+
+def step_line(step: Step) -> Sentence:
+    """∂(yᵀS⁻¹y)/∂y = 2yᵀS⁻¹ ∈ ℝ^{1×D}"""
+    return (Math(PartialMark(step.expr, step.wrt)), " = ", Math(step.value), " ∈ ",
+            Math(step.shape))
+
+
+def explanation(step: Step) -> Sentence:
+    because: list[str | Math] = []
+    for fact in step.because:
+        because.extend([" We used that ", *fact, "."])
+    return (*step.explain(), *because)
+
+
+def check(result: Check | None) -> Sentence:
+    if result is None:
+        return ("Not checked numerically (--no-check).",)
+    sizes = ", ".join(f"{name} = {n}" for name, n in result.sizes) or "no sizes"
+    if result.passed:
+        return (f"Checked numerically: agrees with central finite differences at random "
+                f"values and distinct sizes ({sizes}); largest relative error "
+                f"{result.max_error:.1e}.",)
+    return (f"NUMERIC CHECK FAILED at {sizes}: {result.message}.",)

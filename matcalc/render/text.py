@@ -1,0 +1,99 @@
+"""The terminal view: rich renderables built from a Solution (the only rich user besides
+the CLI). Colour and width are the Console's business; user text and mathematics go in as
+``Text``, never as markup.
+Imports rich, matcalc.model, render.printers, render.sentence.
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from matcalc.model import Derivation, Solution
+from matcalc.render import sentence as say
+from matcalc.render.printers import unicode
+
+
+def line(sentence: say.Sentence, style: str = "") -> Text:
+    return Text(say.fill(sentence, unicode), style=style)
+
+
+def solution_view(solution: Solution, *, brief: bool = False, notes: tuple[str, ...] = ()
+                  ) -> RenderableType:
+    problem = solution.problem
+    parts: list[RenderableType] = [Text(problem.title or "Problem", style="bold")]
+    given = Table.grid(padding=(0, 2))
+    given.add_column(style="dim")
+    given.add_column()
+    for index, declared in enumerate(say.declarations(problem)):
+        given.add_row("Given" if index == 0 else "", line(declared))
+    for index, item in enumerate(problem.definitions):
+        given.add_row("Define" if index == 0 else "", line(say.definition(item)))
+    parts.append(given)
+    parts.extend(Text(note, style="italic dim") for note in notes)
+    parts.extend(derivation_view(d, brief=brief) for d in solution.derivations)
+    return Group(*parts)
+
+
+def derivation_view(derivation: Derivation, *, brief: bool = False) -> RenderableType:
+    body: list[RenderableType] = []
+    for remark in derivation.remarks[:1] if derivation.target.implied else ():
+        body.append(line(remark, "italic"))
+    for path in say.chain_names(derivation):
+        body.append(Text.assemble(("Dependency chain  ", "dim"), say.fill(path, unicode)))
+    partials = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+    for column in ("partial derivative", "", "", "dimensions", "rule"):
+        partials.add_column(column)
+    for chain in derivation.chains:
+        for link in chain.links:
+            step = link.step
+            partials.add_row(
+                say.fill((say.Math(say.PartialMark(link.of_symbol, link.wrt_symbol)),), unicode),
+                "=", unicode(step.value), unicode(step.shape), say.rule_title(step))
+    if derivation.chains:
+        body.append(partials)
+    if not brief:
+        body.append(Text("Steps", style="bold"))
+        number = 0
+        for chain in derivation.chains:
+            for link in chain.links:
+                number += 1
+                for depth, step in say.step_walk(link.step):
+                    marker = f"{number}." if depth == 0 else "•"
+                    indent = "   " * depth
+                    body.append(Text.assemble(
+                        f"{indent}{marker} ", (say.fill(say.step_line(step), unicode), "bold"),
+                        ("  " + say.rule_title(step), "cyan")))
+                    body.append(Text(indent + "   " + say.fill(say.explanation(step), unicode)))
+    body.append(Text("Chain rule", style="bold"))
+    for product in say.chain_rule(derivation):
+        body.append(Text.assemble("  ", say.fill((say.target(derivation), " = "), unicode),
+                                  say.fill(product, unicode)))
+    for chain in derivation.chains:
+        body.append(Text("  = " + unicode(chain.product)))
+    body.append(Text.assemble(
+        ("Result  ", "bold"),
+        (say.fill((say.target(derivation), " = ", say.Math(derivation.result), " ∈ ",
+                   say.Math(derivation.shape)), unicode), "bold green")))
+    for remark in derivation.remarks[1:] if derivation.target.implied else derivation.remarks:
+        body.append(line(remark, "italic"))
+    passed = derivation.checked is None or derivation.checked.passed
+    body.append(Text(("✓ " if derivation.checked and passed else "✗ " if not passed else "")
+                     + say.fill(say.check(derivation.checked), unicode),
+                     style="green" if passed else "bold red"))
+    title = say.fill((say.target(derivation),), unicode)
+    return Panel(Group(*body), title=Text(title), title_align="left", expand=True)
+
+
+def render_text(solution: Solution, *, width: int = 100, brief: bool = False,
+                notes: tuple[str, ...] = ()) -> str:
+    """The view as plain text at a fixed width (no colour): for files and golden tests."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, color_system=None, force_terminal=False,
+                      legacy_windows=False, highlight=False)
+    console.print(solution_view(solution, brief=brief, notes=notes))
+    return buffer.getvalue()
