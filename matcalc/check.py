@@ -38,7 +38,7 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.errors import MatcalcError
 from matcalc.model import Check, Derivation, Problem, Property, Solution
-from matcalc.objects import Norm, Scalar, sigmoid
+from matcalc.objects import Norm, Scalar, as_dimension, sigmoid
 
 Number = Any  # float or numpy array
 
@@ -149,7 +149,7 @@ def canonical(value: Number, derivation: Derivation, sizes: Mapping[sympy.Basic,
 def vector_shape(symbol: sympy.Basic, sizes: Mapping[sympy.Basic, int]) -> tuple[int, ...]:
     if not getattr(symbol, "is_Matrix", False):
         return ()
-    rows, cols = (int(sympy.sympify(d).xreplace(dict(sizes))) for d in symbol.shape)
+    rows, cols = (int(as_dimension(d).xreplace(dict(sizes))) for d in symbol.shape)
     return (rows,) if cols == 1 else (rows, cols)
 
 
@@ -193,7 +193,7 @@ def random_values(problem: Problem, sizes: Mapping[sympy.Basic, int],
                   rng: np.random.Generator, positive: bool) -> dict[sympy.Basic, Number]:
     values: dict[sympy.Basic, Number] = {}
     for declaration in problem.declarations:
-        rows, cols = (int(sympy.sympify(d).xreplace(dict(sizes))) for d in declaration.shape.dims)
+        rows, cols = (int(as_dimension(d).xreplace(dict(sizes))) for d in declaration.shape.dims)
         draw = rng.uniform(0.5, 1.5, (rows, cols)) if positive else rng.normal(0, 0.7, (rows, cols))
         values[declaration.symbol] = (
             float(draw[0, 0]) if declaration.shape.is_scalar

@@ -80,5 +80,10 @@ def shape_of(expr: sympy.Basic) -> tuple[Expr, Expr]:
     """(rows, columns); a scalar is 1×1."""
     if is_matrix(expr):
         rows, cols = expr.shape
-        return sympy.sympify(rows), sympy.sympify(cols)
+        return as_dimension(rows), as_dimension(cols)
     return sympy.S.One, sympy.S.One
+
+
+def as_dimension(size: int | sympy.Expr) -> sympy.Expr:
+    """A size as a sympy expression (sympy keeps some sizes as Python ints)."""
+    return sympy.Integer(size) if isinstance(size, int) else size

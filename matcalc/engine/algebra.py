@@ -80,9 +80,25 @@ def add(*terms: sympy.Basic, rows: sympy.Expr = 1, cols: sympy.Expr = 1) -> symp
         return zero(rows, cols)
     if len(kept) == 1:
         return kept[0]
-    if any(is_matrix(t) for t in kept):
-        return MatAdd(*kept).doit(deep=False)
-    return sympy.Add(*kept)
+    if not any(is_matrix(t) for t in kept):
+        return sympy.Add(*kept)
+    collected: dict[sympy.Basic, sympy.Expr] = {}  # matrix part → summed coefficient
+    for term in kept:
+        coefficient, matrix = split_coefficient(term)
+        collected[matrix] = collected.get(matrix, sympy.S.Zero) + coefficient
+    summed = [mul(c, m) for m, c in collected.items() if c != 0]
+    if not summed:
+        return zero(rows, cols)
+    return summed[0] if len(summed) == 1 else MatAdd(*summed)
+
+
+def split_coefficient(term: sympy.Basic) -> tuple[sympy.Expr, sympy.Basic]:
+    """2 xᵀA → (2, xᵀA)."""
+    if isinstance(term, MatMul):
+        scalars = [a for a in term.args if not is_matrix(a)]
+        matrices = [a for a in term.args if is_matrix(a)]
+        return sympy.Mul(*scalars), matrices[0] if len(matrices) == 1 else MatMul(*matrices)
+    return sympy.S.One, term
 
 
 def transpose(value: sympy.Basic) -> sympy.Basic:

@@ -374,6 +374,11 @@ class ProblemBuilder:
         if isinstance(node, Juxt) and len(node.items) == 2 and isinstance(node.items[0], Name) \
                 and node.items[0].text.startswith("grad_"):
             return self.plain_name(node.items[1], "a name"), node.items[0].text[5:]
+        if isinstance(node, Juxt) and isinstance(node.items[0], BinOp) and \
+                node.items[0].op == "/":  # "df / d x" reads as (df / d) x: regroup
+            ratio = node.items[0]
+            node = BinOp(node.span, "/", ratio.left,
+                         Juxt(ratio.right.span | node.span, (ratio.right, *node.items[1:])))
         if isinstance(node, BinOp) and node.op == "/":
             top, bottom = node.left, node.right
         elif isinstance(node, Frac):

@@ -165,6 +165,9 @@ class UnicodePrinter(StrPrinter):  # type: ignore[misc]
             return FRACTIONS[coefficient] + self.parenthesize(rest, PRECEDENCE["Mul"])
         return super()._print_Mul(expr).replace("*", " ")
 
+    def _print_Integer(self, expr: sympy.Integer) -> str:
+        return str(expr).replace("-", "−")
+
     def _print_Rational(self, expr: Rational) -> str:
         if -expr in FRACTIONS:
             return "−" + FRACTIONS[-expr]
@@ -223,10 +226,18 @@ def applied(expr: ElementwiseApplyFunction, argument_text: str) -> sympy.Basic:
     """f applied entry by entry, as f(argument): the body with its variable renamed."""
     function, argument = expr.function, expr.expr
     (variable,) = function.variables
-    simple = _is_simple(argument)
-    name = argument_text if simple or isinstance(function.expr, sympy.Function) and \
-        function.expr.args == (variable,) else f"({argument_text})"
+    bare = _is_simple(argument) or _only_function_argument(function.expr, variable)
+    name = argument_text if bare else f"({argument_text})"
     return function.expr.xreplace({variable: Verbatim(name)})
+
+
+def _only_function_argument(body: sympy.Basic, variable: sympy.Basic) -> bool:
+    """Whether the variable appears only as f(t), so that its text needs no parentheses."""
+    if body == variable:
+        return False
+    if isinstance(body, sympy.Function) and body.args == (variable,):
+        return True
+    return all(_only_function_argument(a, variable) for a in body.args)
 
 
 class MmlLatexPrinter(LatexPrinter):  # type: ignore[misc]
@@ -400,12 +411,14 @@ def unicode(expr: Any) -> str:
             return unicode(shape)
         case PartialMark(of=of, wrt=wrt, total=total):
             mark = "d" if total else "∂"
-            return f"{mark}{_wrapped(unicode(of))}/{mark}{_wrapped(unicode(wrt))}"
+            return f"{mark}{_wrapped(of)}/{mark}{_wrapped(wrt)}"
     return str(_unicode.doprint(expr))
 
 
-def _wrapped(text: str) -> str:
-    return text if len(text) <= 2 or text.isalnum() else f"({text})"
+def _wrapped(expr: Any) -> str:
+    """A name as it is; anything longer in parentheses: ∂f/∂z, ∂(xᵀx)/∂x."""
+    text = unicode(expr)
+    return text if isinstance(expr, sympy.Symbol | sympy.MatrixSymbol) else f"({text})"
 
 
 def latex(expr: Any) -> str:

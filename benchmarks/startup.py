@@ -1,0 +1,54 @@
+"""Start-up and solve time of the command line, measured against ``import sympy``.
+
+Run: python benchmarks/startup.py [--runs N]
+Prints the best wall time of N runs for each command and the ratio to ``import sympy``.
+The start-up budget is about 1.5 × import sympy for `matcalc --version`-like paths and
+for ``import matcalc``; a full solve also pays for lark, rich, numpy and the derivation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "problems" / "mml-5.8a.mc"
+
+COMMANDS = {
+    "import sympy": [sys.executable, "-c", "import sympy"],
+    "import matcalc": [sys.executable, "-c", "import matcalc"],
+    "matcalc --version": [sys.executable, "-m", "matcalc", "--version"],
+    "solve --no-check (json)": [sys.executable, "-m", "matcalc", "solve", str(EXAMPLE),
+                                "--no-check", "--format", "json"],
+    "solve (text, checked)": [sys.executable, "-m", "matcalc", "solve", str(EXAMPLE)],
+    "solve all problems": [sys.executable, "-m", "matcalc", "solve",
+                           *map(str, sorted((ROOT / "problems").glob("*.mc"))),
+                           "--format", "json"],
+}
+
+
+def best_of(command: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    baseline = None
+    for name, command in COMMANDS.items():
+        seconds = best_of(command, args.runs)
+        baseline = baseline or seconds
+        print(f"{name:28s} {seconds:6.3f} s   {seconds / baseline:4.2f} × import sympy")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""Shared fixtures: golden files (regenerate with ``pytest --update-golden``, then read the
+diff before committing) and the list of problems, discovered from problems/."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBLEMS = sorted((ROOT / "problems").glob("*.mc"))
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite tests/golden/ from the current output (read the diff!)")
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
+    """Compare text with tests/golden/<name>; with --update-golden, write it instead."""
+    update = request.config.getoption("--update-golden")
+
+    def check(name: str, actual: str) -> None:
+        path = GOLDEN / name
+        if update or not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(actual, encoding="utf-8")
+            if not update:
+                pytest.fail(f"{path} was missing; written now: read it, then commit it")
+        assert actual == path.read_text(encoding="utf-8")
+
+    return check

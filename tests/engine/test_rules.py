@@ -1,0 +1,93 @@
+"""One test per rule, named after the identity it proves; values checked symbolically and,
+through the problems suite, numerically."""
+
+from __future__ import annotations
+
+import sympy
+from sympy import Identity, MatrixSymbol, Transpose
+
+from matcalc.engine.partial import partial
+from matcalc.engine.rules import (
+    ElementwiseFunction,
+    InnerProduct,
+    ProductRule,
+    QuadraticForm,
+    SquaredNorm,
+    TraceRule,
+)
+from matcalc.language import parse
+from matcalc.objects import Norm, Scalar
+from matcalc.render.printers import unicode
+
+D = sympy.Symbol("D", integer=True, positive=True)
+E = sympy.Symbol("E", integer=True, positive=True)
+x = MatrixSymbol("x", D, 1)
+y = MatrixSymbol("y", D, 1)
+A = MatrixSymbol("A", E, D)
+B = MatrixSymbol("B", D, D)
+NONE: frozenset[sympy.Basic] = frozenset()
+
+
+def test_inner_product_xT_x_is_2_xT() -> None:
+    step = partial(Scalar(Transpose(x) * x), x, NONE)
+    assert isinstance(step, InnerProduct)
+    assert unicode(step.value) == "2xᵀ" and str(step.shape) == "1×D"
+
+
+def test_quadratic_form_is_xT_B_plus_BT() -> None:
+    step = partial(Scalar(sympy.MatMul(Transpose(x), B, x)), x, NONE)
+    assert isinstance(step, QuadraticForm) and not step.symmetric
+    assert unicode(step.value) == "xᵀ (B + Bᵀ)"
+
+
+def test_quadratic_form_symmetric_is_2_xT_B_and_says_why() -> None:
+    step = partial(Scalar(sympy.MatMul(Transpose(x), B, x)), x, frozenset({B}))
+    assert isinstance(step, QuadraticForm) and step.symmetric
+    assert unicode(step.value) == "2xᵀB"
+    assert step.because
+
+
+def test_linear_map_A_x_is_A() -> None:
+    step = partial(A * x, x, NONE)
+    assert isinstance(step, ProductRule) and step.single
+    assert step.value == A and str(step.shape) == "E×D"
+
+
+def test_inner_product_of_two_vectors_is_product_rule() -> None:
+    step = partial(Scalar(sympy.MatMul(Transpose(x), B, y)), y, NONE)
+    assert unicode(step.value) == "xᵀB"
+    step = partial(Scalar(sympy.MatMul(Transpose(x), B, y)), x, NONE)
+    assert unicode(step.value) == "yᵀBᵀ"
+
+
+def test_elementwise_sin_is_diag_cos() -> None:
+    (problem,) = parse("z in R^E\nf = sin(z)")
+    z = problem.declaration("z").symbol
+    step = partial(problem.definition("f").expr, z, NONE)
+    assert isinstance(step, ElementwiseFunction)
+    assert unicode(step.value) == "diag(cos(z))" and str(step.shape) == "E×E"
+
+
+def test_squared_norm_is_2_uT_du() -> None:
+    step = partial(Norm(x) ** 2, x, NONE)
+    assert isinstance(step, SquaredNorm) and unicode(step.value) == "2xᵀ"
+
+
+def test_trace_of_outer_product_plus_scaled_identity_is_2_xT() -> None:
+    sigma = sympy.Symbol("sigma", real=True)
+    expr = sympy.Trace(sympy.MatAdd(x * Transpose(x), sigma**2 * Identity(D)))
+    step = partial(expr, x, NONE)
+    assert isinstance(step, TraceRule)
+    assert unicode(step.rewritten) == "D σ² + xᵀx" or "xᵀx" in unicode(step.rewritten)
+    assert unicode(step.value) == "2xᵀ"
+
+
+def test_scalar_chain_log_one_plus_z() -> None:
+    z = sympy.Symbol("z", real=True)
+    step = partial(sympy.log(1 + z), z, NONE)
+    assert sympy.simplify(step.value - 1 / (1 + z)) == 0
+
+
+def test_constant_gives_zero_of_the_jacobian_shape() -> None:
+    step = partial(A * y, x, NONE)
+    assert step.value == sympy.ZeroMatrix(E, D)

@@ -1,0 +1,53 @@
+"""One exact string per construct (sympy's test_latex style)."""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+from sympy import Identity, Inverse, MatAdd, MatMul, MatrixSymbol, Trace, Transpose
+from sympy.matrices.expressions.diagonal import DiagMatrix
+
+from matcalc.model import Shape
+from matcalc.objects import Norm, Scalar
+from matcalc.render.printers import latex, unicode
+
+D = sympy.Symbol("D", integer=True, positive=True)
+x = MatrixSymbol("x", D, 1)
+mu = MatrixSymbol("mu", D, 1)
+S = MatrixSymbol("S", D, D)
+A = MatrixSymbol("A", D, D)
+residual = MatAdd(x, MatMul(-1, mu))
+
+
+@pytest.mark.parametrize("expr, text, tex", [
+    (Transpose(x), "xᵀ", "x^{\\top}"),
+    (Transpose(residual), "(x − μ)ᵀ", "\\left(x - \\mu\\right)^{\\top}"),
+    (Inverse(S), "S⁻¹", "S^{-1}"),
+    (Transpose(Inverse(S)), "S⁻ᵀ", "S^{-\\top}"),
+    (MatMul(Transpose(x), Inverse(S), x), "xᵀS⁻¹x", "x^{\\top} S^{-1} x"),
+    (MatMul(2, Transpose(x)), "2xᵀ", "2 x^{\\top}"),
+    (Scalar(MatMul(Transpose(x), x)), "xᵀx", "x^{\\top} x"),
+    (Norm(x) ** 2, "‖x‖²", "\\left\\|x\\right\\|^{2}"),
+    (Trace(A), "tr(A)", "\\operatorname{tr}\\left(A\\right)"),
+    (DiagMatrix(x), "diag(x)", "\\operatorname{diag}\\left(x\\right)"),
+    (Identity(D), "I", "I"),
+    (sympy.Rational(-1, 2) * sympy.Symbol("z"), "−½z", "-\\frac{1}{2} z"),
+])
+def test_notation(expr: sympy.Basic, text: str, tex: str) -> None:
+    assert unicode(expr) == text
+    assert latex(expr) == tex
+
+
+def test_elementwise_function_prints_as_applied() -> None:
+    z = MatrixSymbol("z", D, 1)
+    assert unicode(z.applyfunc(sympy.cos)) == "cos(z)"
+    t = sympy.Dummy("t")
+    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+    squared = ElementwiseApplyFunction(sympy.Lambda(t, 1 - sympy.tanh(t) ** 2), MatAdd(x, mu))
+    assert unicode(squared) == "1 − tanh(x + μ)²"
+
+
+def test_shapes_print_as_real_spaces() -> None:
+    assert unicode(Shape((1, D))) == "ℝ^{1×D}"
+    assert latex(Shape((D, D))) == "\\mathbb{R}^{D \\times D}"

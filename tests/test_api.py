@@ -1,0 +1,40 @@
+"""The public surface is small and pinned (httpx's test_exported_members)."""
+
+from __future__ import annotations
+
+import sympy
+
+import matcalc
+
+
+def test_all_public_names_are_exported() -> None:
+    public = sorted(
+        (name for name in vars(matcalc) if not name.startswith("_") or name == "__version__"),
+        key=str.casefold)
+    modules = {"api", "errors", "model", "language", "engine", "objects", "check", "render",
+               "cli", "annotations"}
+    assert sorted(matcalc.__all__, key=str.casefold) == [n for n in public if n not in modules]
+
+
+def test_solve_returns_one_solution_with_a_result() -> None:
+    solution = matcalc.solve("x in R^D\nf = x^T x\nfind df/dx")
+    assert isinstance(solution, matcalc.Solution)
+    assert str(solution.result) == "2*x.T"
+    assert solution.derivations[0].check().passed
+
+
+def test_solve_all_reads_several_problems() -> None:
+    text = "## one\nx in R^D\nf = x^T x\n## two\nx in R^D\ng = sin(x^T x)\n"
+    assert [s.problem.title for s in matcalc.solve_all(text)] == ["one", "two"]
+
+
+def test_derive_explains_a_sympy_expression() -> None:
+    D = sympy.Symbol("D", integer=True, positive=True)
+    x = sympy.MatrixSymbol("x", D, 1)
+    A = sympy.MatrixSymbol("A", D, D)
+    derivation = matcalc.derive(x.T * A * x, x, check=True)
+    assert str(derivation.shape) == "1×D"
+    assert derivation.checked is not None and derivation.checked.passed
+    assert "quadratic form" in derivation.to_text()
+    assert "\\top" in derivation.to_latex()
+    assert '"rule": "quadratic form"' in derivation.to_json()

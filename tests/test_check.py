@@ -1,0 +1,53 @@
+"""The numeric check: finite differences agree with right results and catch wrong ones."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import sympy
+
+import matcalc
+from matcalc.check import check_derivation, evaluate, finite_differences
+
+
+def test_a_planted_wrong_result_fails_the_check() -> None:
+    derivation = matcalc.solve("x in R^D\nA in R^{D x D}\nf = x^T A x\nfind df/dx",
+                               check=False).derivations[0]
+    x = derivation.wrt_symbol
+    wrong = dataclasses.replace(derivation, result=2 * x.T * derivation.problem.declaration(
+        "A").symbol)  # right only for a symmetric A
+    assert check_derivation(derivation).passed
+    result = check_derivation(wrong)
+    assert not result.passed and result.max_error > 1e-3
+
+
+def test_a_transposed_result_fails_at_distinct_sizes() -> None:
+    derivation = matcalc.solve("x in R^D, b in R^E\nA in R^{E x D}\nz = A x + b\nfind dz/dx",
+                               check=False).derivations[0]
+    A = derivation.problem.declaration("A").symbol
+    wrong = dataclasses.replace(derivation, result=A.T)
+    result = check_derivation(wrong)
+    assert not result.passed
+
+
+def test_finite_differences_of_a_quadratic() -> None:
+    D = sympy.Symbol("D", integer=True, positive=True)
+    x = sympy.MatrixSymbol("x", D, 1)
+    point = np.array([[1.0], [2.0], [-1.0]])
+    jacobian = finite_differences(sympy.MatMul(x.T, x), x, {x: point}, {D: 3})
+    np.testing.assert_allclose(jacobian.reshape(-1), 2 * point.reshape(-1), atol=1e-6)
+
+
+def test_evaluate_respects_transpose_and_inverse() -> None:
+    D = sympy.Symbol("D", integer=True, positive=True)
+    S = sympy.MatrixSymbol("S", D, D)
+    value = np.array([[2.0, 1.0], [0.0, 1.0]])
+    result = evaluate(sympy.Transpose(sympy.Inverse(S)), {S: value}, {D: 2})
+    np.testing.assert_allclose(result, np.linalg.inv(value).T)
+
+
+def test_random_values_respect_symmetry() -> None:
+    solution = matcalc.solve("x in R^D\nS in R^{D x D}, symmetric\nf = x^T S x")
+    assert "2xᵀS" in solution.to_text()
+    assert solution.derivations[0].checked.passed

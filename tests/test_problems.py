@@ -1,0 +1,62 @@
+"""Every problem in problems/ solves, passes the finite-difference check at two different
+random draws of distinct sizes, and renders as its golden text and LaTeX."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import matcalc
+from matcalc.check import check_derivation
+from matcalc.render import render_all
+
+from .conftest import PROBLEMS
+
+
+def test_problems_folder_is_not_empty() -> None:
+    assert len(PROBLEMS) >= 12
+
+
+@pytest.mark.parametrize("problem", PROBLEMS, ids=lambda p: p.stem)
+def test_problem_solves_and_checks(problem: Path) -> None:
+    solutions = matcalc.solve_file(problem)
+    derivations = [d for s in solutions for d in s.derivations]
+    assert derivations
+    for derivation in derivations:
+        assert derivation.checked is not None and derivation.checked.passed, derivation.checked
+        again = check_derivation(derivation, seed=7)  # other sizes, other values
+        assert again.passed, again
+        sizes = [n for _, n in again.sizes]
+        assert len(sizes) == len(set(sizes)), "sizes must be distinct"
+        assert all(step.shape for step in derivation.steps)
+
+
+@pytest.mark.parametrize("problem", PROBLEMS, ids=lambda p: p.stem)
+def test_problem_states_its_expected_answer(problem: Path) -> None:
+    assert re.search(r"#\s*Expected:", problem.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("fmt, suffix", [("text", "txt"), ("latex", "tex")])
+@pytest.mark.parametrize("problem", PROBLEMS, ids=lambda p: p.stem)
+def test_rendered_output_matches_golden(problem: Path, fmt: str, suffix: str,
+                                        golden: Callable[[str, str], None]) -> None:
+    solutions = matcalc.solve_file(problem)
+    output = render_all(solutions, fmt, width=100)
+    # the last digits of a rounding error are not part of the presentation
+    golden(f"{problem.stem}.{suffix}", re.sub(r"error \d\.\de-\d\d", "error <small>", output))
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_latex_of_every_problem_compiles(tmp_path: Path) -> None:
+    solutions = [s for problem in PROBLEMS for s in matcalc.solve_file(problem)]
+    document = render_all(solutions, "latex", standalone=True)
+    (tmp_path / "all.tex").write_text(document, encoding="utf-8")
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "all.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert (tmp_path / "all.pdf").stat().st_size > 1000
