@@ -246,7 +246,7 @@ def check_derivation(derivation: Derivation, *, seed: int = 0, trials: int = 2,
     sizes: dict[sympy.Basic, int] = {}
     for _ in range(trials):
         sizes = random_sizes(problem, rng)
-        values, symbolic, numeric = draw_point(derivation, sizes, rng)
+        _, symbolic, numeric = draw_point(derivation, sizes, rng)
         out_shape = vector_shape(derivation.of_symbol, sizes)
         in_shape = vector_shape(derivation.wrt_symbol, sizes)
         expected = numeric.reshape(out_shape + in_shape)

@@ -68,7 +68,8 @@ class MatcalcError(Exception):
             source_lines = self.source.splitlines()
             if 0 < self.span.line <= len(source_lines):
                 text = source_lines[self.span.line - 1].expandtabs(1)
-                end = self.span.end_column if self.span.end_line == self.span.line else len(text) + 1
+                same_line = self.span.end_line == self.span.line
+                end = self.span.end_column if same_line else len(text) + 1
                 width = max(1, end - self.span.column)
                 lines.append("  " + text)
                 lines.append("  " + " " * (self.span.column - 1) + "^" * width)

@@ -208,7 +208,8 @@ class Derivation:
         """The derivative as a numpy array of shape out_shape + in_shape (numeric contract)."""
         from matcalc.check import evaluate_derivation
 
-        return evaluate_derivation(self, dims, values)
+        result: numpy.ndarray = evaluate_derivation(self, dims, values)
+        return result
 
     def check(self, *, seed: int = 0) -> Check:
         """Compare the result with central finite differences at random distinct sizes."""

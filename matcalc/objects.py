@@ -15,7 +15,7 @@ from sympy import Expr, Function
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 
-class Scalar(Expr):  # type: ignore[misc]
+class Scalar(Expr):
     """The single entry of a 1×1 matrix expression, usable wherever a number is."""
 
     is_commutative = True
@@ -37,7 +37,7 @@ class Scalar(Expr):  # type: ignore[misc]
         return True
 
 
-class Norm(Expr):  # type: ignore[misc]
+class Norm(Expr):
     """‖u‖₂ of a vector, ‖X‖_F of a matrix: the square root of the sum of squared entries."""
 
     is_commutative = True
@@ -59,7 +59,7 @@ class Norm(Expr):  # type: ignore[misc]
         return True
 
 
-class sigmoid(Function):  # type: ignore[misc]  # noqa: N801  (named as sympy names sin, exp)
+class sigmoid(Function):
     """The logistic function σ(t) = 1/(1 + e⁻ᵗ); σ'(t) = σ(t)(1 − σ(t))."""
 
     nargs = 1

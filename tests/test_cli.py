@@ -90,3 +90,18 @@ def test_installed_script_runs() -> None:
     assert json.loads(run.stdout)["problems"][0]["derivations"][0]["check"]["passed"]
     version = subprocess.run([*command, "--version"], capture_output=True, text=True)
     assert version.stdout.startswith("matcalc ")
+
+
+def test_a_failed_check_is_shown_and_exits_1(monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    import matcalc.check
+    from matcalc.model import Check
+
+    def failing(derivation: object, **options: object) -> Check:
+        return Check(False, 0.5, (("D", 3),), 2, "largest relative error 5.0e-01")
+
+    monkeypatch.setattr(matcalc.check, "check_derivation", failing)
+    assert main(["solve", str(EXAMPLE), "--width", "120"]) == 1
+    captured = capsys.readouterr()
+    assert "NUMERIC CHECK FAILED" in captured.out
+    assert "failed the numeric check" in captured.err

@@ -6,19 +6,21 @@ Imports sympy, matcalc.model, engine.algebra and engine.partial.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import sympy
 
 from matcalc.engine import algebra
 from matcalc.engine.partial import partial
 from matcalc.errors import MatcalcError
-from matcalc.model import Chain, Link, Problem, Shape, Step
+from matcalc.model import Chain, Declaration, Definition, Link, Problem, Shape, Step
 
 
 def names_used(problem: Problem, name: str) -> list[str]:
     """The names a definition's right-hand side uses directly, in the problem's order."""
     definition = problem.definition(name)
     assert definition is not None
-    everything = [*problem.definitions, *problem.declarations]
+    everything: list[Definition | Declaration] = [*problem.definitions, *problem.declarations]
     return [item.name for item in everything
             if item.name != name and definition.expr.has(item.symbol)]
 
@@ -45,7 +47,7 @@ def chains(problem: Problem, of: str, wrt: str,
     found = []
     for path in paths(problem, of, wrt):
         links = []
-        for upper, lower in zip(path, path[1:], strict=False):
+        for upper, lower in pairwise(path):
             definition = problem.definition(upper)
             assert definition is not None
             if (upper, lower) not in steps:

@@ -213,7 +213,7 @@ class ProblemBuilder:
             raise MatcalcError(
                 f"a variable has at most two dimensions, not {len(sizes)}", statement.span,
                 hint="declare vectors as R^D and matrices as R^{m x n}")
-        rows, cols = (sizes + [sympy.S.One, sympy.S.One])[:2]
+        rows, cols = [*sizes, sympy.S.One, sympy.S.One][:2]
         properties = self.properties(statement.properties, statement.span)
         for node in statement.names:
             name = self.plain_name(node, "a name to declare")
@@ -310,7 +310,7 @@ class ProblemBuilder:
             if state.get(name) == "done":
                 return
             if state.get(name) == "active":
-                cycle = path[path.index(name):] + [name]
+                cycle = [*path[path.index(name):], name]
                 raise MatcalcError(
                     "cyclic definitions: " + " → ".join(cycle), self.defined[name].span,
                     hint="a definition may not depend on itself, directly or through others")
@@ -601,7 +601,8 @@ class ProblemBuilder:
                 raise MatcalcError(f"{name} takes one argument, not {len(node.args)}",
                                    node.span)
             return self.apply(function, self.expr(node.args[0]), node.args[0].span)
-        if name in self.declared or (self.split_name(name) or [None])[-1] in self.declared:
+        parts = self.split_name(name) or []
+        if name in self.declared or (parts and parts[-1] in self.declared):
             if len(node.args) != 1:
                 raise MatcalcError(f"{name} is a variable, not a function", node.name.span)
             return self.juxtaposition([node.name, node.args[0]])
@@ -662,7 +663,7 @@ class ProblemBuilder:
                     f"{Shape((rows, cols))}", a_span | b_span)
             a, b = (self.sized(a, rows), b) if isinstance(a, UnsizedIdentity) else (
                 a, self.sized(b, rows))
-        if shape_of(a) != shape_of(b) or is_matrix(a) != is_matrix(b) and shape_of(a) != (1, 1):
+        if shape_of(a) != shape_of(b) or (is_matrix(a) != is_matrix(b) and shape_of(a) != (1, 1)):
             hint = ""
             if is_matrix(a) and is_matrix(b):
                 hint = "both sides of + and - must have the same shape"

@@ -18,7 +18,8 @@ from matcalc.language.spelling import GREEK, UNICODE_GREEK
 
 
 def span_of(item: Token | Meta) -> Span:
-    return Span(item.line, item.column, item.end_line, item.end_column)
+    line, column = item.line or 1, item.column or 1
+    return Span(line, column, item.end_line or line, item.end_column or column + 1)
 
 
 # ---- expression nodes --------------------------------------------------------------

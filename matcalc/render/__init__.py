@@ -35,8 +35,8 @@ def render_all(solutions: list[Solution], fmt: str, *, standalone: bool = False,
 def notes(solution: Solution) -> tuple[str, ...]:
     """The layout note, stated at the top when the layout is not MML's default."""
     from matcalc.engine.layout import NOTES
-    from matcalc.render.sentence import fill
     from matcalc.render.printers import unicode
+    from matcalc.render.sentence import fill
 
     layouts = {d.layout for d in solution.derivations}
     return tuple(fill(NOTES[layout], unicode) for layout in sorted(layouts)

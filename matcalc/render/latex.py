@@ -7,7 +7,7 @@ Imports matcalc.model, render.printers, render.sentence.
 
 from __future__ import annotations
 
-from matcalc.model import Derivation, Solution
+from matcalc.model import Derivation, Sentence, Solution, Step
 from matcalc.render import sentence as say
 from matcalc.render.printers import Dims, PartialMark, latex
 
@@ -28,7 +28,7 @@ def math(expr: object) -> str:
     return f"${latex(expr)}$"
 
 
-def text(sentence: say.Sentence) -> str:
+def text(sentence: Sentence) -> str:
     return say.fill(sentence, math, words)
 
 
@@ -72,7 +72,7 @@ def derivation_latex(derivation: Derivation, *, brief: bool = False) -> str:
     return "\n".join(out)
 
 
-def step_item(step: say.Step) -> str:
+def step_item(step: Step) -> str:
     items = []
     for depth, sub in say.step_walk(step):
         line = (f"{'  ' * depth}\\item ${latex(PartialMark(sub.expr, sub.wrt))} = "

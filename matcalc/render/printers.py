@@ -37,7 +37,7 @@ FRACTIONS = {Rational(1, 2): "½", Rational(1, 3): "⅓", Rational(2, 3): "⅔",
 FUNCTION_NAMES = {"sigmoid": "sigmoid", "Abs": "abs", "sign": "sign"}
 
 
-class Verbatim(sympy.Symbol):  # type: ignore[misc]
+class Verbatim(sympy.Symbol):
     """Already printed text standing in an expression (the argument of f applied entrywise)."""
 
 
@@ -62,7 +62,7 @@ def _is_negative(term: sympy.Basic) -> bool:
 
 
 def _has_denominator(expr: sympy.Expr) -> bool:
-    return any(f.is_Pow and f.exp.is_number and f.exp < 0 or f.is_Rational and f.q != 1
+    return any((f.is_Pow and f.exp.is_number and f.exp < 0) or (f.is_Rational and f.q != 1)
                for f in sympy.Mul.make_args(expr))
 
 
@@ -72,7 +72,7 @@ def _split_coefficient(expr: sympy.MatMul) -> tuple[sympy.Expr, list[sympy.Basic
     return sympy.Mul(*scalars), matrices
 
 
-class UnicodePrinter(StrPrinter):  # type: ignore[misc]
+class UnicodePrinter(StrPrinter):
     """Plain Unicode, as a student writes it: yᵀS⁻¹y, diag(cos(z)) A, ‖x‖²."""
 
     def _print_Symbol(self, expr: sympy.Symbol) -> str:
@@ -240,7 +240,7 @@ def _only_function_argument(body: sympy.Basic, variable: sympy.Basic) -> bool:
     return all(_only_function_argument(a, variable) for a in body.args)
 
 
-class MmlLatexPrinter(LatexPrinter):  # type: ignore[misc]
+class MmlLatexPrinter(LatexPrinter):
     """LaTeX as MML prints it: y^{\\top} S^{-1} y, \\operatorname{diag}(\\cos(z)) A."""
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
@@ -350,7 +350,8 @@ class MmlLatexPrinter(LatexPrinter):  # type: ignore[misc]
         coefficient, rest = expr.as_coeff_Mul()
         if coefficient < 0:
             return "-" + self.parenthesize(-expr, PRECEDENCE["Mul"], strict=True) \
-                if not isinstance(-expr, sympy.Add) else "-\\left(" + self._print(-expr) + "\\right)"
+                if not isinstance(-expr, sympy.Add) else \
+                "-\\left(" + self._print(-expr) + "\\right)"
         if coefficient.is_Rational and not coefficient.is_Integer and \
                 not _has_denominator(rest):
             return (f"\\frac{{{coefficient.p}}}{{{coefficient.q}}} "

@@ -12,7 +12,17 @@ from collections.abc import Callable, Iterator
 
 import sympy
 
-from matcalc.model import Check, Declaration, Definition, Derivation, Math, Problem, Sentence, Step
+from matcalc.model import (
+    Check,
+    Declaration,
+    Definition,
+    Derivation,
+    Math,
+    Problem,
+    Sentence,
+    Shape,
+    Step,
+)
 from matcalc.render.printers import Dims, PartialMark, Space
 
 
@@ -30,7 +40,7 @@ def rule_title(step: Step) -> str:
 
 def declarations(problem: Problem) -> list[Sentence]:
     """x, μ ∈ ℝ^D  ·  S ∈ ℝ^{D×D}, symmetric: declarations of one shape grouped."""
-    groups: dict[tuple[object, ...], list[Declaration]] = {}
+    groups: dict[tuple[Shape, tuple[str, ...]], list[Declaration]] = {}
     for declaration in problem.declarations:
         key = (declaration.shape, tuple(sorted(p.value for p in declaration.properties)))
         groups.setdefault(key, []).append(declaration)
@@ -40,8 +50,8 @@ def declarations(problem: Problem) -> list[Sentence]:
         for index, member in enumerate(members):
             line.extend([", "] if index else [])
             line.append(Math(member.symbol))
-        line.extend([" ∈ ", Math(Space(shape))])  # type: ignore[arg-type]
-        line.extend(f", {p}" for p in properties)  # type: ignore[union-attr]
+        line.extend([" ∈ ", Math(Space(shape))])
+        line.extend(f", {p}" for p in properties)
         lines.append(tuple(line))
     return lines
 

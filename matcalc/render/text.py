@@ -13,12 +13,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from matcalc.model import Derivation, Solution
+from matcalc.model import Derivation, Math, Sentence, Solution
 from matcalc.render import sentence as say
-from matcalc.render.printers import unicode
+from matcalc.render.printers import PartialMark, unicode
 
 
-def line(sentence: say.Sentence, style: str = "") -> Text:
+def line(sentence: Sentence, style: str = "") -> Text:
     return Text(say.fill(sentence, unicode), style=style)
 
 
@@ -52,7 +52,7 @@ def derivation_view(derivation: Derivation, *, brief: bool = False) -> Renderabl
         for link in chain.links:
             step = link.step
             partials.add_row(
-                say.fill((say.Math(say.PartialMark(link.of_symbol, link.wrt_symbol)),), unicode),
+                say.fill((Math(PartialMark(link.of_symbol, link.wrt_symbol)),), unicode),
                 "=", unicode(step.value), unicode(step.shape), say.rule_title(step))
     if derivation.chains:
         body.append(partials)
@@ -77,8 +77,8 @@ def derivation_view(derivation: Derivation, *, brief: bool = False) -> Renderabl
         body.append(Text("  = " + unicode(chain.product)))
     body.append(Text.assemble(
         ("Result  ", "bold"),
-        (say.fill((say.target(derivation), " = ", say.Math(derivation.result), " ∈ ",
-                   say.Math(derivation.shape)), unicode), "bold green")))
+        (say.fill((say.target(derivation), " = ", Math(derivation.result), " ∈ ",
+                   Math(derivation.shape)), unicode), "bold green")))
     for remark in derivation.remarks[1:] if derivation.target.implied else derivation.remarks:
         body.append(line(remark, "italic"))
     passed = derivation.checked is None or derivation.checked.passed
