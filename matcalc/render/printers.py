@@ -176,7 +176,8 @@ class UnicodePrinter(StrPrinter):
     def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:
         base, exponent = expr.args
         if exponent == Rational(1, 2):
-            return "√" + self.parenthesize(base, PRECEDENCE["Pow"], strict=True)
+            text = self._print(base)
+            return "√" + (text if isinstance(base, sympy.Symbol) else f"({text})")
         if exponent.is_Integer and exponent > 1:
             return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + str(
                 exponent).translate(SUPERSCRIPTS)
