@@ -38,7 +38,16 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.errors import MatcalcError
 from matcalc.model import Check, Derivation, Problem, Property, Solution
-from matcalc.objects import Norm, Scalar, as_dimension, sigmoid
+from matcalc.objects import (
+    Commutation,
+    Delta,
+    Entry,
+    Norm,
+    Scalar,
+    Vec,
+    as_dimension,
+    sigmoid,
+)
 
 Number = Any  # float or numpy array
 
@@ -56,6 +65,9 @@ def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
 
     def size(dim: sympy.Basic) -> int:
         return int(dim.xreplace(dict(sizes)))
+
+    def index(symbol: sympy.Basic) -> Any:
+        return values[symbol] if symbol in values else int(symbol)
 
     def ev(node: sympy.Basic) -> Number:
         if node in values:
@@ -105,6 +117,15 @@ def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
                 for arg in node.args[1:]:
                     result = np.kron(result, ev(arg))
                 return result
+            case Vec():  # columns stacked: vec(A)[k + l·m] = A[k, l]
+                return np.reshape(ev(node.arg), (-1, 1), order="F")
+            case Commutation():
+                return commutation(size(node.args[0]), size(node.args[1]))
+            case Entry():
+                matrix = np.asarray(ev(node.matrix))
+                return matrix[index(node.args[1]), index(node.args[2])]
+            case Delta():
+                return (index(node.args[0]) == index(node.args[1])).astype(float)
             case DiagMatrix():
                 return np.diag(np.asarray(ev(node.args[0])).reshape(-1))
             case ElementwiseApplyFunction():
@@ -117,6 +138,15 @@ def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
         raise MatcalcError(f"cannot evaluate {type(node).__name__} numerically")
 
     return ev(expr)
+
+
+def commutation(rows: int, cols: int) -> Any:
+    """K with K vec(A) = vec(Aᵀ) for an m×n A: vec(Aᵀ)[l + k·n] = vec(A)[k + l·m]."""
+    matrix = np.zeros((rows * cols, rows * cols))
+    for k in range(rows):
+        for l in range(cols):  # noqa: E741  (the textbook's index names)
+            matrix[l + k * cols, k + l * rows] = 1.0
+    return matrix
 
 
 def sum_of(items: list[Number]) -> Number:
@@ -143,7 +173,8 @@ def canonical(value: Number, derivation: Derivation, sizes: Mapping[sympy.Basic,
         array = array.T
     out_shape = vector_shape(derivation.of_symbol, sizes)
     in_shape = vector_shape(derivation.wrt_symbol, sizes)
-    return array.reshape(out_shape + in_shape)
+    # ∂vec F/∂vec X has row i + j·p and column k + l·m: unstack columns first (order F)
+    return array.reshape(out_shape + in_shape, order="F")
 
 
 def vector_shape(symbol: sympy.Basic, sizes: Mapping[sympy.Basic, int]) -> tuple[int, ...]:
@@ -292,3 +323,24 @@ def verify(solution: Solution, *, seed: int = 0) -> Solution:
     checked = tuple(dataclasses.replace(d, checked=check_derivation(d, seed=seed))
                     for d in solution.derivations)
     return dataclasses.replace(solution, derivations=checked)
+
+
+def index_tensor(derivation: Derivation, values: Mapping[sympy.Basic, Number],
+                 sizes: Mapping[sympy.Basic, int]) -> Any:
+    """The tensor ∂F_ij/∂X_kl computed from the index formula alone (not from vec)."""
+    from matcalc.engine.views import I, J, K, L
+
+    assert derivation.views is not None
+    out_shape = vector_shape(derivation.of_symbol, sizes)
+    in_shape = vector_shape(derivation.wrt_symbol, sizes)
+    axes = [s for s in (I, J)[:len(out_shape)]] + [s for s in (K, L)[:len(in_shape)]]
+    if len(out_shape) == 1 and len(in_shape) < 2 and False:
+        pass
+    shape = out_shape + in_shape
+    grids = {}
+    for position, symbol in enumerate(axes):
+        view = [1] * len(shape)
+        view[position] = shape[position]
+        grids[symbol] = np.arange(shape[position]).reshape(view)
+    value = evaluate(derivation.views.index, {**values, **grids}, sizes)
+    return np.broadcast_to(np.asarray(value, dtype=float), shape)

@@ -127,6 +127,17 @@ class Math:
 Sentence = tuple["str | Math", ...]
 
 
+@dataclass(frozen=True)
+class TensorViews:
+    """A derivative with respect to (or of) a matrix, in every view a textbook uses."""
+
+    differential: sympy.Basic  # dF written with dX
+    index: sympy.Basic  # ∂F_ij/∂X_kl with Kronecker deltas (Entry and Delta objects)
+    vec: sympy.Basic  # ∂vec F/∂vec X in closed form (Kronecker products)
+    vec_shape: Shape  # (rows F · cols F) × (rows X · cols X)
+    tensor: Shape  # (rows F, cols F, rows X, cols X) without axes of length one
+
+
 @dataclass(frozen=True, kw_only=True)
 class Step:
     """One partial derivative ∂expr/∂wrt = value ∈ ℝ^shape, and the rule that gave it.
@@ -143,6 +154,7 @@ class Step:
     shape: Shape
     because: tuple[Sentence, ...] = ()  # properties relied on: (Math(S), " is symmetric")
     substeps: tuple[Step, ...] = ()
+    views: TensorViews | None = None  # for derivatives with respect to (or of) a matrix
 
     def explain(self) -> Sentence:
         return ()
@@ -196,6 +208,7 @@ class Derivation:
     result: sympy.Basic  # simplified, in the requested layout
     shape: Shape  # of the result as displayed
     remarks: tuple[Sentence, ...] = ()
+    views: TensorViews | None = None  # when a matrix is involved: index and vec forms
     function: sympy.Basic = sympy.S.Zero  # what is differentiated, in declared variables
     problem: Problem | None = None
     checked: Check | None = None  # not named `check`: that is the method below

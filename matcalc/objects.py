@@ -87,3 +87,68 @@ def shape_of(expr: sympy.Basic) -> tuple[Expr, Expr]:
 def as_dimension(size: int | sympy.Expr) -> sympy.Expr:
     """A size as a sympy expression (sympy keeps some sizes as Python ints)."""
     return sympy.Integer(size) if isinstance(size, int) else size
+
+
+class Vec(MatrixExpr):
+    """vec(A): the columns of an m×n matrix A stacked into one mn×1 column."""
+
+    def __new__(cls, arg: MatrixExpr) -> MatrixExpr:
+        return MatrixExpr.__new__(cls, arg)
+
+    @property
+    def arg(self) -> MatrixExpr:
+        return self.args[0]
+
+    @property
+    def shape(self) -> tuple[Expr, Expr]:
+        rows, cols = self.arg.shape
+        return (rows * cols, sympy.S.One)
+
+
+class Commutation(MatrixExpr):
+    """K_{m,n}: the mn×mn permutation with K vec(A) = vec(Aᵀ) for every m×n matrix A."""
+
+    def __new__(cls, rows: Expr, cols: Expr) -> MatrixExpr:
+        return MatrixExpr.__new__(cls, as_dimension(rows), as_dimension(cols))
+
+    @property
+    def shape(self) -> tuple[Expr, Expr]:
+        size = self.args[0] * self.args[1]
+        return (size, size)
+
+
+class Entry(Expr):
+    """A_ik: one entry of a matrix, at symbolic indices, in an index formula."""
+
+    is_commutative = True
+
+    def __new__(cls, matrix: MatrixExpr, row: Expr, col: Expr) -> Expr:
+        return Expr.__new__(cls, matrix, row, col)
+
+    @property
+    def matrix(self) -> MatrixExpr:
+        return self.args[0]
+
+
+class Delta(Expr):
+    """δ_ik: 1 when the two indices are equal, else 0 (an entry of the identity)."""
+
+    is_commutative = True
+
+    def __new__(cls, first: Expr, second: Expr) -> Expr:
+        return Expr.__new__(cls, first, second)
+
+
+class Diff(MatrixExpr):
+    """dX: the differential of a matrix variable, shaped like it."""
+
+    def __new__(cls, arg: MatrixExpr) -> MatrixExpr:
+        return MatrixExpr.__new__(cls, arg)
+
+    @property
+    def arg(self) -> MatrixExpr:
+        return self.args[0]
+
+    @property
+    def shape(self) -> tuple[Expr, Expr]:
+        return self.arg.shape  # type: ignore[no-any-return]

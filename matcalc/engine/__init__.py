@@ -8,14 +8,28 @@ Imports sympy, matcalc.model, matcalc.errors and the engine's own modules.
 
 from __future__ import annotations
 
+import dataclasses
+
 import sympy
 
 from matcalc.engine import algebra
-from matcalc.engine.chain import chains, substitute
+from matcalc.engine.chain import chain_terms, chains, is_tensor_chain, substitute
 from matcalc.engine.identities import simplify
 from matcalc.engine.layout import NOTES, check_layout, in_layout
+from matcalc.engine.views import matrix_value
+from matcalc.engine.views import views as tensor_views
 from matcalc.errors import MatcalcError
-from matcalc.model import Derivation, Math, Problem, Property, Sentence, Shape, Solution, Target
+from matcalc.model import (
+    Derivation,
+    Math,
+    Problem,
+    Property,
+    Sentence,
+    Shape,
+    Solution,
+    Target,
+    TensorViews,
+)
 from matcalc.objects import shape_of
 
 __all__ = ["NOTES", "derive", "solve"]
@@ -40,25 +54,41 @@ def derive(problem: Problem, target: Target, layout: str = "numerator") -> Deriv
         remarks.append(("No 'find' line: differentiating ", Math(definition.symbol),
                         " with respect to ", Math(variable.symbol),
                         ", the variable its chain ends in.",))
-    rows, _ = shape_of(definition.symbol)
-    wrt_rows, _ = shape_of(variable.symbol)
-    numerator_shape = Shape((rows, wrt_rows))
+    of, wrt = definition.symbol, variable.symbol
+    matrices = shape_of(wrt)[1] != 1 or shape_of(of)[1] != 1 or any(
+        is_tensor_chain(chain.links) for chain in found)
     if not found:
-        remarks.append((Math(definition.symbol), " does not depend on ",
-                        Math(variable.symbol), ", so the derivative is zero.",))
-        total = algebra.zero(rows, wrt_rows)
+        remarks.append((Math(of), " does not depend on ", Math(wrt),
+                        ", so the derivative is zero.",))
+    views = None
+    if matrices:
+        terms = tuple(t for chain in found for t in chain_terms(chain.links))
+        total = matrix_value(terms, of, wrt)
+        views = substituted_views(problem, tensor_views(terms, of, wrt), symmetric)
     else:
+        rows, wrt_rows = shape_of(of)[0], shape_of(wrt)[0]
         total = algebra.add(*(chain.product for chain in found), rows=rows, cols=wrt_rows)
     unsimplified = substitute(problem, total)
-    displayed, shape = in_layout(unsimplified, numerator_shape, layout)
-    result, used = simplify(displayed, symmetric)
+    shape = Shape(shape_of(unsimplified))
+    if not matrices:  # the denominator layout transposes vector results only
+        unsimplified, shape = in_layout(unsimplified, shape, layout)
+    result, used = simplify(unsimplified, symmetric)
     remarks.extend(used)
     return Derivation(
-        target=target, layout=layout, of_symbol=definition.symbol,
-        wrt_symbol=variable.symbol, chains=found, unsimplified=unsimplified, result=result,
-        shape=shape, remarks=tuple(remarks), function=substitute(problem, definition.symbol),
-        problem=problem,
+        target=target, layout=layout, of_symbol=of, wrt_symbol=wrt, chains=found,
+        unsimplified=unsimplified, result=result, shape=shape, remarks=tuple(remarks),
+        views=views, function=substitute(problem, of), problem=problem,
     )
+
+
+def substituted_views(problem: Problem, views: TensorViews,
+                      symmetric: frozenset[sympy.Basic]) -> TensorViews:
+    """The views in the declared variables, simplified like the result."""
+    def clean(expr: sympy.Basic) -> sympy.Basic:
+        return simplify(substitute(problem, expr), symmetric)[0]
+
+    return dataclasses.replace(views, differential=clean(views.differential),
+                               index=substitute(problem, views.index), vec=clean(views.vec))
 
 
 def solve(problem: Problem, layout: str = "numerator") -> Solution:

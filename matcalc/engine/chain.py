@@ -6,14 +6,18 @@ Imports sympy, matcalc.model, engine.algebra and engine.partial.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import pairwise
 
 import sympy
 
 from matcalc.engine import algebra
+from matcalc.engine.differential import Terms, compose, from_jacobian
 from matcalc.engine.partial import partial
+from matcalc.engine.views import matrix_value
 from matcalc.errors import MatcalcError
 from matcalc.model import Chain, Declaration, Definition, Link, Problem, Shape, Step
+from matcalc.objects import shape_of
 
 
 def names_used(problem: Problem, name: str) -> list[str]:
@@ -64,13 +68,49 @@ def chains(problem: Problem, of: str, wrt: str,
 
 
 def chain_product(links: list[Link]) -> Chain:
-    """∂f/∂z · ∂z/∂y · ∂y/∂x, checking at each product that the dimensions meet."""
+    """∂f/∂z · ∂z/∂y · ∂y/∂x, checking at each product that the dimensions meet.
+
+    Through matrices the factors are ∂vec/∂vec Jacobians, so the same check applies to
+    their vec shapes; the product itself is then formed on the differentials (composing
+    dF = … dY with dY = … dX), which contracts the tensors index by index.
+    """
     shape: Shape | None = None
     for link in links:
-        shape = link.step.shape if shape is None else shape.then(link.step.shape)
+        factor = vec_shape(link.step)
+        shape = factor if shape is None else shape.then(factor)
     assert shape is not None
-    product = algebra.mul(*(link.step.value for link in links))
+    if not is_tensor_chain(links):
+        product = algebra.mul(*(link.step.value for link in links))
+        return Chain(tuple(links), product, shape)
+    first, last = links[0], links[-1]
+    product = matrix_value(chain_terms(links), first.of_symbol, last.wrt_symbol)
     return Chain(tuple(links), product, shape)
+
+
+def vec_shape(step: Step) -> Shape:
+    if step.views is not None:
+        return step.views.vec_shape
+    return step.shape
+
+
+def is_tensor_chain(links: Sequence[Link]) -> bool:
+    return any(link.step.views is not None for link in links)
+
+
+def link_terms(link: Link) -> Terms:
+    terms = getattr(link.step, "terms", None)
+    if terms is not None:
+        return tuple(terms)
+    return from_jacobian(link.step.value, shape_of(link.of_symbol) == (1, 1),
+                         shape_of(link.wrt_symbol) == (1, 1))
+
+
+def chain_terms(links: Sequence[Link]) -> Terms:
+    """The differential of the chain's top in terms of d(its bottom)."""
+    terms = link_terms(links[-1])
+    for link in reversed(links[:-1]):
+        terms = compose(link_terms(link), terms)
+    return terms
 
 
 def substitute(problem: Problem, expr: sympy.Basic) -> sympy.Basic:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import sympy
 
-from matcalc.engine.rules import RULES, Context
+from matcalc.engine.rules import RULES, Context, MatrixDifferential
 from matcalc.errors import MatcalcError
 from matcalc.model import Step
-from matcalc.objects import Scalar
+from matcalc.objects import Scalar, shape_of
 
 
 def partial(expr: sympy.Basic, wrt: sympy.Basic, symmetric: frozenset[sympy.Basic]) -> Step:
@@ -26,5 +26,18 @@ def partial(expr: sympy.Basic, wrt: sympy.Basic, symmetric: frozenset[sympy.Basi
         raise MatcalcError(f"no rule for the derivative of {sub} with respect to {by}",
                            hint="this construct is not supported yet")
 
+    def top(sub: sympy.Basic, by: sympy.Basic) -> Step:
+        """Vectors and scalars by the named rules; matrices, or whatever those rules cannot
+        do, by the matrix differential."""
+        if shape_of(by)[1] != 1 or shape_of(sub)[1] != 1:
+            return MatrixDifferential.match(sub, by, context)  # type: ignore[return-value]
+        try:
+            return recurse(sub, by)
+        except MatcalcError as first:
+            try:
+                return MatrixDifferential.match(sub, by, context)  # type: ignore[return-value]
+            except MatcalcError:
+                raise first from None
+
     context = Context(partial=recurse, symmetric=symmetric)
-    return recurse(expr, wrt)
+    return top(expr, wrt)

@@ -481,6 +481,40 @@ def trace_as_scalar(matrix: sympy.Basic) -> sympy.Basic:
     return Trace(matrix)
 
 
+@dataclass(frozen=True, kw_only=True)
+class MatrixDifferential(Rule):
+    """Write dF as terms linear in dX, then read off ∂F/∂X (gradient, index form, vec form)"""
+
+    name: ClassVar[str] = "matrix differential"
+    terms: tuple[object, ...]  # engine.differential terms, for chaining; not for renderers
+    used: tuple[Sentence, ...]
+
+    @classmethod
+    def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
+        from matcalc.engine.differential import differential
+        from matcalc.engine.views import matrix_value, views
+
+        terms, used = differential(expr, wrt)
+        value = matrix_value(terms, expr, wrt)
+        shape = Shape(shape_of(value)) if is_matrix(value) else Shape((1, 1))
+        return cls(expr=expr, wrt=wrt, value=value, shape=shape, terms=terms, used=used,
+                   views=views(terms, expr, wrt))
+
+    @property
+    def title(self) -> str:
+        return "matrix differential"
+
+    def explain(self) -> Sentence:
+        assert self.views is not None
+        rules: list[str | Math] = []
+        for index, sentence in enumerate(self.used):
+            rules.extend(["; " if index else "", *sentence])
+        with_rules: tuple[str | Math, ...] = (" (using ", *rules, ")") if rules else ()
+        return ("Write the differential: d", Math(self.expr), " = ",
+                Math(self.views.differential), *with_rules,
+                ", then read the derivative off the terms in d", Math(self.wrt), ".")
+
+
 RULES: tuple[type[Rule], ...] = (
     Constant, Variable, SumRule, InnerProduct, QuadraticForm, SquaredNorm, NormRule,
     PowerRule, ElementwiseFunction, Hadamard, TraceRule, ScalarChain, ProductRule,

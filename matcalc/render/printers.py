@@ -199,7 +199,34 @@ class UnicodePrinter(StrPrinter):
         return " ⊙ ".join(self.parenthesize(a, PRECEDENCE["Mul"]) for a in expr.args)
 
     def _print_KroneckerProduct(self, expr: sympy.KroneckerProduct) -> str:
-        return " ⊗ ".join(self.parenthesize(a, PRECEDENCE["Mul"]) for a in expr.args)
+        return " ⊗ ".join(self._sized(a) for a in expr.args)
+
+    def _sized(self, factor: sympy.Basic) -> str:
+        """I_N inside a Kronecker product, where the identity's size matters."""
+        if isinstance(factor, sympy.Identity):
+            return "I_" + self._print(factor.shape[0])
+        text = self.parenthesize(factor, PRECEDENCE["Mul"])
+        return f"({text})" if isinstance(factor, sympy.MatMul) and factor.args[0] == -1 else text
+
+    def _print_Vec(self, expr: Any) -> str:
+        return f"vec({self._print(expr.arg)})"
+
+    def _print_Commutation(self, expr: Any) -> str:
+        return f"K_{{{self._print(expr.args[0])},{self._print(expr.args[1])}}}"
+
+    def _print_Diff(self, expr: Any) -> str:
+        return "d" + self._print(expr.arg)
+
+    def _print_Entry(self, expr: Any) -> str:
+        matrix, row, col = expr.args
+        name = self._print(matrix)
+        if not isinstance(matrix, sympy.MatrixSymbol):
+            name = f"({name})"
+        indices = "".join(self._print(i) for i in (row, col) if i != 0 or not i.is_Number)
+        return f"{name}_{indices}"
+
+    def _print_Delta(self, expr: Any) -> str:
+        return "δ_" + "".join(self._print(i) for i in expr.args)
 
     def _print_MatPow(self, expr: sympy.MatPow) -> str:
         return self.parenthesize(expr.base, PRECEDENCE["Pow"], strict=True) + str(
@@ -335,7 +362,35 @@ class MmlLatexPrinter(LatexPrinter):
         return " \\odot ".join(self.parenthesize(a, PRECEDENCE["Mul"]) for a in expr.args)
 
     def _print_KroneckerProduct(self, expr: sympy.KroneckerProduct) -> str:
-        return " \\otimes ".join(self.parenthesize(a, PRECEDENCE["Mul"]) for a in expr.args)
+        return " \\otimes ".join(self._sized(a) for a in expr.args)
+
+    def _sized(self, factor: sympy.Basic) -> str:
+        if isinstance(factor, sympy.Identity):
+            return "I_{" + self._print(factor.shape[0]) + "}"
+        text = self.parenthesize(factor, PRECEDENCE["Mul"])
+        if isinstance(factor, sympy.MatMul) and factor.args[0] == -1:
+            return f"\\left({text}\\right)"
+        return text
+
+    def _print_Vec(self, expr: Any) -> str:
+        return f"\\operatorname{{vec}}\\left({self._print(expr.arg)}\\right)"
+
+    def _print_Commutation(self, expr: Any) -> str:
+        return f"K_{{{self._print(expr.args[0])},{self._print(expr.args[1])}}}"
+
+    def _print_Diff(self, expr: Any) -> str:
+        return "\\mathrm{d}" + self._print(expr.arg)
+
+    def _print_Entry(self, expr: Any) -> str:
+        matrix, row, col = expr.args
+        name = self._print(matrix)
+        if not isinstance(matrix, sympy.MatrixSymbol):
+            name = f"\\left({name}\\right)"
+        indices = "".join(self._print(i) for i in (row, col) if i != 0 or not i.is_Number)
+        return f"{name}_{{{indices}}}"
+
+    def _print_Delta(self, expr: Any) -> str:
+        return "\\delta_{" + "".join(self._print(i) for i in expr.args) + "}"
 
     def _print_ElementwiseApplyFunction(self, expr: ElementwiseApplyFunction) -> str:
         return self._print(applied(expr, self._print(expr.expr)))

@@ -1,0 +1,355 @@
+"""Matrix differentials: dF as a sum of terms linear in dX, built rule by rule.
+
+For derivatives with respect to a matrix, and of matrix-valued expressions, the engine
+works as Magnus and Neudecker do: it writes the differential dF as a sum of terms
+
+    c · H ⊙ (L dX R)     Linear (with dXᵀ in place of dX when ``transposed``)
+    c · A · tr(C dX)      Outer  (A is absent when F is a scalar)
+
+and ``views.py`` reads the derivative off the terms: the gradient, the index formula with
+Kronecker deltas, and the vectorized Jacobian. ``None`` stands for an identity factor.
+Every rule used is recorded as a sentence, so the step can say how dF was found.
+Imports sympy, matcalc.model, matcalc.objects, matcalc.errors and engine.algebra.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import sympy
+from sympy import (
+    Determinant,
+    Dummy,
+    HadamardProduct,
+    Inverse,
+    Lambda,
+    MatAdd,
+    MatMul,
+    MatPow,
+    Trace,
+    Transpose,
+)
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.diagonal import DiagMatrix
+
+from matcalc.engine import algebra
+from matcalc.errors import MatcalcError
+from matcalc.model import Math, Sentence
+from matcalc.objects import Norm, Scalar, is_matrix, shape_of
+
+
+@dataclass(frozen=True)
+class Linear:
+    """c · H ⊙ (L dX R), or with dXᵀ."""
+
+    coefficient: sympy.Expr
+    left: sympy.Basic | None
+    transposed: bool
+    right: sympy.Basic | None
+    hadamard: sympy.Basic | None = None
+
+
+@dataclass(frozen=True)
+class Outer:
+    """c · A · tr(C dX): a fixed matrix A times a scalar differential."""
+
+    coefficient: sympy.Expr
+    matrix: sympy.Basic | None
+    trace_with: sympy.Basic  # C, so that the scalar part is tr(C dX)
+
+
+Term = Linear | Outer
+Terms = tuple[Term, ...]
+
+
+def _mul(first: sympy.Basic | None, second: sympy.Basic | None) -> sympy.Basic | None:
+    if first is None:
+        return second
+    if second is None:
+        return first
+    return algebra.mul(first, second)
+
+
+def _t(value: sympy.Basic | None) -> sympy.Basic | None:
+    return None if value is None else algebra.transpose(value)
+
+
+def unsupported(what: str) -> MatcalcError:
+    return MatcalcError(f"no rule yet for {what}",
+                        hint="this matrix construct is not supported yet")
+
+
+# ---- operations on differentials -------------------------------------------------------
+
+
+def _pulled(term: Term) -> Term:
+    """Scalar factors of L, R, C or A moved into the coefficient: −X⁻¹ dX X⁻¹ has c = −1."""
+    coefficient = term.coefficient
+    parts: dict[str, sympy.Basic | None] = {}
+    names = ("left", "right", "hadamard") if isinstance(term, Linear) else ("matrix",
+                                                                           "trace_with")
+    for name in names:
+        value = getattr(term, name)
+        if value is not None and is_matrix(value):
+            scalar, matrix = algebra.split_coefficient(value)
+            coefficient *= scalar
+            value = matrix
+        parts[name] = value
+    return replace(term, coefficient=coefficient, **parts)
+
+
+def _tidy(terms: list[Term]) -> Terms:
+    return tuple(_pulled(term) for term in terms)
+
+
+def left(matrix: sympy.Basic, terms: Terms) -> Terms:
+    """P · dF"""
+    out: list[Term] = []
+    for term in terms:
+        if isinstance(term, Linear):
+            if term.hadamard is not None:
+                raise unsupported("a matrix multiplying an entrywise product of matrices")
+            out.append(replace(term, left=_mul(matrix, term.left)))
+        else:
+            if term.matrix is None:
+                raise unsupported("a matrix times the differential of a scalar")
+            out.append(replace(term, matrix=algebra.mul(matrix, term.matrix)))
+    return _tidy(out)
+
+
+def right(matrix: sympy.Basic, terms: Terms) -> Terms:
+    """dF · Q"""
+    out: list[Term] = []
+    for term in terms:
+        if isinstance(term, Linear):
+            if term.hadamard is not None:
+                raise unsupported("an entrywise product of matrices times a matrix")
+            out.append(replace(term, right=_mul(term.right, matrix)))
+        else:
+            if term.matrix is None:
+                raise unsupported("the differential of a scalar times a matrix")
+            out.append(replace(term, matrix=algebra.mul(term.matrix, matrix)))
+    return _tidy(out)
+
+
+def transpose(terms: Terms) -> Terms:
+    """(dF)ᵀ: (H ⊙ (L dX R))ᵀ = Hᵀ ⊙ (Rᵀ dXᵀ Lᵀ)."""
+    out: list[Term] = []
+    for term in terms:
+        if isinstance(term, Linear):
+            out.append(Linear(term.coefficient, _t(term.right), not term.transposed,
+                              _t(term.left), _t(term.hadamard)))
+        else:
+            out.append(replace(term, matrix=_t(term.matrix)))
+    return _tidy(out)
+
+
+def scale(factor: sympy.Expr, terms: Terms) -> Terms:
+    return tuple(replace(term, coefficient=term.coefficient * factor) for term in terms)
+
+
+def hadamard(matrix: sympy.Basic, terms: Terms) -> Terms:
+    """G ⊙ dF; for a column G this is diag(G) dF."""
+    if shape_of(matrix)[1] == 1:
+        return left(DiagMatrix(matrix), terms)
+    out: list[Term] = []
+    for term in terms:
+        if isinstance(term, Linear):
+            both = matrix if term.hadamard is None else HadamardProduct(matrix, term.hadamard)
+            out.append(replace(term, hadamard=both))
+        else:
+            out.append(replace(term, matrix=HadamardProduct(matrix, term.matrix)))
+    return _tidy(out)
+
+
+def trace(terms: Terms) -> Terms:
+    """tr(dF) by the cyclic property: tr(L dX R) = tr(R L dX), tr(L dXᵀ R) = tr(Lᵀ Rᵀ dX)."""
+    out: list[Term] = []
+    for term in terms:
+        if isinstance(term, Linear):
+            if term.hadamard is not None and shape_of(term.hadamard) != (1, 1):
+                raise unsupported("the trace of an entrywise product")
+            factor = algebra.as_scalar(term.hadamard) if term.hadamard is not None else 1
+            if term.transposed:
+                with_dx = _mul(_t(term.left), _t(term.right))
+            else:
+                with_dx = _mul(term.right, term.left)
+            out.append(Outer(term.coefficient * factor, None,
+                             sympy.S.One if with_dx is None else with_dx))
+        else:
+            matrix = term.matrix
+            value = sympy.S.One if matrix is None else (
+                algebra.as_scalar(matrix) if shape_of(matrix) == (1, 1) else Trace(matrix))
+            out.append(Outer(term.coefficient * value, None, term.trace_with))
+    return _tidy(out)
+
+
+def times(matrix: sympy.Basic, scalar_terms: Terms) -> Terms:
+    """ds · M for a scalar s and a fixed matrix M."""
+    out: list[Term] = []
+    for term in scalar_terms:
+        assert isinstance(term, Outer) and term.matrix is None
+        out.append(replace(term, matrix=matrix))
+    return _tidy(out)
+
+
+def compose(outer: Terms, inner: Terms) -> Terms:
+    """dF in terms of dX, from dF in terms of dY (outer) and dY in terms of dX (inner)."""
+    out: list[Term] = []
+    for term in outer:
+        if isinstance(term, Linear):
+            current = transpose(inner) if term.transposed else inner
+            if term.left is not None:
+                current = left(term.left, current)
+            if term.right is not None:
+                current = right(term.right, current)
+            if term.hadamard is not None:
+                current = hadamard(term.hadamard, current)
+            out.extend(scale(term.coefficient, current))
+        else:
+            if term.trace_with == 1:
+                current = inner
+            elif not is_matrix(term.trace_with):
+                current = scale(term.trace_with, inner)
+            else:
+                current = left(term.trace_with, inner)
+            scalar = trace(current) if not _all_scalar(current) else current
+            scalar = scale(term.coefficient, scalar)
+            out.extend(scalar if term.matrix is None else times(term.matrix, scalar))
+    return tuple(out)
+
+
+def _all_scalar(terms: Terms) -> bool:
+    return all(isinstance(t, Outer) and t.matrix is None for t in terms)
+
+
+# ---- the rules ------------------------------------------------------------------------
+
+
+@dataclass
+class Differentiator:
+    """d(expr) with respect to ``wrt``; ``used`` collects the rules, as sentences."""
+
+    wrt: sympy.Basic
+    used: list[Sentence] = field(default_factory=list)
+
+    def note(self, sentence: Sentence) -> None:
+        if sentence not in self.used:
+            self.used.append(sentence)
+
+    def d(self, expr: sympy.Basic) -> Terms:
+        if not expr.has(self.wrt):
+            return ()
+        if expr == self.wrt:
+            return (Linear(sympy.S.One, None, False, None),)
+        match expr:
+            case Scalar():
+                return self.scalar(self.d(expr.matrix))
+            case MatAdd() | sympy.Add():
+                return tuple(t for arg in expr.args for t in self.d(arg))
+            case MatMul():
+                return self.product(expr)
+            case sympy.Mul():
+                return self.scalar_product(expr)
+            case Transpose():
+                self.note(("d(Uᵀ) = (dU)ᵀ",))
+                return transpose(self.d(expr.arg))
+            case Inverse():
+                self.note(("d(U⁻¹) = −U⁻¹ (dU) U⁻¹",))
+                inverse = Inverse(expr.arg)
+                return right(inverse, left(algebra.mul(-1, inverse), self.d(expr.arg)))
+            case Trace():
+                self.note(("d tr(U) = tr(dU), and tr(A B) = tr(B A)",))
+                return trace(self.d(expr.arg))
+            case Determinant():
+                self.note(("d det(U) = det(U) tr(U⁻¹ dU)",))
+                return scale(expr, trace(left(Inverse(expr.arg), self.d(expr.arg))))
+            case Norm():
+                self.note(("d‖U‖ = tr(Uᵀ dU)/‖U‖",))
+                inner = left(Transpose(expr.arg), self.d(expr.arg))
+                return scale(1 / expr, self.scalar(inner) if shape_of(expr.arg)[1] == 1
+                             else trace(inner))
+            case ElementwiseApplyFunction():
+                self.note(("d f(U) = f'(U) ⊙ dU for f applied entry by entry",))
+                t = Dummy("t", real=True)
+                derivative = ElementwiseApplyFunction(
+                    Lambda(t, expr.function(t).diff(t)), expr.expr)
+                return hadamard(derivative, self.d(expr.expr))
+            case HadamardProduct() if len(expr.args) == 2:
+                self.note(("d(U ⊙ V) = dU ⊙ V + U ⊙ dV",))
+                first, second = expr.args
+                return hadamard(second, self.d(first)) + hadamard(first, self.d(second))
+            case MatPow() if expr.exp.is_Integer and expr.exp > 0:
+                power = int(expr.exp)
+                return self.product(MatMul(*([expr.base] * power)))
+            case sympy.Pow() if not expr.exp.has(self.wrt):
+                base, exponent = expr.args
+                return scale(exponent * base ** (exponent - 1), self.d(base))
+            case sympy.Function() | sympy.Abs() if len(expr.args) == 1:
+                (argument,) = expr.args
+                t = Dummy("t", real=True)
+                derivative = expr.func(t).diff(t).xreplace({t: argument})
+                return scale(derivative, self.d(argument))
+        raise unsupported(f"the differential of {expr}")
+
+    def scalar(self, terms: Terms) -> Terms:
+        """A 1×1 differential as a number: tr of itself."""
+        return trace(terms)
+
+    def product(self, expr: MatMul) -> Terms:
+        """d(P U Q) = P dU Q for each factor U in turn (the product rule)."""
+        args = list(expr.args)
+        out: list[Term] = []
+        dependent = [a for a in args if a.has(self.wrt)]
+        if len(dependent) > 1:
+            self.note(("d(U V) = (dU) V + U (dV)",))
+        for index, factor in enumerate(args):
+            if not factor.has(self.wrt):
+                continue
+            before, after = args[:index], args[index + 1:]
+            scalars = sympy.Mul(*(a for a in before + after if not is_matrix(a)))
+            left_factors = [a for a in before if is_matrix(a)]
+            right_factors = [a for a in after if is_matrix(a)]
+            inner = self.d(factor)
+            if not is_matrix(factor):
+                rest = algebra.mul(*left_factors, *right_factors)
+                out.extend(times(rest, scale(scalars, inner)) if is_matrix(rest)
+                           else scale(scalars * rest, inner))
+                continue
+            if left_factors:
+                inner = left(algebra.mul(*left_factors), inner)
+            if right_factors:
+                inner = right(algebra.mul(*right_factors), inner)
+            out.extend(scale(scalars, inner))
+        if shape_of(expr) == (1, 1):
+            return self.scalar(tuple(out)) if not _all_scalar(tuple(out)) else tuple(out)
+        return tuple(out)
+
+    def scalar_product(self, expr: sympy.Mul) -> Terms:
+        out: list[Term] = []
+        for index, factor in enumerate(expr.args):
+            if factor.has(self.wrt):
+                others = sympy.Mul(*(a for i, a in enumerate(expr.args) if i != index))
+                out.extend(scale(others, self.d(factor)))
+        return tuple(out)
+
+
+def differential(expr: sympy.Basic, wrt: sympy.Basic) -> tuple[Terms, tuple[Sentence, ...]]:
+    """The terms of d(expr) with respect to wrt, and the rules used to find them."""
+    worker = Differentiator(wrt)
+    terms = worker.d(expr)
+    if shape_of(expr) == (1, 1) and not _all_scalar(terms):
+        terms = trace(terms)
+    return terms, tuple(worker.used)
+
+
+def from_jacobian(jacobian: sympy.Basic, of_scalar: bool, by_scalar: bool) -> Terms:
+    """The terms of dF = J dY for a Jacobian J found by the vector rules."""
+    if of_scalar:
+        return (Outer(sympy.S.One, None, jacobian),)
+    if by_scalar:  # a vector by a scalar: dF = J dy with J a column
+        return (Outer(sympy.S.One, jacobian, sympy.S.One),)
+    return (Linear(sympy.S.One, jacobian, False, None),)
+
+
+__all__ = ["Linear", "Math", "Outer", "Terms", "compose", "differential", "from_jacobian"]

@@ -1,0 +1,170 @@
+"""The derivative read off a differential, in each view a textbook uses.
+
+- gradient: for a scalar f and an m×n matrix X, the m×n matrix of ∂f/∂X_kl
+  (tr(C dX) gives Cᵀ);
+- index formula: ∂F_ij/∂X_kl with Kronecker deltas
+  ((H ⊙ (L dX R))_ij gives H_ij L_ik R_lj);
+- vectorized Jacobian: ∂vec F/∂vec X, pq × mn, with vec stacking columns
+  (vec(L dX R) = (Rᵀ ⊗ L) vec dX, vec(dXᵀ) = K_{m,n} vec dX).
+Imports sympy, matcalc.model, matcalc.objects and the engine's algebra and differential.
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy import Identity, KroneckerProduct, MatMul, Trace, Transpose
+from sympy.matrices.expressions.diagonal import DiagMatrix
+
+from matcalc.engine import algebra
+from matcalc.engine.differential import Linear, Outer, Terms
+from matcalc.model import Shape, TensorViews
+from matcalc.objects import Commutation, Delta, Diff, Entry, Vec, is_matrix, shape_of
+
+I, J, K, L = sympy.symbols("i j k l", integer=True, nonnegative=True)
+
+
+def gradient(terms: Terms) -> list[sympy.Basic]:
+    """Σ c Cᵀ over the terms c tr(C dX) of a scalar's differential."""
+    parts = []
+    for term in terms:
+        assert isinstance(term, Outer) and term.matrix is None
+        parts.append(algebra.mul(term.coefficient, algebra.transpose(term.trace_with)))
+    return parts
+
+
+def vec_jacobian(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> list[sympy.Basic]:
+    rows, cols = shape_of(of)
+    m, n = shape_of(wrt)
+    parts = []
+    for term in terms:
+        if isinstance(term, Outer):
+            column = vec_of(algebra.transpose(term.trace_with)) if is_matrix(
+                term.trace_with) else term.trace_with
+            row = algebra.transpose(column) if is_matrix(column) else column
+            matrix = term.matrix if term.matrix is not None else sympy.S.One
+            left = vec_of(matrix) if is_matrix(matrix) else matrix
+            parts.append(algebra.mul(term.coefficient, left, row))
+            continue
+        inner_rows, inner_cols = (n, m) if term.transposed else (m, n)
+        left = term.left if term.left is not None else Identity(inner_rows)
+        right = term.right if term.right is not None else Identity(inner_cols)
+        right_t = algebra.transpose(right)
+        if shape_of(right_t) == (1, 1) and right_t == 1 or isinstance(right_t, Identity) \
+                and right_t.shape[0] == 1:
+            block = left
+        else:
+            block = KroneckerProduct(right_t, left)
+        factors = [block]
+        if term.transposed:
+            factors.append(Commutation(m, n))
+        if term.hadamard is not None:
+            factors.insert(0, DiagMatrix(Vec(term.hadamard)))
+        parts.append(algebra.mul(term.coefficient, *factors))
+    return parts
+
+
+def vec_of(matrix: sympy.Basic) -> sympy.Basic:
+    """vec M, with vec(u vᵀ) = v ⊗ u for an outer product and vec(u) = u for a column."""
+    if shape_of(matrix)[1] == 1:
+        return matrix
+    if isinstance(matrix, MatMul):
+        scalars = [a for a in matrix.args if not is_matrix(a)]
+        factors = [a for a in matrix.args if is_matrix(a)]
+        if len(factors) == 2 and shape_of(factors[0])[1] == 1:
+            return algebra.mul(*scalars, KroneckerProduct(algebra.transpose(factors[1]),
+                                                          factors[0]))
+    return Vec(matrix)
+
+
+def entry(matrix: sympy.Basic | None, row: sympy.Expr, col: sympy.Expr) -> sympy.Expr:
+    """M_rc, with δ for identities and one index for vectors."""
+    if matrix is None or isinstance(matrix, Identity):
+        return Delta(row, col)
+    if not is_matrix(matrix):
+        return matrix
+    rows, cols = shape_of(matrix)
+    if isinstance(matrix, Transpose):  # (Bᵀ)_lj is B_jl
+        return entry(matrix.arg, col, row)
+    if isinstance(matrix, MatMul):  # an outer product c u vᵀ: (c u vᵀ)_kl = c u_k v_l
+        scalars = [a for a in matrix.args if not is_matrix(a)]
+        factors = [a for a in matrix.args if is_matrix(a)]
+        if len(factors) == 2 and shape_of(factors[0])[1] == 1:
+            return sympy.Mul(*scalars) * entry(factors[0], row, sympy.S.Zero) * entry(
+                factors[1], sympy.S.Zero, col)
+    return Entry(matrix, row if rows != 1 else sympy.S.Zero, col if cols != 1 else sympy.S.Zero)
+
+
+def index_formula(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> sympy.Expr:
+    """∂F_ij/∂X_kl as a sum of products of entries and deltas."""
+    rows, cols = shape_of(of)
+    m, n = shape_of(wrt)
+    i = I if rows != 1 else sympy.S.Zero
+    j = J if cols != 1 else sympy.S.Zero
+    k = K if m != 1 else sympy.S.Zero
+    l = L if n != 1 else sympy.S.Zero
+    total = sympy.S.Zero
+    for term in terms:
+        if isinstance(term, Outer):
+            scalar = entry(algebra.transpose(term.trace_with), k, l) if is_matrix(
+                term.trace_with) else term.trace_with
+            value = term.coefficient * scalar
+            if term.matrix is not None:
+                value *= entry(term.matrix, i, j)
+            total += value
+            continue
+        a, b = (l, k) if term.transposed else (k, l)
+        value = term.coefficient * entry(term.left, i, a) * entry(term.right, b, j)
+        if term.hadamard is not None:
+            value *= entry(term.hadamard, i, j)
+        total += value
+    return total
+
+
+def differential_expr(terms: Terms, wrt: sympy.Basic) -> sympy.Basic:
+    """dF written out with dX, for the reader."""
+    dx = Diff(wrt)
+    parts = []
+    for term in terms:
+        if isinstance(term, Outer):
+            with_dx = dx if term.trace_with == 1 else algebra.mul(term.trace_with, dx)
+            scalar = algebra.as_scalar(with_dx) if shape_of(with_dx) == (1, 1) else Trace(with_dx)
+            matrix = term.matrix if term.matrix is not None else sympy.S.One
+            parts.append(algebra.mul(term.coefficient, scalar, matrix))
+            continue
+        middle = Transpose(dx) if term.transposed else dx
+        product = algebra.mul(*(f for f in (term.left, middle, term.right) if f is not None))
+        if term.hadamard is not None:
+            product = sympy.HadamardProduct(term.hadamard, product)
+        parts.append(algebra.mul(term.coefficient, product))
+    return algebra.add(*parts, rows=shape_of(parts[0])[0] if parts else 1,
+                       cols=shape_of(parts[0])[1] if parts else 1)
+
+
+def tensor_shape(of: sympy.Basic, wrt: sympy.Basic) -> Shape:
+    """(rows F, cols F, rows X, cols X), without the axes of length one."""
+    dims = [d for d in (*shape_of(of), *shape_of(wrt)) if d != 1]
+    return Shape(tuple(dims)) if dims else Shape((sympy.S.One,))
+
+
+def views(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> TensorViews:
+    rows, cols = shape_of(of)
+    m, n = shape_of(wrt)
+    vec_parts = vec_jacobian(terms, of, wrt)
+    vec = algebra.add(*vec_parts, rows=rows * cols, cols=m * n)
+    return TensorViews(
+        differential=differential_expr(terms, wrt),
+        index=index_formula(terms, of, wrt),
+        vec=vec,
+        vec_shape=Shape((rows * cols, m * n)),
+        tensor=tensor_shape(of, wrt),
+    )
+
+
+def matrix_value(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> sympy.Basic:
+    """The value a step shows: the gradient for a scalar F, else ∂vec F/∂vec X."""
+    if shape_of(of) == (1, 1):
+        m, n = shape_of(wrt)
+        return algebra.add(*gradient(terms), rows=m, cols=n)
+    rows, cols = shape_of(of)
+    m, n = shape_of(wrt)
+    return algebra.add(*vec_jacobian(terms, of, wrt), rows=rows * cols, cols=m * n)
