@@ -136,6 +136,8 @@ class TensorViews:
     vec: sympy.Basic  # ∂vec F/∂vec X in closed form (Kronecker products)
     vec_shape: Shape  # (rows F · cols F) × (rows X · cols X)
     tensor: Shape  # (rows F, cols F, rows X, cols X) without axes of length one
+    of_entry: sympy.Basic  # F_ij (or f for a scalar), for the index formula's left side
+    wrt_entry: sympy.Basic  # X_kl
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,7 +15,7 @@ import sympy
 from matcalc.engine import algebra
 from matcalc.engine.chain import chain_terms, chains, is_tensor_chain, substitute
 from matcalc.engine.identities import simplify
-from matcalc.engine.layout import NOTES, check_layout, in_layout
+from matcalc.engine.layout import check_layout, in_layout
 from matcalc.engine.views import matrix_value
 from matcalc.engine.views import views as tensor_views
 from matcalc.errors import MatcalcError
@@ -32,7 +32,7 @@ from matcalc.model import (
 )
 from matcalc.objects import shape_of
 
-__all__ = ["NOTES", "derive", "solve"]
+__all__ = ["derive", "solve"]
 
 
 def symmetric_symbols(problem: Problem) -> frozenset[sympy.Basic]:

@@ -95,7 +95,7 @@ def _pulled(term: Term) -> Term:
             coefficient *= scalar
             value = matrix
         parts[name] = value
-    return replace(term, coefficient=coefficient, **parts)
+    return replace(term, coefficient=coefficient, **parts)  # type: ignore[arg-type]
 
 
 def _tidy(terms: list[Term]) -> Terms:

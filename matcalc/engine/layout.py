@@ -10,19 +10,9 @@ import sympy
 
 from matcalc.engine import algebra
 from matcalc.errors import MatcalcError
-from matcalc.model import Sentence, Shape
+from matcalc.model import Shape
 
 LAYOUTS = ("numerator", "denominator")
-
-NOTES: dict[str, Sentence] = {
-    "numerator": ("Numerator layout (as in Mathematics for Machine Learning): ∂f/∂x has "
-                  "the rows of f and the columns of x's entries, so a scalar by a vector is "
-                  "a row vector.",),
-    "denominator": ("Denominator layout (gradients as columns, as in the Matrix Cookbook): "
-                    "each result is the transpose of the numerator-layout Jacobian, so a "
-                    "scalar by a vector is a column vector.",),
-}
-
 
 def check_layout(layout: str) -> None:
     if layout not in LAYOUTS:

@@ -510,7 +510,7 @@ class MatrixDifferential(Rule):
         for index, sentence in enumerate(self.used):
             rules.extend(["; " if index else "", *sentence])
         with_rules: tuple[str | Math, ...] = (" (using ", *rules, ")") if rules else ()
-        return ("Write the differential: d", Math(self.expr), " = ",
+        return ("Write the differential: d(", Math(self.expr), ") = ",
                 Math(self.views.differential), *with_rules,
                 ", then read the derivative off the terms in d", Math(self.wrt), ".")
 

@@ -16,11 +16,12 @@ from sympy import Identity, KroneckerProduct, MatMul, Trace, Transpose
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.engine import algebra
-from matcalc.engine.differential import Linear, Outer, Terms
+from matcalc.engine.differential import Outer, Terms
 from matcalc.model import Shape, TensorViews
 from matcalc.objects import Commutation, Delta, Diff, Entry, Vec, is_matrix, shape_of
 
-I, J, K, L = sympy.symbols("i j k l", integer=True, nonnegative=True)
+# The index names of J_ijkl = ∂F_ij/∂X_kl, as the seed writes them.
+I, J, K, L = sympy.symbols("i j k l", integer=True, nonnegative=True)  # noqa: E741
 
 
 def gradient(terms: Terms) -> list[sympy.Basic]:
@@ -33,7 +34,6 @@ def gradient(terms: Terms) -> list[sympy.Basic]:
 
 
 def vec_jacobian(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> list[sympy.Basic]:
-    rows, cols = shape_of(of)
     m, n = shape_of(wrt)
     parts = []
     for term in terms:
@@ -49,8 +49,8 @@ def vec_jacobian(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> list[sympy.
         left = term.left if term.left is not None else Identity(inner_rows)
         right = term.right if term.right is not None else Identity(inner_cols)
         right_t = algebra.transpose(right)
-        if shape_of(right_t) == (1, 1) and right_t == 1 or isinstance(right_t, Identity) \
-                and right_t.shape[0] == 1:
+        if (shape_of(right_t) == (1, 1) and right_t == 1) or (isinstance(right_t, Identity) \
+                and right_t.shape[0] == 1):
             block = left
         else:
             block = KroneckerProduct(right_t, left)
@@ -101,7 +101,7 @@ def index_formula(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> sympy.Expr
     i = I if rows != 1 else sympy.S.Zero
     j = J if cols != 1 else sympy.S.Zero
     k = K if m != 1 else sympy.S.Zero
-    l = L if n != 1 else sympy.S.Zero
+    l = L if n != 1 else sympy.S.Zero  # noqa: E741
     total = sympy.S.Zero
     for term in terms:
         if isinstance(term, Outer):
@@ -149,6 +149,8 @@ def tensor_shape(of: sympy.Basic, wrt: sympy.Basic) -> Shape:
 def views(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> TensorViews:
     rows, cols = shape_of(of)
     m, n = shape_of(wrt)
+    i, j = (I if rows != 1 else sympy.S.Zero), (J if cols != 1 else sympy.S.Zero)
+    k, l = (K if m != 1 else sympy.S.Zero), (L if n != 1 else sympy.S.Zero)  # noqa: E741
     vec_parts = vec_jacobian(terms, of, wrt)
     vec = algebra.add(*vec_parts, rows=rows * cols, cols=m * n)
     return TensorViews(
@@ -157,6 +159,8 @@ def views(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> TensorViews:
         vec=vec,
         vec_shape=Shape((rows * cols, m * n)),
         tensor=tensor_shape(of, wrt),
+        of_entry=entry(of, i, j) if is_matrix(of) else of,
+        wrt_entry=entry(wrt, k, l),
     )
 
 

@@ -34,12 +34,11 @@ def render_all(solutions: list[Solution], fmt: str, *, standalone: bool = False,
 
 def notes(solution: Solution) -> tuple[str, ...]:
     """The layout note, stated at the top when the layout is not MML's default."""
-    from matcalc.engine.layout import NOTES
     from matcalc.render.printers import unicode
-    from matcalc.render.sentence import fill
+    from matcalc.render.sentence import LAYOUT_NOTES, fill
 
     layouts = {d.layout for d in solution.derivations}
-    return tuple(fill(NOTES[layout], unicode) for layout in sorted(layouts)
+    return tuple(fill(LAYOUT_NOTES[layout], unicode) for layout in sorted(layouts)
                  if layout != "numerator")
 
 

@@ -20,7 +20,7 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 from matcalc.model import Shape
-from matcalc.objects import is_matrix
+from matcalc.objects import Entry, Vec, is_matrix
 
 GREEK_UNICODE = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "eps": "ε", "zeta": "ζ",
@@ -247,7 +247,13 @@ class UnicodePrinter(StrPrinter):
         return f"|{self._print(expr.args[0])}|"
 
     def _print_Shape(self, shape: Shape) -> str:
-        return "ℝ^{" + "×".join(self._print(d) for d in shape.dims) + "}"
+        return "ℝ^{" + "×".join(self._dim(d) for d in shape.dims) + "}"
+
+    def _dim(self, size: sympy.Expr) -> str:
+        """MN, not M N: a product of sizes reads as one size."""
+        if isinstance(size, sympy.Mul):
+            return "".join(self._print(f) for f in size.args)
+        return self._print(size)
 
 
 def applied(expr: ElementwiseApplyFunction, argument_text: str) -> sympy.Basic:
@@ -459,7 +465,7 @@ def unicode(expr: Any) -> str:
         case Shape():
             return _unicode._print_Shape(expr)
         case Dims(shape=shape):
-            return "×".join(unicode(d) for d in shape.dims)
+            return "×".join(_unicode._dim(d) for d in shape.dims)
         case Space(shape=shape) if shape.is_scalar:
             return "ℝ"
         case Space(shape=shape) if shape.cols == 1:
@@ -475,7 +481,8 @@ def unicode(expr: Any) -> str:
 def _wrapped(expr: Any) -> str:
     """A name as it is; anything longer in parentheses: ∂f/∂z, ∂(xᵀx)/∂x."""
     text = unicode(expr)
-    return text if isinstance(expr, sympy.Symbol | sympy.MatrixSymbol) else f"({text})"
+    simple = isinstance(expr, sympy.Symbol | sympy.MatrixSymbol | Entry | Vec)
+    return text if simple else f"({text})"
 
 
 def latex(expr: Any) -> str:
@@ -493,7 +500,7 @@ def latex(expr: Any) -> str:
             return latex(shape)
         case PartialMark(of=of, wrt=wrt, total=total):
             mark = "\\mathrm{d}" if total else "\\partial "
-            if _is_simple(of):
+            if _is_simple(of) or isinstance(of, Entry | Vec):
                 return f"\\frac{{{mark}{latex(of)}}}{{{mark}{latex(wrt)}}}"
             return f"\\frac{{{mark}}}{{{mark}{latex(wrt)}}}\\left({latex(of)}\\right)"
     return str(_latex.doprint(expr))

@@ -22,8 +22,24 @@ from matcalc.model import (
     Sentence,
     Shape,
     Step,
+    TensorViews,
 )
+from matcalc.objects import Vec
 from matcalc.render.printers import Dims, PartialMark, Space
+
+LAYOUT_NOTES: dict[str, Sentence] = {
+    "numerator": ("Numerator layout (as in Mathematics for Machine Learning): ∂f/∂x has "
+                  "the rows of f and the columns of x's entries, so a scalar by a vector is "
+                  "a row vector.",),
+    "denominator": ("Denominator layout (gradients as columns, as in the Matrix Cookbook): "
+                    "each result is the transpose of the numerator-layout Jacobian, so a "
+                    "scalar by a vector is a column vector.",),
+}
+
+
+VEC_NOTE: Sentence = (
+    "vec stacks the columns of a matrix, so entry (i, j, k, l) of the tensor is entry "
+    "(i + j·rows F, k + l·rows X) of ∂vec F/∂vec X, counting from 0.",)
 
 
 def fill(sentence: Sentence, math: Callable[[object], str],
@@ -82,7 +98,7 @@ def chain_names(derivation: Derivation) -> list[Sentence]:
 
 
 def target(derivation: Derivation) -> Math:
-    return Math(PartialMark(derivation.of_symbol, derivation.wrt_symbol, total=True))
+    return partial_of(derivation.of_symbol, derivation.wrt_symbol, derivation.views, True)
 
 
 def chain_rule(derivation: Derivation) -> list[Sentence]:
@@ -92,9 +108,15 @@ def chain_rule(derivation: Derivation) -> list[Sentence]:
         factors: list[str | Math] = []
         shapes: list[str | Math] = []
         for link in chain.links:
-            factors.extend([" ", Math(PartialMark(link.of_symbol, link.wrt_symbol))])
+            factors.extend([" ", partial_of(link.of_symbol, link.wrt_symbol, link.step.views)])
             shapes.extend(["(", Math(Dims(link.step.shape)), ")"])
-        lines.append((*factors[1:], "  :  ", *shapes, " → ", Math(Dims(chain.shape))))
+        arranged: tuple[str | Math, ...] = ()
+        product_shape = getattr(chain.product, "shape", (1, 1))
+        if derivation.views is not None and not is_tensor(derivation.views) and \
+                tuple(product_shape) != chain.shape.dims:
+            arranged = (", arranged as ", Math(Shape(tuple(product_shape))))
+        lines.append((*factors[1:], "  :  ", *shapes, " → ", Math(Dims(chain.shape)),
+                      *arranged))
     return lines
 
 
@@ -108,7 +130,7 @@ def step_walk(step: Step, depth: int = 0) -> Iterator[tuple[int, Step]]:
 
 def step_line(step: Step) -> Sentence:
     """∂(yᵀS⁻¹y)/∂y = 2yᵀS⁻¹ ∈ ℝ^{1×D}"""
-    return (Math(PartialMark(step.expr, step.wrt)), " = ", Math(step.value), " ∈ ",
+    return (partial_of(step.expr, step.wrt, step.views), " = ", Math(step.value), " ∈ ",
             Math(step.shape))
 
 
@@ -128,3 +150,40 @@ def check(result: Check | None) -> Sentence:
                 f"values and distinct sizes ({sizes}); largest relative error "
                 f"{result.max_error:.1e}.",)
     return (f"NUMERIC CHECK FAILED at {sizes}: {result.message}.",)
+
+
+def view_lines(views: TensorViews | None, of: object, wrt: object
+               ) -> list[tuple[Sentence, Sentence]]:
+    """The index and vec views of a derivative by (or of) a matrix: (equation, space)."""
+    if views is None:
+        return []
+    index: Sentence = (Math(PartialMark(views.of_entry, views.wrt_entry)), " = ",
+                       Math(views.index))
+    if is_tensor(views):  # the value shown is already ∂vec F/∂vec X
+        return [(index, ("tensor in ", Math(views.tensor)))]
+    vec: Sentence = (Math(PartialMark(of, Vec(wrt))), " = ", Math(views.vec))
+    return [(index, ()), (vec, (Math(views.vec_shape),))]
+
+
+def is_tensor(views: TensorViews | None) -> bool:
+    """A vector or matrix by a matrix: the value shown is ∂vec F/∂vec X."""
+    return views is not None and len(views.tensor.dims) > 2
+
+
+def partial_of(of: object, wrt: object, views: TensorViews | None, total: bool = False
+               ) -> Math:
+    """∂f/∂x, or ∂vec F/∂vec X when the value shown is the vectorized Jacobian."""
+    if is_tensor(views):
+        return Math(PartialMark(Vec(of), Vec(wrt), total))
+    return Math(PartialMark(of, wrt, total))
+
+
+def contraction(derivation: Derivation) -> Sentence:
+    """Why a chain through matrices multiplies as it does."""
+    return ("Through matrices each factor is a ∂vec/∂vec Jacobian; multiplying two of them "
+            "sums over the entries of the variable between them, Σ_a (∂F/∂Y_a)(∂Y_a/∂X_kl), "
+            "which contracts the tensors index by index.",)
+
+
+def has_views(derivation: Derivation) -> bool:
+    return derivation.views is not None

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from matcalc.model import Derivation, Math, Sentence, Solution
 from matcalc.render import sentence as say
-from matcalc.render.printers import PartialMark, unicode
+from matcalc.render.printers import unicode
 
 
 def line(sentence: Sentence, style: str = "") -> Text:
@@ -52,8 +52,13 @@ def derivation_view(derivation: Derivation, *, brief: bool = False) -> Renderabl
         for link in chain.links:
             step = link.step
             partials.add_row(
-                say.fill((Math(PartialMark(link.of_symbol, link.wrt_symbol)),), unicode),
+                say.fill((say.partial_of(link.of_symbol, link.wrt_symbol, step.views),),
+                         unicode),
                 "=", unicode(step.value), unicode(step.shape), say.rule_title(step))
+            for equation, space in say.view_lines(step.views, link.of_symbol,
+                                                  link.wrt_symbol):
+                partials.add_row("", "", say.fill(equation, unicode), say.fill(space, unicode),
+                                 "")
     if derivation.chains:
         body.append(partials)
     if not brief:
@@ -69,16 +74,28 @@ def derivation_view(derivation: Derivation, *, brief: bool = False) -> Renderabl
                         f"{indent}{marker} ", (say.fill(say.step_line(step), unicode), "bold"),
                         ("  " + say.rule_title(step), "cyan")))
                     body.append(Text(indent + "   " + say.fill(say.explanation(step), unicode)))
+                    for equation, space in say.view_lines(step.views, step.expr, step.wrt):
+                        body.append(Text(indent + "   " + say.fill(equation, unicode) + "   "
+                                         + say.fill(space, unicode)))
     body.append(Text("Chain rule", style="bold"))
     for product in say.chain_rule(derivation):
         body.append(Text.assemble("  ", say.fill((say.target(derivation), " = "), unicode),
                                   say.fill(product, unicode)))
     for chain in derivation.chains:
         body.append(Text("  = " + unicode(chain.product)))
+    if derivation.views is not None and any(
+            link.step.views is not None for chain in derivation.chains for link in chain.links):
+        body.append(line(say.contraction(derivation), "italic"))
     body.append(Text.assemble(
         ("Result  ", "bold"),
         (say.fill((say.target(derivation), " = ", Math(derivation.result), " ∈ ",
                    Math(derivation.shape)), unicode), "bold green")))
+    for equation, space in say.view_lines(derivation.views, derivation.of_symbol,
+                                          derivation.wrt_symbol):
+        body.append(Text("        " + say.fill(equation, unicode) + "   "
+                         + say.fill(space, unicode)))
+    if say.is_tensor(derivation.views):
+        body.append(line(say.VEC_NOTE, "italic dim"))
     for remark in derivation.remarks[1:] if derivation.target.implied else derivation.remarks:
         body.append(line(remark, "italic"))
     passed = derivation.checked is None or derivation.checked.passed
