@@ -7,15 +7,19 @@ Imports matcalc.model, render.printers, render.sentence.
 
 from __future__ import annotations
 
-from matcalc.model import Derivation, Sentence, Solution, Step
+from matcalc.model import Derivation, Sentence, Solution, Step, TensorViews
 from matcalc.render import sentence as say
-from matcalc.render.printers import Dims, PartialMark, latex
+from matcalc.render.printers import Dims, latex
 
 _TEXT_ESCAPES = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
     "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
     "←": r"$\leftarrow$", "→": r"$\to$", "∈": r"$\in$", "ℝ": r"$\mathbb{R}$",
     "∂": r"$\partial$", "×": r"$\times$", "✓": "", "✗": "", "−": "-", "'": "'",
+    "ᵀ": r"$^{\top}$", "Σ": r"$\Sigma$", "·": r"$\cdot$", "⊗": r"$\otimes$",
+    "⊙": r"$\odot$", "δ": r"$\delta$", "²": r"$^2$", "⁻": r"$^{-}$", "¹": r"$^{1}$",
+    "‖": r"$\|$", "½": r"$\frac{1}{2}$", "≠": r"$\neq$", "↦": r"$\mapsto$",
+    "μ": r"$\mu$", "σ": r"$\sigma$",
 }
 
 
@@ -33,7 +37,7 @@ def text(sentence: Sentence) -> str:
 
 
 def derivation_latex(derivation: Derivation, *, brief: bool = False) -> str:
-    target = latex(PartialMark(derivation.of_symbol, derivation.wrt_symbol, total=True))
+    target = latex(say.target(derivation).expr)
     out = [f"\\paragraph{{${target}$}}", ""]
     if derivation.target.implied:
         out += [text(derivation.remarks[0]), ""]
@@ -43,9 +47,10 @@ def derivation_latex(derivation: Derivation, *, brief: bool = False) -> str:
     for chain in derivation.chains:
         for link in chain.links:
             step = link.step
-            rows.append(f"  {latex(PartialMark(link.of_symbol, link.wrt_symbol))} &= "
-                        f"{latex(step.value)} \\in {latex(step.shape)} "
+            mark = say.partial_of(link.of_symbol, link.wrt_symbol, step.views).expr
+            rows.append(f"  {latex(mark)} &= {latex(step.value)} \\in {latex(step.shape)} "
                         f"&& \\text{{{words(say.rule_title(step))}}}")
+            rows.extend(view_rows(step.views, link.of_symbol, link.wrt_symbol))
     if rows:
         out += ["\\begin{align*}", " \\\\\n".join(rows), "\\end{align*}"]
     if not brief:
@@ -59,23 +64,40 @@ def derivation_latex(derivation: Derivation, *, brief: bool = False) -> str:
     lines = []
     for chain in derivation.chains:
         factors = " ".join(
-            f"\\underbrace{{{latex(PartialMark(link.of_symbol, link.wrt_symbol))}}}"
-            f"_{{{latex(Dims(link.step.shape))}}}" for link in chain.links)
+            f"\\underbrace{{{latex(say.partial_of(link.of_symbol, link.wrt_symbol, link.step.views).expr)}}}"  # noqa: E501
+            f"_{{{latex(Dims(say.vec_shape(link.step)))}}}" for link in chain.links)
         lines.append(f"  {target} &= {factors} \\in {latex(chain.shape)}")
         lines.append(f"  &= {latex(chain.product)}")
     lines.append(f"  {target} &= {latex(derivation.result)} \\in {latex(derivation.shape)}")
+    lines.extend(view_rows(derivation.views, derivation.of_symbol, derivation.wrt_symbol))
     out.append(" \\\\\n".join(lines))
     out.append("\\end{align*}")
+    if derivation.views is not None and any(
+            link.step.views is not None for chain in derivation.chains for link in chain.links):
+        out.append(text(say.contraction(derivation)))
+    if say.is_tensor(derivation.views):
+        out.append(text(say.VEC_NOTE))
     remarks = derivation.remarks[1:] if derivation.target.implied else derivation.remarks
     out += [text(remark).capitalize()[:1] + text(remark)[1:] + "." for remark in remarks]
     out += ["", text(say.check(derivation.checked)), ""]
     return "\n".join(out)
 
 
+def view_rows(views: TensorViews | None, of: object, wrt: object) -> list[str]:
+    """Alignment rows for the index and vec views."""
+    rows = []
+    for equation, space in say.view_lines(views, of, wrt):
+        left, right = say.fill(equation, latex, words).split(" = ", 1)
+        label = say.fill(space, latex, lambda w: f"\\text{{{words(w)}}}")
+        rows.append(f"  {left} &= {right} && {label}")
+    return rows
+
+
 def step_item(step: Step) -> str:
     items = []
     for depth, sub in say.step_walk(step):
-        line = (f"{'  ' * depth}\\item ${latex(PartialMark(sub.expr, sub.wrt))} = "
+        mark = latex(say.partial_of(sub.expr, sub.wrt, sub.views).expr)
+        line = (f"{'  ' * depth}\\item ${mark} = "
                 f"{latex(sub.value)} \\in {latex(sub.shape)}$ "
                 f"(\\emph{{{words(say.rule_title(sub))}}}). {text(say.explanation(sub))}")
         items.append((depth, line))

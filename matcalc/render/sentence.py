@@ -187,3 +187,8 @@ def contraction(derivation: Derivation) -> Sentence:
 
 def has_views(derivation: Derivation) -> bool:
     return derivation.views is not None
+
+
+def vec_shape(step: Step) -> Shape:
+    """The shape of the factor a step contributes to the chain product."""
+    return step.views.vec_shape if step.views is not None else step.shape
