@@ -277,7 +277,10 @@ def check_derivation(derivation: Derivation, *, seed: int = 0, trials: int = 2,
     sizes: dict[sympy.Basic, int] = {}
     for _ in range(trials):
         sizes = random_sizes(problem, rng)
-        _, symbolic, numeric = draw_point(derivation, sizes, rng)
+        try:
+            _, symbolic, numeric = draw_point(derivation, sizes, rng)
+        except MatcalcError as error:
+            return Check(False, float("inf"), named(sizes), trials, error.message)
         out_shape = vector_shape(derivation.of_symbol, sizes)
         in_shape = vector_shape(derivation.wrt_symbol, sizes)
         expected = numeric.reshape(out_shape + in_shape)
@@ -308,6 +311,8 @@ def draw_point(derivation: Derivation, sizes: dict[sympy.Basic, int],
                                              values, sizes)
             except np.linalg.LinAlgError:
                 continue
+            except ValueError as error:  # a result of the wrong size cannot be reshaped
+                raise MatcalcError(f"the result has the wrong size: {error}") from None
             if np.all(np.isfinite(symbolic)) and np.all(np.isfinite(numeric)):
                 return values, symbolic, numeric
     raise MatcalcError("no random point was found where the function is finite",
@@ -328,14 +333,13 @@ def verify(solution: Solution, *, seed: int = 0) -> Solution:
 def index_tensor(derivation: Derivation, values: Mapping[sympy.Basic, Number],
                  sizes: Mapping[sympy.Basic, int]) -> Any:
     """The tensor ∂F_ij/∂X_kl computed from the index formula alone (not from vec)."""
-    from matcalc.engine.views import I, J, K, L
-
     assert derivation.views is not None
     out_shape = vector_shape(derivation.of_symbol, sizes)
     in_shape = vector_shape(derivation.wrt_symbol, sizes)
-    axes = [s for s in (I, J)[:len(out_shape)]] + [s for s in (K, L)[:len(in_shape)]]
-    if len(out_shape) == 1 and len(in_shape) < 2 and False:
-        pass
+    of_indices = [i for i in derivation.views.of_entry.args[1:] if not i.is_Number] \
+        if isinstance(derivation.views.of_entry, Entry) else []
+    wrt_indices = [i for i in derivation.views.wrt_entry.args[1:] if not i.is_Number]
+    axes = of_indices + wrt_indices
     shape = out_shape + in_shape
     grids = {}
     for position, symbol in enumerate(axes):

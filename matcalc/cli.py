@@ -124,6 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # a bug in matcalc: say so plainly, without a traceback
+        sys.stderr.write(f"matcalc: internal error: {type(error).__name__}: {error}\n"
+                         "  please report this with the problem that caused it\n")
+        return 1
     failed = [d for s in solutions for d in s.derivations
               if d.checked is not None and not d.checked.passed]
     if failed:

@@ -14,7 +14,7 @@ import sympy
 
 from matcalc.engine import algebra
 from matcalc.engine.chain import chain_terms, chains, is_tensor_chain, substitute
-from matcalc.engine.identities import simplify
+from matcalc.engine.identities import simplify, use_properties
 from matcalc.engine.layout import check_layout, in_layout
 from matcalc.engine.views import matrix_value
 from matcalc.engine.views import views as tensor_views
@@ -87,8 +87,9 @@ def substituted_views(problem: Problem, views: TensorViews,
     def clean(expr: sympy.Basic) -> sympy.Basic:
         return simplify(substitute(problem, expr), symmetric)[0]
 
-    return dataclasses.replace(views, differential=clean(views.differential),
-                               index=substitute(problem, views.index), vec=clean(views.vec))
+    index, _ = use_properties(substitute(problem, views.index), symmetric)
+    return dataclasses.replace(views, differential=clean(views.differential), index=index,
+                               vec=clean(views.vec))
 
 
 def solve(problem: Problem, layout: str = "numerator") -> Solution:

@@ -108,8 +108,9 @@ def link_terms(link: Link) -> Terms:
 def chain_terms(links: Sequence[Link]) -> Terms:
     """The differential of the chain's top in terms of d(its bottom)."""
     terms = link_terms(links[-1])
+    size = shape_of(links[-1].wrt_symbol)[0]
     for link in reversed(links[:-1]):
-        terms = compose(link_terms(link), terms)
+        terms = compose(link_terms(link), terms, size)
     return terms
 
 

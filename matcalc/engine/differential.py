@@ -20,6 +20,7 @@ import sympy
 from sympy import (
     Determinant,
     Dummy,
+    Identity,
     HadamardProduct,
     Inverse,
     Lambda,
@@ -162,7 +163,7 @@ def hadamard(matrix: sympy.Basic, terms: Terms) -> Terms:
     return _tidy(out)
 
 
-def trace(terms: Terms) -> Terms:
+def trace(terms: Terms, size: sympy.Expr | None = None) -> Terms:
     """tr(dF) by the cyclic property: tr(L dX R) = tr(R L dX), tr(L dXᵀ R) = tr(Lᵀ Rᵀ dX)."""
     out: list[Term] = []
     for term in terms:
@@ -174,8 +175,9 @@ def trace(terms: Terms) -> Terms:
                 with_dx = _mul(_t(term.left), _t(term.right))
             else:
                 with_dx = _mul(term.right, term.left)
-            out.append(Outer(term.coefficient * factor, None,
-                             sympy.S.One if with_dx is None else with_dx))
+            if with_dx is None:  # tr(dX) = tr(I dX)
+                with_dx = sympy.S.One if size in (None, 1) else Identity(size)
+            out.append(Outer(term.coefficient * factor, None, with_dx))
         else:
             matrix = term.matrix
             value = sympy.S.One if matrix is None else (
@@ -193,7 +195,7 @@ def times(matrix: sympy.Basic, scalar_terms: Terms) -> Terms:
     return _tidy(out)
 
 
-def compose(outer: Terms, inner: Terms) -> Terms:
+def compose(outer: Terms, inner: Terms, size: sympy.Expr | None = None) -> Terms:
     """dF in terms of dX, from dF in terms of dY (outer) and dY in terms of dX (inner)."""
     out: list[Term] = []
     for term in outer:
@@ -213,7 +215,7 @@ def compose(outer: Terms, inner: Terms) -> Terms:
                 current = scale(term.trace_with, inner)
             else:
                 current = left(term.trace_with, inner)
-            scalar = trace(current) if not _all_scalar(current) else current
+            scalar = trace(current, size) if not _all_scalar(current) else current
             scalar = scale(term.coefficient, scalar)
             out.extend(scalar if term.matrix is None else times(term.matrix, scalar))
     return tuple(out)
@@ -260,7 +262,7 @@ class Differentiator:
                 return right(inverse, left(algebra.mul(-1, inverse), self.d(expr.arg)))
             case Trace():
                 self.note(("d tr(U) = tr(dU), and tr(A B) = tr(B A)",))
-                return trace(self.d(expr.arg))
+                return trace(self.d(expr.arg), shape_of(self.wrt)[0])
             case Determinant():
                 self.note(("d det(U) = det(U) tr(U⁻¹ dU)",))
                 return scale(expr, trace(left(Inverse(expr.arg), self.d(expr.arg))))

@@ -63,16 +63,27 @@ def vec_jacobian(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> list[sympy.
     return parts
 
 
+def outer_factors(matrix: sympy.Basic) -> tuple[sympy.Expr, sympy.Basic, sympy.Basic] | None:
+    """c u vᵀ for a product that passes through a single column: (c, u, vᵀ)."""
+    if not isinstance(matrix, MatMul):
+        return None
+    scalars = [a for a in matrix.args if not is_matrix(a)]
+    factors = [a for a in matrix.args if is_matrix(a)]
+    for split in range(1, len(factors)):
+        column = algebra.mul(*factors[:split])
+        if shape_of(column)[1] == 1:
+            return sympy.Mul(*scalars), column, algebra.mul(*factors[split:])
+    return None
+
+
 def vec_of(matrix: sympy.Basic) -> sympy.Basic:
     """vec M, with vec(u vᵀ) = v ⊗ u for an outer product and vec(u) = u for a column."""
     if shape_of(matrix)[1] == 1:
         return matrix
-    if isinstance(matrix, MatMul):
-        scalars = [a for a in matrix.args if not is_matrix(a)]
-        factors = [a for a in matrix.args if is_matrix(a)]
-        if len(factors) == 2 and shape_of(factors[0])[1] == 1:
-            return algebra.mul(*scalars, KroneckerProduct(algebra.transpose(factors[1]),
-                                                          factors[0]))
+    outer = outer_factors(matrix)
+    if outer is not None:
+        scalar, column, row = outer
+        return algebra.mul(scalar, KroneckerProduct(algebra.transpose(row), column))
     return Vec(matrix)
 
 
@@ -85,12 +96,10 @@ def entry(matrix: sympy.Basic | None, row: sympy.Expr, col: sympy.Expr) -> sympy
     rows, cols = shape_of(matrix)
     if isinstance(matrix, Transpose):  # (Bᵀ)_lj is B_jl
         return entry(matrix.arg, col, row)
-    if isinstance(matrix, MatMul):  # an outer product c u vᵀ: (c u vᵀ)_kl = c u_k v_l
-        scalars = [a for a in matrix.args if not is_matrix(a)]
-        factors = [a for a in matrix.args if is_matrix(a)]
-        if len(factors) == 2 and shape_of(factors[0])[1] == 1:
-            return sympy.Mul(*scalars) * entry(factors[0], row, sympy.S.Zero) * entry(
-                factors[1], sympy.S.Zero, col)
+    outer = outer_factors(matrix)  # an outer product c u vᵀ: (c u vᵀ)_kl = c u_k v_l
+    if outer is not None:
+        scalar, column, row_vector = outer
+        return scalar * entry(column, row, sympy.S.Zero) * entry(row_vector, sympy.S.Zero, col)
     return Entry(matrix, row if rows != 1 else sympy.S.Zero, col if cols != 1 else sympy.S.Zero)
 
 

@@ -59,10 +59,10 @@ def derivation_latex(derivation: Derivation, *, brief: bool = False) -> str:
             for link in chain.links:
                 out.append(step_item(link.step))
         out += ["\\end{enumerate}"]
-    out.append("By the chain rule,")
+    out.append("By the chain rule," if say.has_chain(derivation) else "So")
     out.append("\\begin{align*}")
     lines = []
-    for chain in derivation.chains:
+    for chain in derivation.chains if say.has_chain(derivation) else ():
         factors = " ".join(
             f"\\underbrace{{{latex(say.partial_of(link.of_symbol, link.wrt_symbol, link.step.views).expr)}}}"  # noqa: E501
             f"_{{{latex(Dims(say.vec_shape(link.step)))}}}" for link in chain.links)
@@ -72,8 +72,7 @@ def derivation_latex(derivation: Derivation, *, brief: bool = False) -> str:
     lines.extend(view_rows(derivation.views, derivation.of_symbol, derivation.wrt_symbol))
     out.append(" \\\\\n".join(lines))
     out.append("\\end{align*}")
-    if derivation.views is not None and any(
-            link.step.views is not None for chain in derivation.chains for link in chain.links):
+    if say.contracts(derivation):
         out.append(text(say.contraction(derivation)))
     if say.is_tensor(derivation.views):
         out.append(text(say.VEC_NOTE))

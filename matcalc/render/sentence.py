@@ -109,7 +109,7 @@ def chain_rule(derivation: Derivation) -> list[Sentence]:
         shapes: list[str | Math] = []
         for link in chain.links:
             factors.extend([" ", partial_of(link.of_symbol, link.wrt_symbol, link.step.views)])
-            shapes.extend(["(", Math(Dims(link.step.shape)), ")"])
+            shapes.extend(["(", Math(Dims(vec_shape(link.step))), ")"])
         arranged: tuple[str | Math, ...] = ()
         product_shape = getattr(chain.product, "shape", (1, 1))
         if derivation.views is not None and not is_tensor(derivation.views) and \
@@ -185,8 +185,15 @@ def contraction(derivation: Derivation) -> Sentence:
             "which contracts the tensors index by index.",)
 
 
-def has_views(derivation: Derivation) -> bool:
-    return derivation.views is not None
+def has_chain(derivation: Derivation) -> bool:
+    """Whether there is a product to show: some path has more than one link."""
+    return any(len(chain.links) > 1 for chain in derivation.chains)
+
+
+def contracts(derivation: Derivation) -> bool:
+    """Whether a product passes through a tensor, so that the contraction needs saying."""
+    return has_chain(derivation) and any(
+        link.step.views is not None for chain in derivation.chains for link in chain.links)
 
 
 def vec_shape(step: Step) -> Shape:

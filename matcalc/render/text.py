@@ -77,15 +77,15 @@ def derivation_view(derivation: Derivation, *, brief: bool = False) -> Renderabl
                     for equation, space in say.view_lines(step.views, step.expr, step.wrt):
                         body.append(Text(indent + "   " + say.fill(equation, unicode) + "   "
                                          + say.fill(space, unicode)))
-    body.append(Text("Chain rule", style="bold"))
-    for product in say.chain_rule(derivation):
-        body.append(Text.assemble("  ", say.fill((say.target(derivation), " = "), unicode),
-                                  say.fill(product, unicode)))
-    for chain in derivation.chains:
-        body.append(Text("  = " + unicode(chain.product)))
-    if derivation.views is not None and any(
-            link.step.views is not None for chain in derivation.chains for link in chain.links):
-        body.append(line(say.contraction(derivation), "italic"))
+    if say.has_chain(derivation):
+        body.append(Text("Chain rule", style="bold"))
+        for product in say.chain_rule(derivation):
+            body.append(Text.assemble("  ", say.fill((say.target(derivation), " = "), unicode),
+                                      say.fill(product, unicode)))
+        for chain in derivation.chains:
+            body.append(Text("  = " + unicode(chain.product)))
+        if say.contracts(derivation):
+            body.append(line(say.contraction(derivation), "italic"))
     body.append(Text.assemble(
         ("Result  ", "bold"),
         (say.fill((say.target(derivation), " = ", Math(derivation.result), " ∈ ",
