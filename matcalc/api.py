@@ -17,16 +17,23 @@ from matcalc.objects import shape_of
 
 
 def solve_all(text: str, *, path: str = "<input>", layout: str = "numerator",
-              check: bool = True) -> list[Solution]:
-    """Parse every problem in ``text``, derive every target, check each result numerically."""
+              check: bool = True, dims: dict[str, int] | None = None) -> list[Solution]:
+    """Parse every problem in ``text``, derive every target, check each result numerically.
+
+    With ``dims`` (sizes by name, e.g. {"M": 2, "N": 3}), every derivative by or of a
+    matrix also carries its entries written out for those sizes.
+    """
     solutions = []
     for problem in language.parse(text, path=path):
         try:
             solution = engine.solve(problem, layout=layout)
-            if check:
-                from matcalc import check as numeric  # numpy loads only when a check runs
+            if check or dims:
+                from matcalc import check as numeric  # numpy loads only when it is needed
 
-                solution = numeric.verify(solution)
+                if check:
+                    solution = numeric.verify(solution)
+                if dims:
+                    solution = numeric.write_out(solution, dims)
         except MatcalcError as error:
             raise error.located(text, path) from None
         solutions.append(solution)
@@ -42,11 +49,11 @@ def solve(text: str, *, layout: str = "numerator", check: bool = True) -> Soluti
     return solutions[0]
 
 
-def solve_file(path: str | Path, *, layout: str = "numerator",
-               check: bool = True) -> list[Solution]:
+def solve_file(path: str | Path, *, layout: str = "numerator", check: bool = True,
+               dims: dict[str, int] | None = None) -> list[Solution]:
     """Every problem in a file (UTF-8)."""
     text = Path(path).read_text(encoding="utf-8")
-    return solve_all(text, path=str(path), layout=layout, check=check)
+    return solve_all(text, path=str(path), layout=layout, check=check, dims=dims)
 
 
 def derive(expr: sympy.Basic, wrt: sympy.Basic, *, layout: str = "numerator",

@@ -56,12 +56,27 @@ def build_parser() -> argparse.ArgumentParser:
                        help="skip the numeric check")
     solve.add_argument("--layout", choices=("numerator", "denominator"), default="numerator",
                        help="numerator (MML, default) or denominator (gradients as columns)")
+    solve.add_argument("--dims", type=sizes, metavar="M=2,N=3",
+                       help="also write out the entries of derivatives by matrices for "
+                            "these sizes (the tensor slice by slice, and ∂vec F/∂vec X)")
     solve.add_argument("--brief", action="store_true",
                        help="show only the partials, the chain and the result")
     solve.add_argument("--no-color", action="store_true", help="plain text without colour")
     solve.add_argument("--width", type=int, default=None, metavar="N",
                        help="text width in columns (default: the terminal's, or 100)")
     return parser
+
+
+def sizes(text: str) -> dict[str, int]:
+    """'M=2,N=3' → {"M": 2, "N": 3}"""
+    found: dict[str, int] = {}
+    for part in text.split(","):
+        name, equals, value = part.partition("=")
+        if not equals or not name.strip() or not value.strip().isdigit() or int(value) < 1:
+            raise argparse.ArgumentTypeError(
+                f"{part!r} is not a size; write NAME=N, e.g. M=2,N=3")
+        found[name.strip()] = int(value)
+    return found
 
 
 def read_sources(args: argparse.Namespace, parser: argparse.ArgumentParser
@@ -104,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         solutions = [solution for text, path in read_sources(args, parser)
                      for solution in solve_all(text, path=path, layout=args.layout,
-                                               check=args.check)]
+                                               check=args.check, dims=args.dims)]
         if args.format == "text" and not args.output:
             print_text(solutions, args)
         else:

@@ -140,6 +140,16 @@ class TensorViews:
     wrt_entry: sympy.Basic  # X_kl
 
 
+@dataclass(frozen=True)
+class Explicit:
+    """The entries of a small case (--dims M=2,N=3): the tensor slice by slice, and the
+    vectorized Jacobian, as sympy matrices of named entries (R_11, x_2, ...)."""
+
+    sizes: tuple[tuple[str, int], ...]
+    slices: tuple[tuple[tuple[int, ...], sympy.Basic], ...]  # (k, l) (from 1) → ∂F/∂X_kl
+    vec: sympy.Basic  # ∂vec F/∂vec X, (rows F · cols F) × (rows X · cols X)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Step:
     """One partial derivative ∂expr/∂wrt = value ∈ ℝ^shape, and the rule that gave it.
@@ -211,6 +221,7 @@ class Derivation:
     shape: Shape  # of the result as displayed
     remarks: tuple[Sentence, ...] = ()
     views: TensorViews | None = None  # when a matrix is involved: index and vec forms
+    explicit: Explicit | None = None  # entries of a small case, when asked for
     function: sympy.Basic = sympy.S.Zero  # what is differentiated, in declared variables
     problem: Problem | None = None
     checked: Check | None = None  # not named `check`: that is the method below

@@ -64,3 +64,10 @@ def test_latex_of_every_problem_compiles(tmp_path: Path) -> None:
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-3000:]
     assert (tmp_path / "all.pdf").stat().st_size > 1000
+
+
+def test_written_out_entries_match_golden(golden: Callable[[str, str], None]) -> None:
+    """--dims M=2,N=3 on MML's example: the slices and the 2×6 vectorized Jacobian."""
+    path = PROBLEMS[0].parent / "vector-by-matrix.mc"
+    solutions = matcalc.solve_file(path, dims={"M": 2, "N": 3}, check=False)
+    golden("vector-by-matrix.dims.txt", render_all(solutions, "text", width=100))

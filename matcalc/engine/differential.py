@@ -20,8 +20,8 @@ import sympy
 from sympy import (
     Determinant,
     Dummy,
-    Identity,
     HadamardProduct,
+    Identity,
     Inverse,
     Lambda,
     MatAdd,

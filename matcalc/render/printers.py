@@ -132,7 +132,11 @@ class UnicodePrinter(StrPrinter):
                 text = f"({self._print(matrix)})" if not text.startswith("(") else text
             joined = index > 0 and _is_simple(matrix) and _is_simple(matrices[index - 1])
             pieces.append(text if index == 0 or joined else " " + text)
-        return self._coefficient(coefficient) + "".join(pieces)
+        prefix = self._coefficient(coefficient)
+        if prefix and prefix[-1] not in " −" and not _is_simple(matrices[0]) \
+                and not pieces[0].startswith("("):
+            prefix += " "  # 2 diag(…), but 2xᵀ
+        return prefix + "".join(pieces)
 
     def _print_MatAdd(self, expr: sympy.MatAdd) -> str:
         terms = _ordered_terms(expr.args)
@@ -507,3 +511,8 @@ def latex(expr: Any) -> str:
 
 
 __all__ = ["Dims", "MmlLatexPrinter", "PartialMark", "Space", "UnicodePrinter", "latex", "unicode"]
+
+
+def pretty(matrix: Any) -> str:
+    """A small explicit matrix drawn with brackets over several lines (sympy's pretty)."""
+    return str(sympy.pretty(matrix, use_unicode=True))

@@ -24,7 +24,7 @@ from matcalc.model import (
     Step,
     TensorViews,
 )
-from matcalc.objects import Vec
+from matcalc.objects import Entry, Vec
 from matcalc.render.printers import Dims, PartialMark, Space
 
 LAYOUT_NOTES: dict[str, Sentence] = {
@@ -199,3 +199,19 @@ def contracts(derivation: Derivation) -> bool:
 def vec_shape(step: Step) -> Shape:
     """The shape of the factor a step contributes to the chain product."""
     return step.views.vec_shape if step.views is not None else step.shape
+
+
+def explicit_slice(derivation: Derivation, index: tuple[int, ...]) -> Sentence:
+    """∂K/∂R_12 = (the slice), for --dims."""
+    views = derivation.views
+    assert views is not None
+    wrt = Entry(derivation.wrt_symbol, *(sympy.Integer(i) for i in index)) \
+        if len(index) == 2 else Entry(derivation.wrt_symbol, sympy.Integer(index[0]),
+                                      sympy.S.Zero)
+    return (Math(PartialMark(derivation.of_symbol, wrt)), " =")
+
+
+def explicit_heading(derivation: Derivation) -> Sentence:
+    assert derivation.explicit is not None
+    sizes = ", ".join(f"{name} = {n}" for name, n in derivation.explicit.sizes)
+    return (f"Written out for {sizes} (indices from 1):",)

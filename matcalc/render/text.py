@@ -15,7 +15,7 @@ from rich.text import Text
 
 from matcalc.model import Derivation, Math, Sentence, Solution
 from matcalc.render import sentence as say
-from matcalc.render.printers import unicode
+from matcalc.render.printers import pretty, unicode
 
 
 def line(sentence: Sentence, style: str = "") -> Text:
@@ -96,6 +96,7 @@ def derivation_view(derivation: Derivation, *, brief: bool = False) -> Renderabl
                          + say.fill(space, unicode)))
     if say.is_tensor(derivation.views):
         body.append(line(say.VEC_NOTE, "italic dim"))
+    body.extend(explicit_view(derivation))
     for remark in derivation.remarks[1:] if derivation.target.implied else derivation.remarks:
         body.append(line(remark, "italic"))
     passed = derivation.checked is None or derivation.checked.passed
@@ -104,6 +105,22 @@ def derivation_view(derivation: Derivation, *, brief: bool = False) -> Renderabl
                      style="green" if passed else "bold red"))
     title = say.fill((say.target(derivation),), unicode)
     return Panel(Group(*body), title=Text(title), title_align="left", expand=True)
+
+
+def explicit_view(derivation: Derivation) -> list[RenderableType]:
+    """--dims: every slice ∂F/∂X_kl as a bracketed matrix, then ∂vec F/∂vec X."""
+    explicit = derivation.explicit
+    if explicit is None:
+        return []
+    slices = Table.grid(padding=(0, 3))
+    cells = [Text(say.fill(say.explicit_slice(derivation, index), unicode) + "\n" + pretty(m))
+             for index, m in explicit.slices]
+    for start in range(0, len(cells), 4):
+        slices.add_row(*cells[start:start + 4])
+    vec = say.fill((say.partial_of(derivation.of_symbol, derivation.wrt_symbol,
+                                   derivation.views, True), " ="), unicode)
+    return [Text(say.fill(say.explicit_heading(derivation), unicode), style="bold"), slices,
+            Text(vec + "\n" + pretty(explicit.vec))]
 
 
 def render_text(solution: Solution, *, width: int = 100, brief: bool = False,

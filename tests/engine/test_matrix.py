@@ -107,3 +107,44 @@ def test_chain_through_a_tensor_contracts_to_the_gradient() -> None:
     assert unicode(links[1].step.views.index) == "−δ_ik x_l"
     assert unicode(derivation.result) == "−2(y − Wx) xᵀ"
     assert str(derivation.shape) == "N×D"
+
+
+def test_dims_writes_out_the_tensor_slice_by_slice() -> None:
+    import sympy
+
+    (solution,) = matcalc.solve_all("x in R^N\nA in R^{M x N}\nf = A x\nfind df/dA",
+                                    dims={"M": 2, "N": 3})
+    explicit = solution.derivations[0].explicit
+    assert explicit is not None and dict(explicit.sizes) == {"M": 2, "N": 3}
+    x1, x2, x3 = sympy.symbols("x_1 x_2 x_3")
+    slices = dict(explicit.slices)
+    assert slices[(1, 2)] == sympy.Matrix([[x2], [0]])
+    assert slices[(2, 3)] == sympy.Matrix([[0], [x3]])
+    assert explicit.vec == sympy.Matrix([[x1, 0, x2, 0, x3, 0], [0, x1, 0, x2, 0, x3]])
+
+
+def test_dims_for_RTR_matches_the_products_of_entries() -> None:
+    import sympy
+
+    (solution,) = matcalc.solve_all("R in R^{M x N}\nK = R^T R\nfind dK/dR",
+                                    dims={"M": 2, "N": 2})
+    explicit = solution.derivations[0].explicit
+    r11, r12 = sympy.symbols("R_11 R_12")
+    assert dict(explicit.slices)[(1, 1)] == sympy.Matrix([[2 * r11, r12], [r12, 0]])
+
+
+def test_dims_missing_a_size_is_an_error() -> None:
+    with pytest.raises(matcalc.MatcalcError, match="does not give the size N"):
+        matcalc.solve_all("x in R^N\nA in R^{M x N}\nf = A x\nfind df/dA", dims={"M": 2})
+
+
+def test_dims_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from matcalc.cli import main
+
+    path = ROOT / "problems" / "vector-by-matrix.mc"
+    assert main(["solve", str(path), "--dims", "M=2,N=3", "--width", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "Written out for M = 2, N = 3" in out and "∂f/∂A_23" in out
+    with pytest.raises(SystemExit) as info:
+        main(["solve", str(path), "--dims", "M=two"])
+    assert info.value.code == 2
