@@ -89,8 +89,8 @@ def as_dimension(size: int | sympy.Expr) -> sympy.Expr:
     return sympy.Integer(size) if isinstance(size, int) else size
 
 
-class Vec(MatrixExpr):
-    """vec(A): the columns of an m×n matrix A stacked into one mn×1 column."""
+class _OfOneMatrix(MatrixExpr):
+    """A matrix expression built from one matrix (vec A, dX)."""
 
     def __new__(cls, arg: MatrixExpr) -> MatrixExpr:
         return MatrixExpr.__new__(cls, arg)
@@ -98,6 +98,10 @@ class Vec(MatrixExpr):
     @property
     def arg(self) -> MatrixExpr:
         return self.args[0]
+
+
+class Vec(_OfOneMatrix):
+    """vec(A): the columns of an m×n matrix A stacked into one mn×1 column."""
 
     @property
     def shape(self) -> tuple[Expr, Expr]:
@@ -139,15 +143,8 @@ class Delta(Expr):
         return Expr.__new__(cls, first, second)
 
 
-class Diff(MatrixExpr):
+class Diff(_OfOneMatrix):
     """dX: the differential of a matrix variable, shaped like it."""
-
-    def __new__(cls, arg: MatrixExpr) -> MatrixExpr:
-        return MatrixExpr.__new__(cls, arg)
-
-    @property
-    def arg(self) -> MatrixExpr:
-        return self.args[0]
 
     @property
     def shape(self) -> tuple[Expr, Expr]:

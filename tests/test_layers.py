@@ -13,6 +13,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "matcalc"
 FORBIDDEN = {  # layer → modules it must not import at module level
     "errors": {"matcalc", "sympy", "rich", "lark", "numpy"},
+    "greek": {"matcalc", "sympy", "rich", "lark", "numpy"},
     "model": {"matcalc.language", "matcalc.engine", "matcalc.render", "rich", "lark", "numpy"},
     "language": {"matcalc.engine", "matcalc.render", "matcalc.cli", "rich", "numpy"},
     "engine": {"matcalc.language", "matcalc.render", "matcalc.cli", "rich", "lark", "numpy"},

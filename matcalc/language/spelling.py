@@ -6,6 +6,8 @@ Data only.
 
 from __future__ import annotations
 
+from matcalc.greek import LETTERS
+
 # \mu, μ and mu are one name: the ASCII spelling, which is also what the printers show.
 GREEK = {
     "alpha": "alpha", "beta": "beta", "gamma": "gamma", "delta": "delta",
@@ -19,14 +21,8 @@ GREEK = {
     "Omega": "Omega",
 }
 
-UNICODE_GREEK = {
-    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "eps", "ϵ": "eps",
-    "ζ": "zeta", "η": "eta", "θ": "theta", "ι": "iota", "κ": "kappa", "λ": "lambda",
-    "μ": "mu", "ν": "nu", "ξ": "xi", "π": "pi", "ρ": "rho", "σ": "sigma", "τ": "tau",
-    "υ": "upsilon", "φ": "phi", "ϕ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega",
-    "Γ": "Gamma", "Δ": "Delta", "Θ": "Theta", "Λ": "Lambda", "Ξ": "Xi", "Π": "Pi",
-    "Σ": "Sigma", "Υ": "Upsilon", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega",
-}
+# μ → mu, and the variant glyphs ϵ and ϕ.
+UNICODE_GREEK = {glyph: name for name, glyph in LETTERS.items()} | {"ϵ": "eps", "ϕ": "phi"}
 
 # Scalar functions; applied to a vector or matrix they act entry by entry.
 ELEMENTWISE = {
