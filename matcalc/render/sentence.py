@@ -179,10 +179,18 @@ def partial_of(of: object, wrt: object, views: TensorViews | None, total: bool =
 
 
 def contraction(derivation: Derivation) -> Sentence:
-    """Why a chain through matrices multiplies as it does."""
-    return ("Through matrices each factor is a ∂vec/∂vec Jacobian; multiplying two of them "
-            "sums over the entries of the variable between them, Σ_a (∂F/∂Y_a)(∂Y_a/∂X_kl), "
-            "which contracts the tensors index by index.",)
+    """Why a chain through matrices multiplies as it does, naming the summed indices."""
+    sentence: list[str | Math] = [
+        "Through matrices each factor is a ∂vec/∂vec Jacobian, so the dimensions meet as "
+        "in any matrix product; multiplying two factors sums over the entries of the "
+        "variable between them ("]
+    between = [link for chain in derivation.chains for link in chain.links[:-1]]
+    for index, link in enumerate(between):  # the variable below each link but the last
+        size = vec_shape(link.step).cols
+        sentence.extend(["; " if index else "", "the ", Math(size), " entries of ",
+                         Math(link.wrt_symbol)])
+    sentence.append("), which contracts the tensors index by index.")
+    return tuple(sentence)
 
 
 def has_chain(derivation: Derivation) -> bool:
