@@ -11,7 +11,7 @@ Imports sympy, matcalc.model, matcalc.objects, matcalc.errors and engine.algebra
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar, Self
 
 import sympy
@@ -48,7 +48,7 @@ class Context:
         if isinstance(matrix, Identity):
             return True, ()
         if matrix in self.symmetric:
-            return True, ((Math(matrix), " is symmetric"),)
+            return True, (("we used that ", Math(matrix), " is symmetric"),)
         if isinstance(matrix, sympy.Inverse | Transpose):
             return self.is_symmetric(matrix.arg)
         if isinstance(matrix, MatMul):
@@ -492,13 +492,17 @@ class MatrixDifferential(Rule):
     @classmethod
     def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
         from matcalc.engine.differential import differential
+        from matcalc.engine.identities import use_properties
         from matcalc.engine.views import matrix_value, views
 
         terms, used = differential(expr, wrt)
-        value = matrix_value(terms, expr, wrt)
+        value, remarks = use_properties(matrix_value(terms, expr, wrt), context.symmetric)
         shape = Shape(shape_of(value)) if is_matrix(value) else Shape((1, 1))
+        found = views(terms, expr, wrt)
+        vec, _ = use_properties(found.vec, context.symmetric)
+        index, _ = use_properties(found.index, context.symmetric)
         return cls(expr=expr, wrt=wrt, value=value, shape=shape, terms=terms, used=used,
-                   views=views(terms, expr, wrt))
+                   views=replace(found, vec=vec, index=index), because=tuple(remarks))
 
     @property
     def title(self) -> str:

@@ -160,7 +160,8 @@ class UnicodePrinter(StrPrinter):
             return "−" + self.parenthesize(-expr, PRECEDENCE["Mul"], strict=True) \
                 if not isinstance(-expr, sympy.Add) else "−(" + self._print(-expr) + ")"
         if coefficient in FRACTIONS and not _has_denominator(rest):
-            return FRACTIONS[coefficient] + self.parenthesize(rest, PRECEDENCE["Mul"])
+            return FRACTIONS[coefficient] + self.parenthesize(rest, PRECEDENCE["Mul"],
+                                                              strict=True)
         return super()._print_Mul(expr).replace("*", " ")
 
     def _print_Integer(self, expr: sympy.Integer) -> str:

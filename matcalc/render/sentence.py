@@ -136,8 +136,10 @@ def step_line(step: Step) -> Sentence:
 
 def explanation(step: Step) -> Sentence:
     because: list[str | Math] = []
-    for fact in step.because:
-        because.extend([" We used that ", *fact, "."])
+    for fact in step.because:  # "we used that S is symmetric", "since S is symmetric, …"
+        first, *rest = fact
+        opening = first[:1].upper() + first[1:] if isinstance(first, str) else first
+        because.extend([" ", opening, *rest, "."])
     return (*step.explain(), *because)
 
 
