@@ -424,6 +424,10 @@ class ProblemBuilder:
         candidates = [d.name for d in self.declared.values()
                       if d.name not in self.defined and Property.CONSTANT not in d.properties
                       and free.has(d.symbol)]
+        if not candidates:
+            raise MatcalcError(f"{of} depends on no declared variable, so there is nothing to "
+                               "differentiate", self.defined[of].span,
+                               hint="declare the variable, e.g. 'x in R^D', and use it")
         if len(candidates) == 1:
             return Target(of, candidates[0], None, implied=True)
         if "x" in candidates:  # MML's convention: x is the variable, the rest are parameters

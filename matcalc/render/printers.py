@@ -174,9 +174,10 @@ class UnicodePrinter(StrPrinter):
 
     def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:
         base, exponent = expr.args
-        if exponent == Rational(1, 2):
+        if exponent in (Rational(1, 2), Rational(-1, 2)):
             text = self._print(base)
-            return "√" + (text if isinstance(base, sympy.Symbol) else f"({text})")
+            root = "√" + (text if isinstance(base, sympy.Symbol) else f"({text})")
+            return root if exponent > 0 else f"1/{root}"
         if exponent.is_Integer and exponent > 1:
             return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + str(
                 exponent).translate(SUPERSCRIPTS)

@@ -146,12 +146,12 @@ def explanation(step: Step) -> Sentence:
 def check(result: Check | None) -> Sentence:
     if result is None:
         return ("Not checked numerically (--no-check).",)
-    sizes = ", ".join(f"{name} = {n}" for name, n in result.sizes) or "no sizes"
+    sizes = ", ".join(f"{name} = {n}" for name, n in result.sizes)
+    where = f"random values and distinct sizes ({sizes})" if sizes else "random values"
     if result.passed:
-        return (f"Checked numerically: agrees with central finite differences at random "
-                f"values and distinct sizes ({sizes}); largest relative error "
-                f"{result.max_error:.1e}.",)
-    return (f"NUMERIC CHECK FAILED at {sizes}: {result.message}.",)
+        return (f"Checked numerically: agrees with central finite differences at {where}; "
+                f"largest relative error {result.max_error:.1e}.",)
+    return (f"NUMERIC CHECK FAILED at {where}: {result.message}.",)
 
 
 def view_lines(views: TensorViews | None, of: object, wrt: object
