@@ -168,13 +168,16 @@ def trace(terms: Terms, size: sympy.Expr | None = None) -> Terms:
     out: list[Term] = []
     for term in terms:
         if isinstance(term, Linear):
-            if term.hadamard is not None and shape_of(term.hadamard) != (1, 1):
-                raise unsupported("the trace of an entrywise product")
-            factor = algebra.as_scalar(term.hadamard) if term.hadamard is not None else 1
+            factor: sympy.Expr = sympy.S.One
+            diagonal = None  # tr(H ⊙ M) = tr((I ⊙ H) M): only H's diagonal meets M's
+            if term.hadamard is not None and shape_of(term.hadamard) == (1, 1):
+                factor = algebra.as_scalar(term.hadamard)
+            elif term.hadamard is not None:
+                diagonal = HadamardProduct(Identity(shape_of(term.hadamard)[0]), term.hadamard)
             if term.transposed:
-                with_dx = _mul(_t(term.left), _t(term.right))
+                with_dx = _mul(_t(term.left), _mul(diagonal, _t(term.right)))
             else:
-                with_dx = _mul(term.right, term.left)
+                with_dx = _mul(term.right, _mul(diagonal, term.left))
             if with_dx is None:  # tr(dX) = tr(I dX)
                 with_dx = sympy.S.One if size in (None, 1) else Identity(size)
             out.append(Outer(term.coefficient * factor, None, with_dx))

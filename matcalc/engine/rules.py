@@ -251,7 +251,11 @@ class ProductRule(Rule):
             left = [a for a in before if is_matrix(a)]
             right = [a for a in after if is_matrix(a)]
             rows, cols = shape_of(factor)
-            if not is_matrix(factor) or cols == 1:
+            if not is_matrix(factor):  # a number s: (the rest, a column) times ∂s/∂x
+                inner = context.partial(factor, wrt)
+                rest = algebra.as_scalar(algebra.mul(*left, *right)) if left or right else 1
+                terms.append(algebra.mul(*scalars, rest, inner.value))
+            elif cols == 1:
                 inner = context.partial(factor, wrt)
                 rest = algebra.mul(*right) if right else sympy.S.One
                 terms.append(algebra.mul(*scalars, *left, inner.value, algebra.as_scalar(rest)))

@@ -91,3 +91,19 @@ def test_scalar_chain_log_one_plus_z() -> None:
 def test_constant_gives_zero_of_the_jacobian_shape() -> None:
     step = partial(A * y, x, NONE)
     assert step.value == sympy.ZeroMatrix(E, D)
+
+
+def test_scalar_factor_inside_a_product_multiplies_the_rest() -> None:
+    """Found by the property tests: (Bsx)ᵀ(Bsx) with s = xᵀa depending on x."""
+    import matcalc
+
+    derivation = matcalc.solve("x, a in R^D\nB in R^{D x D}\n"
+                               "f = tr((B ((x^T a) (x))) (B ((x^T a) (x)))^T)\nfind df/dx")
+    assert derivation.derivations[0].checked.passed
+
+
+def test_trace_of_an_entrywise_product_uses_its_diagonal() -> None:
+    import matcalc
+
+    derivation = matcalc.solve("B in R^{D x D}\nf = tr(B .* B)\nfind df/dB").derivations[0]
+    assert derivation.checked is not None and derivation.checked.passed
