@@ -39,6 +39,8 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 from matcalc.errors import MatcalcError
 from matcalc.model import Check, Derivation, Explicit, Problem, Property, Solution
 from matcalc.objects import (
+    Applied,
+    AppliedVector,
     Commutation,
     Delta,
     Entry,
@@ -46,6 +48,7 @@ from matcalc.objects import (
     Scalar,
     Vec,
     as_dimension,
+    is_abstract,
     sigmoid,
 )
 
@@ -272,6 +275,11 @@ def check_derivation(derivation: Derivation, *, seed: int = 0, trials: int = 2,
     """The result against finite differences, at ``trials`` random size choices."""
     problem = derivation.problem
     assert problem is not None
+    if is_abstract(derivation.function):
+        names = sorted({a.name for a in derivation.function.atoms(Applied, AppliedVector)})
+        return Check(True, 0.0, (), 0, f"{', '.join(names)} are abstract functions, which "
+                     "have no values to check with" if len(names) > 1 else
+                     f"{names[0]} is an abstract function, which has no values to check with")
     rng = np.random.default_rng(seed)
     worst = 0.0
     sizes: dict[sympy.Basic, int] = {}

@@ -149,3 +149,66 @@ class Diff(_OfOneMatrix):
     @property
     def shape(self) -> tuple[Expr, Expr]:
         return self.arg.shape  # type: ignore[no-any-return]
+
+
+class Applied(Expr):
+    """p(x, z): an abstract differentiable function with a scalar value."""
+
+    is_commutative = True
+
+    def __new__(cls, name: sympy.Symbol, *arguments: sympy.Basic) -> Expr:
+        return Expr.__new__(cls, name, *arguments)
+
+    @property
+    def name(self) -> str:
+        return str(self.args[0])
+
+    @property
+    def arguments(self) -> tuple[sympy.Basic, ...]:
+        return tuple(self.args[1:])
+
+
+class AppliedVector(MatrixExpr):
+    """t(ε, ν) ∈ ℝ^E: an abstract differentiable function with a vector value."""
+
+    def __new__(cls, name: sympy.Symbol, rows: Expr, *arguments: sympy.Basic) -> MatrixExpr:
+        return MatrixExpr.__new__(cls, name, as_dimension(rows), *arguments)
+
+    @property
+    def name(self) -> str:
+        return str(self.args[0])
+
+    @property
+    def arguments(self) -> tuple[sympy.Basic, ...]:
+        return tuple(self.args[2:])
+
+    @property
+    def shape(self) -> tuple[Expr, Expr]:
+        return (self.args[1], sympy.S.One)
+
+
+class AbstractPartial(MatrixExpr):
+    """∂p/∂z: the partial derivative of an abstract function by one of its arguments,
+    kept symbolic; ``parameter`` is the argument's name as the problem wrote it."""
+
+    def __new__(cls, applied: sympy.Basic, index: Expr, parameter: sympy.Symbol) -> MatrixExpr:
+        return MatrixExpr.__new__(cls, applied, as_dimension(index), parameter)
+
+    @property
+    def applied(self) -> sympy.Basic:
+        return self.args[0]
+
+    @property
+    def argument(self) -> sympy.Basic:
+        return self.applied.arguments[int(self.args[1])]
+
+    @property
+    def shape(self) -> tuple[Expr, Expr]:
+        rows = shape_of(self.applied)[0]
+        return (rows, shape_of(self.argument)[0])
+
+
+def is_abstract(expr: sympy.Basic) -> bool:
+    """Whether an expression involves abstract functions (and so cannot be evaluated)."""
+    return bool(expr.atoms(Applied, AppliedVector, AbstractPartial)) or isinstance(
+        expr, Applied | AppliedVector | AbstractPartial)

@@ -36,7 +36,7 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 from matcalc.engine import algebra
 from matcalc.errors import MatcalcError
 from matcalc.model import Math, Sentence
-from matcalc.objects import Norm, Scalar, is_matrix, shape_of
+from matcalc.objects import Applied, AppliedVector, Norm, Scalar, is_matrix, shape_of
 
 
 @dataclass(frozen=True)
@@ -284,6 +284,21 @@ class Differentiator:
                 self.note(("d(U ⊙ V) = dU ⊙ V + U ⊙ dV",))
                 first, second = expr.args
                 return hadamard(second, self.d(first)) + hadamard(first, self.d(second))
+            case Applied() | AppliedVector():
+                from matcalc.engine.rules import abstract_partial
+
+                self.note(("d p(u, v) = (∂p/∂u) du + (∂p/∂v) dv for an abstract p",))
+                out: list[Term] = []
+                for index, argument in enumerate(expr.arguments):
+                    partial = abstract_partial(expr, index)
+                    inner = self.d(argument)
+                    if not is_matrix(argument):
+                        out.extend(times(partial, inner) if is_matrix(expr)
+                                   else scale(algebra.as_scalar(partial), inner))
+                        continue
+                    joined = left(partial, inner)
+                    out.extend(joined if is_matrix(expr) else self.scalar(joined))
+                return tuple(out)
             case MatPow() if expr.exp.is_Integer and expr.exp > 0:
                 power = int(expr.exp)
                 return self.product(MatMul(*([expr.base] * power)))

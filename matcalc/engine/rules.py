@@ -33,7 +33,15 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 from matcalc.engine import algebra
 from matcalc.errors import MatcalcError
 from matcalc.model import Math, Sentence, Shape, Step
-from matcalc.objects import Norm, Scalar, is_matrix, shape_of
+from matcalc.objects import (
+    AbstractPartial,
+    Applied,
+    AppliedVector,
+    Norm,
+    Scalar,
+    is_matrix,
+    shape_of,
+)
 
 
 @dataclass(frozen=True)
@@ -486,6 +494,43 @@ def trace_as_scalar(matrix: sympy.Basic) -> sympy.Basic:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AbstractFunction(Rule):
+    """∂p(u, v)/∂x = ∂p/∂u ∂u/∂x + ∂p/∂v ∂v/∂x for an abstract differentiable p"""
+
+    name: ClassVar[str] = "abstract function"
+
+    @classmethod
+    def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
+        if not isinstance(expr, Applied | AppliedVector):
+            return None
+        terms, substeps = [], []
+        for index, argument in enumerate(expr.arguments):
+            if not depends(argument, wrt):
+                continue
+            inner = context.partial(argument, wrt)
+            terms.append(algebra.mul(algebra.as_scalar(abstract_partial(expr, index)),
+                                     inner.value))
+            substeps.append(inner)
+        shape = jacobian_shape(expr, wrt)
+        value = algebra.add(*terms, rows=shape.rows, cols=shape.cols)
+        return cls.make(expr, wrt, value, substeps=tuple(substeps))
+
+    def explain(self) -> Sentence:
+        return (Math(sympy.Symbol(self.expr.name)), " is an abstract differentiable function: "
+                "its partial derivatives stay symbolic, and by the chain rule each argument "
+                "that depends on ", Math(self.wrt), " contributes its partial times the "
+                "argument's derivative.")
+
+
+def abstract_partial(applied: Applied | AppliedVector, index: int) -> AbstractPartial:
+    """∂p/∂(argument), named after the argument when the problem names it."""
+    argument = applied.arguments[index]
+    parameter = argument if isinstance(argument, sympy.Symbol | MatrixSymbol) else \
+        sympy.Symbol(f"u{index + 1}")
+    return AbstractPartial(applied, index, sympy.Symbol(str(parameter)))
+
+
+@dataclass(frozen=True, kw_only=True)
 class MatrixDifferential(Rule):
     """Write dF as terms linear in dX, then read off ∂F/∂X (gradient, index form, vec form)"""
 
@@ -525,7 +570,8 @@ class MatrixDifferential(Rule):
 
 RULES: tuple[type[Rule], ...] = (
     Constant, Variable, SumRule, InnerProduct, QuadraticForm, SquaredNorm, NormRule,
-    PowerRule, ElementwiseFunction, Hadamard, TraceRule, ScalarChain, ProductRule,
+    PowerRule, ElementwiseFunction, Hadamard, TraceRule, AbstractFunction, ScalarChain,
+    ProductRule,
 )
 
 

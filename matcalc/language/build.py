@@ -38,7 +38,13 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.errors import MatcalcError, Span
-from matcalc.language.spelling import ELEMENTWISE, FUNCTIONS, PROPERTIES, TRANSPOSE_MARKS
+from matcalc.language.spelling import (
+    ELEMENTWISE,
+    FUNCTIONS,
+    PROPERTIES,
+    TRANSPOSE_MARKS,
+    UNSUPPORTED,
+)
 from matcalc.language.transformer import (
     AbsOf,
     BinOp,
@@ -63,7 +69,7 @@ from matcalc.language.transformer import (
     Statement,
 )
 from matcalc.model import Declaration, Definition, Problem, Property, Shape, Target
-from matcalc.objects import Norm, Scalar, is_matrix, shape_of, sigmoid
+from matcalc.objects import Applied, AppliedVector, Norm, Scalar, is_matrix, shape_of, sigmoid
 
 _SCALAR_FUNCTIONS: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
     "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "exp": sympy.exp,
@@ -328,6 +334,10 @@ class ProblemBuilder:
         statement = self.defined[name]
         rhs = statement.sides[-1]
         value = self.finish(self.expr(rhs), rhs.span)
+        if isinstance(value, Applied) and name in self.declared:
+            # z in R^E; z = t(eps, nu): the declaration gives the abstract function's size
+            value = AppliedVector(sympy.Symbol(value.name), self.declared[name].shape.rows,
+                                  *value.arguments)
         rows, cols = shape_of(value)
         if name in self.declared:
             declared = self.declared[name]
@@ -610,10 +620,14 @@ class ProblemBuilder:
             if len(node.args) != 1:
                 raise MatcalcError(f"{name} is a variable, not a function", node.name.span)
             return self.juxtaposition([node.name, node.args[0]])
-        raise MatcalcError(
-            f"unsupported function {name!r}", node.name.span,
-            hint="matcalc knows " + ", ".join(sorted(set(FUNCTIONS.values())))
-                 + "; abstract functions such as p(x, z) are not supported yet")
+        if name in UNSUPPORTED or name in self.dims:
+            raise MatcalcError(
+                f"unsupported function {name!r}", node.name.span,
+                hint="matcalc differentiates " + ", ".join(sorted(set(FUNCTIONS.values())))
+                     + " and abstract differentiable functions such as p(x, z)")
+        # Used but never defined: an abstract differentiable function (language.md).
+        arguments = tuple(self.finish(self.expr(a), a.span) for a in node.args)
+        return Applied(sympy.Symbol(name), *arguments)
 
     def apply(self, function: str, value: Value, span: Span) -> Value:
         value = self.finish(value, span)

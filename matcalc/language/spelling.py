@@ -39,6 +39,9 @@ MATRIX_FUNCTIONS = {
 
 FUNCTIONS = {**ELEMENTWISE, **MATRIX_FUNCTIONS}
 
+# Known functions without a derivative rule (not differentiable, or not supported yet).
+UNSUPPORTED = {"max", "min", "argmax", "argmin", "round", "floor", "ceil", "relu"}
+
 # Written in an exponent: ^T, ^{T}, ^\top, ^\intercal, ^\mathsf{T} all mean transpose.
 TRANSPOSE_MARKS = {"T", "top", "intercal", "tr_mark"}
 

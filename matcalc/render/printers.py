@@ -49,8 +49,10 @@ def _ordered_terms(terms: tuple[sympy.Basic, ...]) -> list[sympy.Basic]:
 
 def _is_negative(term: sympy.Basic) -> bool:
     if is_matrix(term):
-        return bool(isinstance(term, sympy.MatMul) and term.args[0].is_Number
-                    and term.args[0] < 0)
+        if not isinstance(term, sympy.MatMul):
+            return False
+        coefficient = sympy.Mul(*(a for a in term.args if not is_matrix(a)))
+        return bool(coefficient.as_coeff_Mul()[0] < 0)
     coefficient = term.as_coeff_Mul()[0]
     return bool(coefficient.is_Number and coefficient < 0)
 
@@ -210,6 +212,16 @@ class UnicodePrinter(StrPrinter):
 
     def _print_Vec(self, expr: Any) -> str:
         return f"vec({self._print(expr.arg)})"
+
+    def _print_Applied(self, expr: Any) -> str:
+        arguments = ", ".join(self._print(a) for a in expr.arguments)
+        return f"{self._print(expr.args[0])}({arguments})"
+
+    _print_AppliedVector = _print_Applied
+
+    def _print_AbstractPartial(self, expr: Any) -> str:
+        name = self._print(expr.applied.args[0])
+        return f"∂{name}/∂{self._print(expr.args[2])}"
 
     def _print_Commutation(self, expr: Any) -> str:
         return f"K_{{{self._print(expr.args[0])},{self._print(expr.args[1])}}}"
@@ -380,6 +392,16 @@ class MmlLatexPrinter(LatexPrinter):
 
     def _print_Vec(self, expr: Any) -> str:
         return f"\\operatorname{{vec}}\\left({self._print(expr.arg)}\\right)"
+
+    def _print_Applied(self, expr: Any) -> str:
+        arguments = ", ".join(self._print(a) for a in expr.arguments)
+        return f"{self._print(expr.args[0])}\\left({arguments}\\right)"
+
+    _print_AppliedVector = _print_Applied
+
+    def _print_AbstractPartial(self, expr: Any) -> str:
+        name = self._print(expr.applied.args[0])
+        return f"\\frac{{\\partial {name}}}{{\\partial {self._print(expr.args[2])}}}"
 
     def _print_Commutation(self, expr: Any) -> str:
         return f"K_{{{self._print(expr.args[0])},{self._print(expr.args[1])}}}"

@@ -74,13 +74,16 @@ def declarations(problem: Problem) -> list[Sentence]:
 
 def definition(item: Definition) -> Sentence:
     """f(z) = exp(−½z)  ·  z = g(y) = yᵀS⁻¹y"""
-    arguments = ", ".join(item.arguments)
+    arguments: list[str | Math] = ["("]
+    for index, name in enumerate(item.arguments):
+        arguments.extend([", " if index else "", Math(sympy.Symbol(name))])
+    arguments.append(")")
     head: list[str | Math] = [Math(item.symbol)]
     if item.arguments and item.function is None:
-        head.append(f"({arguments})")
+        head.extend(arguments)
     if item.function is not None:
         head.extend([" = ", Math(sympy.Symbol(item.function))])
-        head.append(f"({arguments})" if arguments else "")
+        head.extend(arguments if item.arguments else [])
     return (*head, " = ", Math(item.expr))
 
 
@@ -101,15 +104,20 @@ def target(derivation: Derivation) -> Math:
     return partial_of(derivation.of_symbol, derivation.wrt_symbol, derivation.views, True)
 
 
-def chain_rule(derivation: Derivation) -> list[Sentence]:
-    """df/dx = ∂f/∂z ∂z/∂y ∂y/∂x, with (1×1)(1×D)(D×D) → 1×D under it."""
+def chain_rule(derivation: Derivation) -> tuple[Sentence, list[Sentence], Sentence]:
+    """df/dx = ∂f/∂z ∂z/∂y ∂y/∂x (+ one product per further path); under it each path's
+    dimensions, (1×1)(1×D)(D×D) → 1×D; then the products themselves."""
+    headline: list[str | Math] = [target(derivation), " = "]
+    products: list[str | Math] = ["= "]
     lines: list[Sentence] = []
-    for chain in derivation.chains:
+    for index, chain in enumerate(derivation.chains):
         factors: list[str | Math] = []
         shapes: list[str | Math] = []
         for link in chain.links:
             factors.extend([" ", partial_of(link.of_symbol, link.wrt_symbol, link.step.views)])
             shapes.extend(["(", Math(Dims(vec_shape(link.step))), ")"])
+        headline.extend([" + " if index else "", *factors[1:]])
+        products.extend([" + " if index else "", Math(chain.product)])
         arranged: tuple[str | Math, ...] = ()
         product_shape = getattr(chain.product, "shape", (1, 1))
         if derivation.views is not None and not is_tensor(derivation.views) and \
@@ -117,7 +125,9 @@ def chain_rule(derivation: Derivation) -> list[Sentence]:
             arranged = (", arranged as ", Math(Shape(tuple(product_shape))))
         lines.append((*factors[1:], "  :  ", *shapes, " → ", Math(Dims(chain.shape)),
                       *arranged))
-    return lines
+    if len(derivation.chains) > 1:
+        headline.append("   (the total derivative: a sum over the paths)")
+    return tuple(headline), lines, tuple(products)
 
 
 def step_walk(step: Step, depth: int = 0) -> Iterator[tuple[int, Step]]:
@@ -146,6 +156,8 @@ def explanation(step: Step) -> Sentence:
 def check(result: Check | None) -> Sentence:
     if result is None:
         return ("Not checked numerically (--no-check).",)
+    if result.trials == 0:
+        return (f"Not checked numerically: {result.message}.",)
     sizes = ", ".join(f"{name} = {n}" for name, n in result.sizes)
     where = f"random values and distinct sizes ({sizes})" if sizes else "random values"
     if result.passed:

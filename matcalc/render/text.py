@@ -79,11 +79,10 @@ def derivation_view(derivation: Derivation, *, brief: bool = False) -> Renderabl
                                          + say.fill(space, unicode)))
     if say.has_chain(derivation):
         body.append(Text("Chain rule", style="bold"))
-        for product in say.chain_rule(derivation):
-            body.append(Text.assemble("  ", say.fill((say.target(derivation), " = "), unicode),
-                                      say.fill(product, unicode)))
-        for chain in derivation.chains:
-            body.append(Text("  = " + unicode(chain.product)))
+        headline, paths, products = say.chain_rule(derivation)
+        body.append(Text("  " + say.fill(headline, unicode)))
+        body.extend(Text("    " + say.fill(path, unicode), style="dim") for path in paths)
+        body.append(Text("  " + say.fill(products, unicode)))
         if say.contracts(derivation):
             body.append(line(say.contraction(derivation), "italic"))
     body.append(Text.assemble(
@@ -100,7 +99,8 @@ def derivation_view(derivation: Derivation, *, brief: bool = False) -> Renderabl
     for remark in derivation.remarks[1:] if derivation.target.implied else derivation.remarks:
         body.append(line(remark, "italic"))
     passed = derivation.checked is None or derivation.checked.passed
-    body.append(Text(("✓ " if derivation.checked and passed else "✗ " if not passed else "")
+    checked = derivation.checked is not None and derivation.checked.trials > 0
+    body.append(Text(("✓ " if checked and passed else "✗ " if not passed else "")
                      + say.fill(say.check(derivation.checked), unicode),
                      style="green" if passed else "bold red"))
     title = say.fill((say.target(derivation),), unicode)

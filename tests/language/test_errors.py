@@ -19,7 +19,7 @@ from matcalc.cli import main
     ("x in R^D\nf = xyz^T x\n", "unknown name 'xyz'", "xyz"),
     ("x in R^D\nf = \\frac{1}{2 x^T x\n", "'{' is never closed", "{2"),
     ("x in R^D\nf = x^T x)\n", "')' has no matching '('", ")"),
-    ("x in R^D\nf = foo(x)\n", "unsupported function 'foo'", "foo"),
+    ("x in R^D\nf = max(x)\n", "unsupported function 'max'", "max"),
     ("x in R^D\nf = x^T x +\n", "unexpected end of line", "\n"),
     ("x in R^D\nf = x^T x % 2\n", "unexpected character '%'", "%"),
     ("x in R^D\nf = x^T x\nfind df/dq\n", "unknown name 'q' in the target", "df/dq"),
@@ -66,7 +66,7 @@ def test_errors_carry_a_span_and_the_file_name(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("source", [
-    "x in R^D\nf = x^T q\n", "x in R^D\nf = foo(x)\n", "x in R^D\nf = (x\n",
+    "x in R^D\nf = x^T q\n", "x in R^D\nf = max(x)\n", "x in R^D\nf = (x\n",
     "x in R^D\nf = g\ng = f\nfind df/dx\n",
 ])
 def test_cli_exit_code_is_1_without_traceback(source: str, tmp_path: Path,
