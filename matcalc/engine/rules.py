@@ -527,7 +527,8 @@ def abstract_partial(applied: Applied | AppliedVector, index: int) -> AbstractPa
     argument = applied.arguments[index]
     parameter = argument if isinstance(argument, sympy.Symbol | MatrixSymbol) else \
         sympy.Symbol(f"u{index + 1}")
-    return AbstractPartial(applied, index, sympy.Symbol(str(parameter)))
+    partial: AbstractPartial = AbstractPartial(applied, index, sympy.Symbol(str(parameter)))
+    return partial
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -127,6 +127,9 @@ def chain_rule(derivation: Derivation) -> tuple[Sentence, list[Sentence], Senten
                       *arranged))
     if len(derivation.chains) > 1:
         headline.append("   (the total derivative: a sum over the paths)")
+    elif lines:  # one path: its dimensions go on the same line
+        headline.extend(lines[0][lines[0].index("  :  "):])
+        lines = []
     return tuple(headline), lines, tuple(products)
 
 
