@@ -86,6 +86,7 @@ class Definition:
     expr: sympy.Basic  # in the problem's names, as the user wrote it (unevaluated)
     shape: Shape
     span: Span
+    introduced: bool = False  # named by the engine (u = Ax − b), not written by the user
 
 
 @dataclass(frozen=True)

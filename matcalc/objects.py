@@ -212,3 +212,16 @@ def is_abstract(expr: sympy.Basic) -> bool:
     """Whether an expression involves abstract functions (and so cannot be evaluated)."""
     return bool(expr.atoms(Applied, AppliedVector, AbstractPartial)) or isinstance(
         expr, Applied | AppliedVector | AbstractPartial)
+
+
+class DiffScalar(Expr):
+    """du: the differential of a scalar variable."""
+
+    is_commutative = True
+
+    def __new__(cls, arg: Expr) -> Expr:
+        return Expr.__new__(cls, arg)
+
+    @property
+    def arg(self) -> Expr:
+        return self.args[0]

@@ -14,6 +14,7 @@ import sympy
 
 from matcalc.engine import algebra
 from matcalc.engine.chain import chain_terms, chains, is_tensor_chain, substitute
+from matcalc.engine.decompose import decompose
 from matcalc.engine.identities import simplify, use_properties
 from matcalc.engine.layout import check_layout, in_layout
 from matcalc.engine.views import matrix_value
@@ -48,6 +49,7 @@ def derive(problem: Problem, target: Target, layout: str = "numerator") -> Deriv
     if definition is None or variable is None:
         raise MatcalcError(f"cannot differentiate {target.of} by {target.wrt}", target.span)
     symmetric = symmetric_symbols(problem)
+    problem = decompose(problem)
     found = chains(problem, target.of, target.wrt, symmetric)
     remarks: list[Sentence] = []
     if target.implied:

@@ -246,6 +246,8 @@ class Differentiator:
         if not expr.has(self.wrt):
             return ()
         if expr == self.wrt:
+            if shape_of(expr) == (1, 1):  # a number: dF = 1 · tr(1 du)
+                return (Outer(sympy.S.One, None, sympy.S.One),)
             return (Linear(sympy.S.One, None, False, None),)
         match expr:
             case Scalar():

@@ -18,7 +18,16 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 from matcalc.engine import algebra
 from matcalc.engine.differential import Outer, Terms
 from matcalc.model import Shape, TensorViews
-from matcalc.objects import Commutation, Delta, Diff, Entry, Vec, is_matrix, shape_of
+from matcalc.objects import (
+    Commutation,
+    Delta,
+    Diff,
+    DiffScalar,
+    Entry,
+    Vec,
+    is_matrix,
+    shape_of,
+)
 
 # The index names of J_ijkl = ∂F_ij/∂X_kl, as the seed writes them.
 I, J, K, L = sympy.symbols("i j k l", integer=True, nonnegative=True)  # noqa: E741
@@ -131,7 +140,7 @@ def index_formula(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> sympy.Expr
 
 def differential_expr(terms: Terms, wrt: sympy.Basic) -> sympy.Basic:
     """dF written out with dX, for the reader."""
-    dx = Diff(wrt)
+    dx = Diff(wrt) if is_matrix(wrt) else DiffScalar(wrt)
     parts = []
     for term in terms:
         if isinstance(term, Outer):

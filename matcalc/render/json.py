@@ -57,6 +57,9 @@ def derivation_dict(derivation: Derivation) -> dict[str, Any]:
         "of": derivation.target.of,
         "wrt": derivation.target.wrt,
         "layout": derivation.layout,
+        "introduced": [{"name": d.name, **math_pair(d.expr)}
+                       for d in (derivation.problem.definitions if derivation.problem else ())
+                       if d.introduced],
         "shape": dims(derivation.shape),
         "chains": [
             {"path": list(chain.names), "shape": dims(chain.shape),

@@ -41,6 +41,9 @@ def derivation_latex(derivation: Derivation, *, brief: bool = False) -> str:
     out = [f"\\paragraph{{${target}$}}", ""]
     if derivation.target.implied:
         out += [text(derivation.remarks[0]), ""]
+    lets = say.introduced(derivation)
+    if lets:
+        out += ["Name the inner expressions: " + " ".join(text(let) for let in lets), ""]
     for path in say.chain_names(derivation):
         out += [f"Dependency chain: {text(path)}.", ""]
     rows = []

@@ -21,7 +21,7 @@ from sympy.printing.str import StrPrinter
 
 from matcalc.greek import LETTERS
 from matcalc.model import Shape
-from matcalc.objects import Entry, Vec, is_matrix
+from matcalc.objects import Entry, Scalar, Vec, is_matrix
 
 GREEK_UNICODE = LETTERS
 GREEK_LATEX = {name: "\\" + ("epsilon" if name == "eps" else name) for name in GREEK_UNICODE}
@@ -181,8 +181,10 @@ class UnicodePrinter(StrPrinter):
             root = "√" + (text if isinstance(base, sympy.Symbol) else f"({text})")
             return root if exponent > 0 else f"1/{root}"
         if exponent.is_Integer and exponent > 1:
-            return self.parenthesize(base, PRECEDENCE["Pow"], strict=True) + str(
-                exponent).translate(SUPERSCRIPTS)
+            text = self.parenthesize(base, PRECEDENCE["Pow"], strict=True)
+            if isinstance(base, Scalar) and isinstance(base.matrix, sympy.MatMul):
+                text = f"({text})"  # (xᵀx)², not xᵀx²
+            return text + str(exponent).translate(SUPERSCRIPTS)
         return super()._print_Pow(expr, rational)
 
     def _print_Norm(self, expr: Any) -> str:
@@ -228,6 +230,8 @@ class UnicodePrinter(StrPrinter):
 
     def _print_Diff(self, expr: Any) -> str:
         return "d" + self._print(expr.arg)
+
+    _print_DiffScalar = _print_Diff
 
     def _print_Entry(self, expr: Any) -> str:
         matrix, row, col = expr.args
@@ -408,6 +412,8 @@ class MmlLatexPrinter(LatexPrinter):
 
     def _print_Diff(self, expr: Any) -> str:
         return "\\mathrm{d}" + self._print(expr.arg)
+
+    _print_DiffScalar = _print_Diff
 
     def _print_Entry(self, expr: Any) -> str:
         matrix, row, col = expr.args

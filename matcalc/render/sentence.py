@@ -240,3 +240,13 @@ def explicit_heading(derivation: Derivation) -> Sentence:
     assert derivation.explicit is not None
     sizes = ", ".join(f"{name} = {n}" for name, n in derivation.explicit.sizes)
     return (f"Written out for {sizes} (indices from 1):",)
+
+
+def introduced(derivation: Derivation) -> list[Sentence]:
+    """Let u = Ax − b: the intermediates the engine named, in the order it named them."""
+    problem = derivation.problem
+    if problem is None:
+        return []
+    used = {name for chain in derivation.chains for name in chain.names}
+    return [("Let ", Math(d.symbol), " = ", Math(d.expr), ".")
+            for d in problem.definitions if d.introduced and d.name in used]

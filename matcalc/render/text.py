@@ -43,6 +43,10 @@ def derivation_view(derivation: Derivation, *, brief: bool = False) -> Renderabl
     body: list[RenderableType] = []
     for remark in derivation.remarks[:1] if derivation.target.implied else ():
         body.append(line(remark, "italic"))
+    lets = say.introduced(derivation)
+    if lets:
+        body.append(Text("Name the inner expressions:  " + "  ".join(
+            say.fill(let, unicode) for let in lets), style="italic"))
     for path in say.chain_names(derivation):
         body.append(Text.assemble(("Dependency chain  ", "dim"), say.fill(path, unicode)))
     partials = Table(box=None, show_header=True, header_style="bold", pad_edge=False)

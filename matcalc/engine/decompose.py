@@ -1,0 +1,117 @@
+"""Name the inner pieces of a composite expression, as a textbook's worked solution does.
+
+f = ‖Ax − b‖² becomes f = ‖u‖² with u = Ax − b; exp(−½(x − μ)ᵀS⁻¹(x − μ)) becomes
+exp(−½z) with z = yᵀS⁻¹y and y = x − μ. An intermediate is introduced where a function,
+a power or a norm is applied to a composite argument, and for the vector of a quadratic
+form or inner product; numbers are left outside it (log(1 + z), not log(u) with u = 1 + z).
+The new names avoid every name the problem uses. The chain rule then runs over the
+introduced links like over the user's own.
+Imports sympy, matcalc.model and matcalc.objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import sympy
+from sympy import Determinant, MatAdd, MatMul, MatrixSymbol, Trace, Transpose
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+from matcalc.model import Definition, Problem, Shape
+from matcalc.objects import Applied, AppliedVector, Norm, Scalar, shape_of
+
+NAMES = ("u", "v", "w", "h", "r", "s", "p", "q", "k", "m")
+
+
+@dataclass
+class Namer:
+    taken: set[str]
+    introduced: list[Definition] = field(default_factory=list)
+
+    def fresh(self) -> str:
+        candidates = [*NAMES, *(f"u{i}" for i in range(1, 100))]
+        name = next(n for n in candidates if n not in self.taken)
+        self.taken.add(name)
+        return name
+
+    def name(self, core: sympy.Basic, like: Definition) -> sympy.Basic:
+        """A new intermediate standing for core (itself decomposed first)."""
+        core = self.split(core, like)
+        name = self.fresh()
+        rows, cols = shape_of(core)
+        symbol = sympy.Symbol(name, real=True) if rows == cols == 1 else MatrixSymbol(
+            name, rows, cols)
+        self.introduced.append(replace(like, name=name, symbol=symbol, function=None,
+                                       arguments=(), expr=core, shape=Shape((rows, cols)),
+                                       introduced=True))
+        return symbol
+
+    def split(self, expr: sympy.Basic, like: Definition) -> sympy.Basic:
+        """expr with every composite argument of a function replaced by a new name."""
+        if not expr.args or isinstance(expr, MatrixSymbol | sympy.Symbol):
+            return expr
+        if isinstance(expr, ElementwiseApplyFunction):
+            return ElementwiseApplyFunction(expr.function, self.argument(expr.expr, like))
+        if isinstance(expr, Norm):
+            return Norm(self.argument(expr.arg, like))
+        if isinstance(expr, sympy.Pow) and isinstance(expr.base, Norm):  # ‖u‖² is one rule
+            return sympy.Pow(Norm(self.argument(expr.base.arg, like)), expr.exp)
+        if isinstance(expr, sympy.Pow) and expr.exp.is_number:
+            return sympy.Pow(self.argument(expr.base, like), expr.exp)
+        if isinstance(expr, sympy.Function) and len(expr.args) == 1 and not isinstance(
+                expr, Applied):
+            return expr.func(self.argument(expr.args[0], like))
+        if isinstance(expr, Scalar):
+            return Scalar(self.form(expr.matrix, like))
+        if isinstance(expr, Applied | AppliedVector | sympy.Lambda):
+            return expr
+        return expr.func(*(self.split(a, like) for a in expr.args))
+
+    def form(self, product: sympy.Basic, like: Definition) -> sympy.Basic:
+        """uᵀ M u and uᵀu with a composite u: name u (the vector of the form)."""
+        match product.args if isinstance(product, MatMul) else ():
+            case (Transpose(arg=left), *middle, right) if left == right and composite(left):
+                name = self.name(left, like)
+                return MatMul(Transpose(name), *(self.split(m, like) for m in middle), name)
+        return self.split(product, like)
+
+    def argument(self, argument: sympy.Basic, like: Definition) -> sympy.Basic:
+        """The argument with its core named: numbers (−½, 1 +) stay outside."""
+        core = strip_numbers(argument)
+        if not composite(core):
+            return self.split(argument, like)
+        return argument.xreplace({core: self.name(core, like)})
+
+
+def strip_numbers(expr: sympy.Basic) -> sympy.Basic:
+    """−½ q → q, 1 + xᵀx → xᵀx: the part of an argument that is not a number."""
+    if isinstance(expr, sympy.Add | MatAdd):
+        rest = [a for a in expr.args if not a.is_number]
+        if len(rest) == 1:
+            return strip_numbers(rest[0])
+        return expr
+    if isinstance(expr, sympy.Mul | MatMul):
+        rest = [a for a in expr.args if not a.is_number]
+        if len(rest) == 1:
+            return strip_numbers(rest[0])
+    return expr
+
+
+def composite(expr: sympy.Basic) -> bool:
+    """Worth a name: not a variable, and not det X, tr X or p(x, z), which read as units."""
+    if isinstance(expr, Scalar):
+        return composite(expr.matrix)
+    units = sympy.Symbol | MatrixSymbol | Determinant | Trace | Applied | AppliedVector
+    return not isinstance(expr, units) and not expr.is_number
+
+
+def decompose(problem: Problem) -> Problem:
+    """The problem with named intermediates for the composite arguments of its functions."""
+    taken = {d.name for d in problem.declarations} | {d.name for d in problem.definitions}
+    taken |= {d.function for d in problem.definitions if d.function}
+    taken |= {str(s) for d in problem.declarations for s in d.shape.dims}
+    namer = Namer(taken)
+    definitions = [replace(d, expr=namer.split(d.expr, d)) for d in problem.definitions]
+    if not namer.introduced:
+        return problem
+    return replace(problem, definitions=(*definitions, *namer.introduced))
