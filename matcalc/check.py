@@ -44,8 +44,10 @@ from matcalc.objects import (
     Commutation,
     Delta,
     Entry,
+    LogSumExp,
     Norm,
     Scalar,
+    Softmax,
     Vec,
     as_dimension,
     is_abstract,
@@ -120,6 +122,12 @@ def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
                 for arg in node.args[1:]:
                     result = np.kron(result, ev(arg))
                 return result
+            case Softmax():
+                shifted = np.exp(ev(node.arg) - np.max(ev(node.arg)))
+                return shifted / np.sum(shifted)
+            case LogSumExp():
+                inner = ev(node.arg)
+                return float(np.max(inner) + np.log(np.sum(np.exp(inner - np.max(inner)))))
             case Vec():  # columns stacked: vec(A)[k + l·m] = A[k, l]
                 return np.reshape(ev(node.arg), (-1, 1), order="F")
             case Commutation():

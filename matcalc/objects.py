@@ -225,3 +225,24 @@ class DiffScalar(Expr):
     @property
     def arg(self) -> Expr:
         return self.args[0]
+
+
+class Softmax(_OfOneMatrix):
+    """softmax(u) = exp(u)/𝟏ᵀexp(u), a vector of positive entries that sum to one."""
+
+    @property
+    def shape(self) -> tuple[Expr, Expr]:
+        return self.arg.shape  # type: ignore[no-any-return]
+
+
+class LogSumExp(Expr):
+    """lse(u) = log 𝟏ᵀexp(u), whose gradient is softmax(u)."""
+
+    is_commutative = True
+
+    def __new__(cls, arg: MatrixExpr) -> Expr:
+        return Expr.__new__(cls, arg)
+
+    @property
+    def arg(self) -> MatrixExpr:
+        return self.args[0]

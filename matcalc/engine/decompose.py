@@ -18,7 +18,15 @@ from sympy import Determinant, MatAdd, MatMul, MatrixSymbol, Trace, Transpose
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from matcalc.model import Definition, Problem, Shape
-from matcalc.objects import Applied, AppliedVector, Norm, Scalar, shape_of
+from matcalc.objects import (
+    Applied,
+    AppliedVector,
+    LogSumExp,
+    Norm,
+    Scalar,
+    Softmax,
+    shape_of,
+)
 
 NAMES = ("u", "v", "w", "h", "r", "s", "p", "q", "k", "m")
 
@@ -37,6 +45,9 @@ class Namer:
     def name(self, core: sympy.Basic, like: Definition) -> sympy.Basic:
         """A new intermediate standing for core (itself decomposed first)."""
         core = self.split(core, like)
+        for earlier in self.introduced:  # the same inner expression gets the same name
+            if earlier.expr == core:
+                return earlier.symbol
         name = self.fresh()
         rows, cols = shape_of(core)
         symbol = sympy.Symbol(name, real=True) if rows == cols == 1 else MatrixSymbol(
@@ -52,8 +63,8 @@ class Namer:
             return expr
         if isinstance(expr, ElementwiseApplyFunction):
             return ElementwiseApplyFunction(expr.function, self.argument(expr.expr, like))
-        if isinstance(expr, Norm):
-            return Norm(self.argument(expr.arg, like))
+        if isinstance(expr, Norm | Softmax | LogSumExp):
+            return expr.func(self.argument(expr.arg, like))
         if isinstance(expr, sympy.Pow) and isinstance(expr.base, Norm):  # ‖u‖² is one rule
             return sympy.Pow(Norm(self.argument(expr.base.arg, like)), expr.exp)
         if isinstance(expr, sympy.Pow) and expr.exp.is_number:

@@ -36,7 +36,16 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 from matcalc.engine import algebra
 from matcalc.errors import MatcalcError
 from matcalc.model import Math, Sentence
-from matcalc.objects import Applied, AppliedVector, Norm, Scalar, is_matrix, shape_of
+from matcalc.objects import (
+    Applied,
+    AppliedVector,
+    LogSumExp,
+    Norm,
+    Scalar,
+    Softmax,
+    is_matrix,
+    shape_of,
+)
 
 
 @dataclass(frozen=True)
@@ -286,6 +295,13 @@ class Differentiator:
                 self.note(("d(U ⊙ V) = dU ⊙ V + U ⊙ dV",))
                 first, second = expr.args
                 return hadamard(second, self.d(first)) + hadamard(first, self.d(second))
+            case Softmax():
+                self.note(("d softmax(u) = (diag(s) − s sᵀ) du with s = softmax(u)",))
+                jacobian = MatAdd(DiagMatrix(expr), algebra.mul(-1, expr, Transpose(expr)))
+                return left(jacobian, self.d(expr.arg))
+            case LogSumExp():
+                self.note(("d lse(u) = softmax(u)ᵀ du",))
+                return self.scalar(left(Transpose(Softmax(expr.arg)), self.d(expr.arg)))
             case Applied() | AppliedVector():
                 from matcalc.engine.rules import abstract_partial
 

@@ -61,13 +61,30 @@ def tidy(expr: sympy.Basic) -> sympy.Basic:
         coefficient = sympy.Mul(*(p for p in parts if not is_matrix(p)))
         return algebra.mul(simplify_scalar(coefficient), *(p for p in parts if is_matrix(p)))
     if isinstance(expr, MatAdd):
-        return algebra.add(*(tidy(a) for a in expr.args), rows=expr.shape[0],
-                           cols=expr.shape[1])
+        total = algebra.add(*(tidy(a) for a in expr.args), rows=expr.shape[0],
+                            cols=expr.shape[1])
+        return factor_common(total) if isinstance(total, MatAdd) else total
     if isinstance(expr, Scalar):
         return Scalar(tidy(expr.matrix)) if is_matrix(tidy(expr.matrix)) else tidy(expr.matrix)
     if not is_matrix(expr):
         return simplify_scalar(expr)
     return expr
+
+
+def factor_common(total: MatAdd) -> sympy.Basic:
+    """AX + AᵀX = (A + Aᵀ)X, s xᵀ − y xᵀ = (s − y)xᵀ: a factor every term ends (or begins)
+    with comes out once, as a textbook writes it."""
+    split = [algebra.split_coefficient(term) for term in total.args]
+    products = [(c, list(m.args) if isinstance(m, MatMul) else [m]) for c, m in split]
+    for side in (-1, 0):
+        factors = {tuple(p[1][side:] if side == -1 else p[1][:1]) for p in products}
+        if len(factors) != 1 or any(len(p[1]) < 2 for p in products):
+            continue
+        (common,) = factors
+        rest = [algebra.mul(c, *(m[:-1] if side == -1 else m[1:])) for c, m in products]
+        inner = MatAdd(*rest)
+        return algebra.mul(inner, *common) if side == -1 else algebra.mul(*common, inner)
+    return total
 
 
 def simplify_scalar(expr: sympy.Expr) -> sympy.Expr:

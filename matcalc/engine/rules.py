@@ -37,8 +37,10 @@ from matcalc.objects import (
     AbstractPartial,
     Applied,
     AppliedVector,
+    LogSumExp,
     Norm,
     Scalar,
+    Softmax,
     is_matrix,
     shape_of,
 )
@@ -494,6 +496,47 @@ def trace_as_scalar(matrix: sympy.Basic) -> sympy.Basic:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SoftmaxRule(Rule):
+    """∂softmax(u)/∂x = (diag(s) − s sᵀ) ∂u/∂x with s = softmax(u)"""
+
+    name: ClassVar[str] = "softmax"
+
+    @classmethod
+    def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
+        if not isinstance(expr, Softmax):
+            return None
+        inner = context.partial(expr.arg, wrt)
+        jacobian = MatAdd(DiagMatrix(expr), algebra.mul(-1, expr, Transpose(expr)))
+        return cls.make(expr, wrt, algebra.mul(jacobian, inner.value), substeps=(inner,))
+
+    def explain(self) -> Sentence:
+        s = self.expr
+        return ("With s = ", Math(s), ", ∂s_i/∂u_j = s_i(δ_ij − s_j), so the Jacobian of "
+                "softmax is ", Math(MatAdd(DiagMatrix(s), algebra.mul(-1, s, Transpose(s)))),
+                ", times the derivative of ", Math(s.arg), ".")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogSumExpRule(Rule):
+    """∂lse(u)/∂x = softmax(u)ᵀ ∂u/∂x"""
+
+    name: ClassVar[str] = "log-sum-exp"
+
+    @classmethod
+    def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
+        if not isinstance(expr, LogSumExp):
+            return None
+        inner = context.partial(expr.arg, wrt)
+        value = algebra.mul(Transpose(Softmax(expr.arg)), inner.value)
+        return cls.make(expr, wrt, value, substeps=(inner,))
+
+    def explain(self) -> Sentence:
+        return ("The gradient of log-sum-exp is softmax: ∂", Math(self.expr), "/∂u = ",
+                Math(Transpose(Softmax(self.expr.arg))), ", times the derivative of ",
+                Math(self.expr.arg), ".")
+
+
+@dataclass(frozen=True, kw_only=True)
 class AbstractFunction(Rule):
     """∂p(u, v)/∂x = ∂p/∂u ∂u/∂x + ∂p/∂v ∂v/∂x for an abstract differentiable p"""
 
@@ -571,8 +614,8 @@ class MatrixDifferential(Rule):
 
 RULES: tuple[type[Rule], ...] = (
     Constant, Variable, SumRule, InnerProduct, QuadraticForm, SquaredNorm, NormRule,
-    PowerRule, ElementwiseFunction, Hadamard, TraceRule, AbstractFunction, ScalarChain,
-    ProductRule,
+    PowerRule, ElementwiseFunction, Hadamard, TraceRule, SoftmaxRule, LogSumExpRule,
+    AbstractFunction, ScalarChain, ProductRule,
 )
 
 

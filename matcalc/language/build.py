@@ -69,7 +69,17 @@ from matcalc.language.transformer import (
     Statement,
 )
 from matcalc.model import Declaration, Definition, Problem, Property, Shape, Target
-from matcalc.objects import Applied, AppliedVector, Norm, Scalar, is_matrix, shape_of, sigmoid
+from matcalc.objects import (
+    Applied,
+    AppliedVector,
+    LogSumExp,
+    Norm,
+    Scalar,
+    Softmax,
+    is_matrix,
+    shape_of,
+    sigmoid,
+)
 
 _SCALAR_FUNCTIONS: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
     "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "exp": sympy.exp,
@@ -659,6 +669,10 @@ class ProblemBuilder:
             return DiagMatrix(value)
         if function == "norm":
             return Norm(value) if is_matrix(value) else Abs(value)
+        if function in {"softmax", "logsumexp"}:
+            if not is_matrix(value) or cols != 1:
+                raise MatcalcError(f"{function} needs a vector, but {described}", span)
+            return Softmax(value) if function == "softmax" else LogSumExp(value)
         raise MatcalcError(f"{function} is not supported yet", span,
                            hint="softmax and abstract functions come in a later version")
 

@@ -34,7 +34,8 @@ ELEMENTWISE = {
 # Functions of a whole matrix or vector.
 MATRIX_FUNCTIONS = {
     "tr": "tr", "trace": "tr", "Tr": "tr", "det": "det", "inv": "inv", "sum": "sum",
-    "diag": "diag", "softmax": "softmax", "norm": "norm",
+    "diag": "diag", "softmax": "softmax", "norm": "norm", "logsumexp": "logsumexp",
+    "lse": "logsumexp",
 }
 
 FUNCTIONS = {**ELEMENTWISE, **MATRIX_FUNCTIONS}

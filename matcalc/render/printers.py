@@ -215,6 +215,12 @@ class UnicodePrinter(StrPrinter):
     def _print_Vec(self, expr: Any) -> str:
         return f"vec({self._print(expr.arg)})"
 
+    def _print_Softmax(self, expr: Any) -> str:
+        return f"softmax({self._print(expr.arg)})"
+
+    def _print_LogSumExp(self, expr: Any) -> str:
+        return f"lse({self._print(expr.arg)})"
+
     def _print_Applied(self, expr: Any) -> str:
         arguments = ", ".join(self._print(a) for a in expr.arguments)
         return f"{self._print(expr.args[0])}({arguments})"
@@ -396,6 +402,12 @@ class MmlLatexPrinter(LatexPrinter):
 
     def _print_Vec(self, expr: Any) -> str:
         return f"\\operatorname{{vec}}\\left({self._print(expr.arg)}\\right)"
+
+    def _print_Softmax(self, expr: Any) -> str:
+        return f"\\operatorname{{softmax}}\\left({self._print(expr.arg)}\\right)"
+
+    def _print_LogSumExp(self, expr: Any) -> str:
+        return f"\\operatorname{{lse}}\\left({self._print(expr.arg)}\\right)"
 
     def _print_Applied(self, expr: Any) -> str:
         arguments = ", ".join(self._print(a) for a in expr.arguments)
