@@ -67,6 +67,8 @@ class Namer:
             return expr.func(self.argument(expr.arg, like))
         if isinstance(expr, sympy.Pow) and isinstance(expr.base, Norm):  # ‖u‖² is one rule
             return sympy.Pow(Norm(self.argument(expr.base.arg, like)), expr.exp)
+        if isinstance(expr, sympy.Pow) and expr.exp.is_number and expr.exp < 0:
+            return sympy.Pow(self.split(expr.base, like), expr.exp)  # f/g: the quotient rule
         if isinstance(expr, sympy.Pow) and expr.exp.is_number:
             return sympy.Pow(self.argument(expr.base, like), expr.exp)
         if isinstance(expr, sympy.Function) and len(expr.args) == 1 and not isinstance(
@@ -113,6 +115,8 @@ def composite(expr: sympy.Basic) -> bool:
     if isinstance(expr, Scalar):
         return composite(expr.matrix)
     units = sympy.Symbol | MatrixSymbol | Determinant | Trace | Applied | AppliedVector
+    if isinstance(expr, sympy.Pow) and isinstance(expr.base, sympy.Symbol):
+        return False  # x², like x, is read at a glance
     return not isinstance(expr, units) and not expr.is_number
 
 

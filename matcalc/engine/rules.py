@@ -20,6 +20,7 @@ from sympy import (
     Dummy,
     HadamardProduct,
     Identity,
+    KroneckerProduct,
     Lambda,
     MatAdd,
     MatMul,
@@ -496,6 +497,65 @@ def trace_as_scalar(matrix: sympy.Basic) -> sympy.Basic:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Kronecker(Rule):
+    """∂(u ⊗ v)/∂x = (I ⊗ v) ∂u/∂x + (u ⊗ I) ∂v/∂x for column vectors u, v"""
+
+    name: ClassVar[str] = "Kronecker product"
+
+    @classmethod
+    def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
+        if not isinstance(expr, KroneckerProduct) or len(expr.args) != 2:
+            return None
+        u, v = expr.args
+        if shape_of(u)[1] != 1 or shape_of(v)[1] != 1:
+            return None
+        du, dv = context.partial(u, wrt), context.partial(v, wrt)
+        shape = jacobian_shape(expr, wrt)
+        value = algebra.add(
+            algebra.mul(KroneckerProduct(Identity(shape_of(u)[0]), v), du.value),
+            algebra.mul(KroneckerProduct(u, Identity(shape_of(v)[0])), dv.value),
+            rows=shape.rows, cols=shape.cols)
+        return cls.make(expr, wrt, value, substeps=(du, dv))
+
+    def explain(self) -> Sentence:
+        u, v = self.expr.args
+        return ("u ⊗ v stacks the products u_i v, so it is linear in each factor: ",
+                Math(KroneckerProduct(Identity(shape_of(u)[0]), v)), " multiplies the "
+                "derivative of ", Math(u), " and ", Math(KroneckerProduct(u, Identity(
+                    shape_of(v)[0]))), " that of ", Math(v), ".")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Quotient(Rule):
+    """∂(f/g)/∂x = (g ∂f/∂x − f ∂g/∂x)/g² for scalars f and g"""
+
+    name: ClassVar[str] = "quotient rule"
+
+    @classmethod
+    def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
+        if not isinstance(expr, sympy.Mul) or isinstance(expr, MatMul):
+            return None
+        denominators = [a for a in expr.args if isinstance(a, sympy.Pow)
+                        and a.exp == -1 and depends(a.base, wrt)]
+        if len(denominators) != 1:
+            return None
+        g = denominators[0].base
+        f = sympy.Mul(*(a for a in expr.args if a is not denominators[0]))
+        if not depends(f, wrt):
+            return None
+        df, dg = context.partial(f, wrt), context.partial(g, wrt)
+        shape = jacobian_shape(expr, wrt)
+        numerator = algebra.add(algebra.mul(g, df.value), algebra.mul(-f, dg.value),
+                                rows=shape.rows, cols=shape.cols)
+        return cls.make(expr, wrt, algebra.mul(g ** -2, numerator), substeps=(df, dg))
+
+    def explain(self) -> Sentence:
+        return ("Quotient rule: for ", Math(self.expr), ", the denominator times the "
+                "derivative of the numerator, minus the numerator times the derivative of the "
+                "denominator, all over the square of the denominator.")
+
+
+@dataclass(frozen=True, kw_only=True)
 class SoftmaxRule(Rule):
     """∂softmax(u)/∂x = (diag(s) − s sᵀ) ∂u/∂x with s = softmax(u)"""
 
@@ -614,7 +674,8 @@ class MatrixDifferential(Rule):
 
 RULES: tuple[type[Rule], ...] = (
     Constant, Variable, SumRule, InnerProduct, QuadraticForm, SquaredNorm, NormRule,
-    PowerRule, ElementwiseFunction, Hadamard, TraceRule, SoftmaxRule, LogSumExpRule,
+    Quotient, PowerRule, ElementwiseFunction, Hadamard, Kronecker, TraceRule, SoftmaxRule,
+    LogSumExpRule,
     AbstractFunction, ScalarChain, ProductRule,
 )
 

@@ -33,13 +33,12 @@ def render_all(solutions: list[Solution], fmt: str, *, standalone: bool = False,
 
 
 def notes(solution: Solution) -> tuple[str, ...]:
-    """The layout note, stated at the top when the layout is not MML's default."""
+    """The layout note: which convention the derivatives below are written in."""
     from matcalc.render.printers import unicode
     from matcalc.render.sentence import LAYOUT_NOTES, fill
 
     layouts = {d.layout for d in solution.derivations}
-    return tuple(fill(LAYOUT_NOTES[layout], unicode) for layout in sorted(layouts)
-                 if layout != "numerator")
+    return tuple(fill(LAYOUT_NOTES[layout], unicode) for layout in sorted(layouts))
 
 
 def render(solution: Solution, fmt: str, **options: Any) -> str:

@@ -180,6 +180,9 @@ class UnicodePrinter(StrPrinter):
             text = self._print(base)
             root = "√" + (text if isinstance(base, sympy.Symbol) else f"({text})")
             return root if exponent > 0 else f"1/{root}"
+        if exponent.is_Integer and exponent < 0:
+            return "1/" + self.parenthesize(sympy.Pow(base, -exponent, evaluate=False),
+                                            PRECEDENCE["Mul"], strict=True)
         if exponent.is_Integer and exponent > 1:
             text = self.parenthesize(base, PRECEDENCE["Pow"], strict=True)
             if isinstance(base, Scalar) and isinstance(base.matrix, sympy.MatMul):

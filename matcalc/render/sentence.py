@@ -28,9 +28,9 @@ from matcalc.objects import Entry, Vec
 from matcalc.render.printers import Dims, PartialMark, Space
 
 LAYOUT_NOTES: dict[str, Sentence] = {
-    "numerator": ("Numerator layout (as in Mathematics for Machine Learning): ∂f/∂x has "
-                  "the rows of f and the columns of x's entries, so a scalar by a vector is "
-                  "a row vector.",),
+    "numerator": ("Numerator layout (as in Mathematics for Machine Learning): ∂f/∂x has a "
+                  "row for each entry of f and a column for each entry of x, so a scalar by "
+                  "a vector is a row vector; a scalar by a matrix is shaped like the matrix.",),
     "denominator": ("Denominator layout (gradients as columns, as in the Matrix Cookbook): "
                     "each result is the transpose of the numerator-layout Jacobian, so a "
                     "scalar by a vector is a column vector.",),
