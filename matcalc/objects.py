@@ -1,11 +1,14 @@
-"""The few mathematical objects sympy lacks, as sympy classes.
+"""The mathematical objects sympy lacks, as sympy classes. Data only: no parsing, no
+printing (render/printers.py prints each of them), no calculus.
 
-- ``Scalar(M)``: a 1×1 matrix expression used as a number, so that ``log(1 + xᵀx)`` and
-  ``exp(-½ yᵀS⁻¹y) xᵀ`` are ordinary (commutative) sympy scalars. Printers show only ``M``.
-- ``Norm(u)``: the Euclidean norm of a vector, the Frobenius norm of a matrix.
-- ``sigmoid``: the logistic function 1/(1 + e⁻ᵗ), with its derivative σ(1 − σ).
-
-Data only: no parsing, no printing. Imports sympy.
+- ``Scalar(M)``: a 1×1 matrix expression used as a number (log(1 + xᵀx)).
+- ``Norm(u)``, ``sigmoid``, ``Softmax(u)``, ``LogSumExp(u)``: functions sympy has not.
+- ``Vec(A)``, ``Commutation(m, n)``: the vec operator and K_{m,n} of vectorized Jacobians.
+- ``Entry(M, i, j)``, ``Delta(i, j)``: M_ij and δ_ij in index formulas.
+- ``Diff(X)``, ``DiffScalar(u)``: dX and du in a written-out differential.
+- ``Applied``, ``AppliedVector``, ``AbstractPartial``: abstract differentiable functions
+  p(x, z), t(ε, ν) and their symbolic partials ∂p/∂z.
+Imports sympy.
 """
 
 from __future__ import annotations
@@ -37,17 +40,21 @@ class Scalar(Expr):
         return True
 
 
-class Norm(Expr):
-    """‖u‖₂ of a vector, ‖X‖_F of a matrix: the square root of the sum of squared entries."""
+class _NumberOf(Expr):
+    """A number made from one expression (‖u‖, lse(u), du)."""
 
     is_commutative = True
 
-    def __new__(cls, arg: MatrixExpr) -> Expr:
+    def __new__(cls, arg: sympy.Basic) -> Expr:
         return Expr.__new__(cls, arg)
 
     @property
-    def arg(self) -> MatrixExpr:
+    def arg(self) -> sympy.Basic:
         return self.args[0]
+
+
+class Norm(_NumberOf):
+    """‖u‖₂ of a vector, ‖X‖_F of a matrix: the square root of the sum of squared entries."""
 
     def _eval_is_real(self) -> bool:
         return True
@@ -99,6 +106,10 @@ class _OfOneMatrix(MatrixExpr):
     def arg(self) -> MatrixExpr:
         return self.args[0]
 
+    @property
+    def shape(self) -> tuple[Expr, Expr]:
+        return self.arg.shape  # type: ignore[no-any-return]
+
 
 class Vec(_OfOneMatrix):
     """vec(A): the columns of an m×n matrix A stacked into one mn×1 column."""
@@ -145,10 +156,6 @@ class Delta(Expr):
 
 class Diff(_OfOneMatrix):
     """dX: the differential of a matrix variable, shaped like it."""
-
-    @property
-    def shape(self) -> tuple[Expr, Expr]:
-        return self.arg.shape  # type: ignore[no-any-return]
 
 
 class Applied(Expr):
@@ -214,35 +221,13 @@ def is_abstract(expr: sympy.Basic) -> bool:
         expr, Applied | AppliedVector | AbstractPartial)
 
 
-class DiffScalar(Expr):
+class DiffScalar(_NumberOf):
     """du: the differential of a scalar variable."""
-
-    is_commutative = True
-
-    def __new__(cls, arg: Expr) -> Expr:
-        return Expr.__new__(cls, arg)
-
-    @property
-    def arg(self) -> Expr:
-        return self.args[0]
 
 
 class Softmax(_OfOneMatrix):
     """softmax(u) = exp(u)/𝟏ᵀexp(u), a vector of positive entries that sum to one."""
 
-    @property
-    def shape(self) -> tuple[Expr, Expr]:
-        return self.arg.shape  # type: ignore[no-any-return]
 
-
-class LogSumExp(Expr):
+class LogSumExp(_NumberOf):
     """lse(u) = log 𝟏ᵀexp(u), whose gradient is softmax(u)."""
-
-    is_commutative = True
-
-    def __new__(cls, arg: MatrixExpr) -> Expr:
-        return Expr.__new__(cls, arg)
-
-    @property
-    def arg(self) -> MatrixExpr:
-        return self.args[0]
