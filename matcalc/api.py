@@ -33,7 +33,9 @@ def solve_all(text: str, *, path: str = "<input>", layout: str = "numerator",
                 if check:
                     solution = numeric.verify(solution)
                 if dims:
-                    solution = numeric.write_out(solution, dims)
+                    from matcalc.explicit import write_out
+
+                    solution = write_out(solution, dims)
         except MatcalcError as error:
             raise error.located(text, path) from None
         solutions.append(solution)

@@ -18,6 +18,8 @@ FORBIDDEN = {  # layer → modules it must not import at module level
     "language": {"matcalc.engine", "matcalc.render", "matcalc.cli", "rich", "numpy"},
     "engine": {"matcalc.language", "matcalc.render", "matcalc.cli", "rich", "lark", "numpy"},
     "render": {"matcalc.language", "matcalc.engine", "matcalc.cli", "lark", "numpy"},
+    "check": {"matcalc.language", "matcalc.engine", "matcalc.render", "rich", "lark"},
+    "explicit": {"matcalc.language", "matcalc.engine", "matcalc.render", "rich", "lark"},
 }
 
 

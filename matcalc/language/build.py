@@ -21,23 +21,25 @@ from sympy import (
     Abs,
     Determinant,
     Dummy,
-    HadamardProduct,
-    Identity,
     Inverse,
     KroneckerProduct,
     Lambda,
-    MatAdd,
     MatMul,
     MatPow,
     MatrixSymbol,
     OneMatrix,
     Trace,
-    Transpose,
 )
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.errors import MatcalcError, Span
+from matcalc.language.arithmetic import (
+    Arithmetic,
+    UnsizedIdentity,
+    Value,
+    negate,
+)
 from matcalc.language.spelling import (
     ELEMENTWISE,
     FUNCTIONS,
@@ -97,19 +99,6 @@ def scalar_symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, real=True)
 
 
-# ---- the value being built: a sympy expression, or an identity whose size is not known yet
-
-
-@dataclass(frozen=True)
-class UnsizedIdentity:
-    """``I`` (times a scalar) before the expression around it tells its size."""
-
-    coefficient: sympy.Expr = sympy.S.One
-
-
-Value = Any  # sympy.Basic | UnsizedIdentity
-
-
 def split_problems(statements: Sequence[Statement]) -> list[tuple[Header | None, list[Statement]]]:
     """A header starts a problem; statements before the first header form one of their own."""
     groups: list[tuple[Header | None, list[Statement]]] = []
@@ -153,6 +142,11 @@ class ProblemBuilder:
     symbols: dict[str, sympy.Basic] = field(default_factory=dict)  # built intermediates
     built: dict[str, Definition] = field(default_factory=dict)
     differentiable: set[str] = field(default_factory=set)
+
+    arith: Arithmetic = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.arith = Arithmetic(self.text)
 
     # ---- the problem ----------------------------------------------------------------
     def build(self) -> Problem:
@@ -343,7 +337,7 @@ class ProblemBuilder:
     def build_definition(self, name: str) -> None:
         statement = self.defined[name]
         rhs = statement.sides[-1]
-        value = self.finish(self.expr(rhs), rhs.span)
+        value = self.arith.finish(self.expr(rhs), rhs.span)
         if isinstance(value, Applied) and name in self.declared:
             # z in R^E; z = t(eps, nu): the declaration gives the abstract function's size
             value = AppliedVector(sympy.Symbol(value.name), self.declared[name].shape.rows,
@@ -364,12 +358,6 @@ class ProblemBuilder:
         function = next((f for f, n in self.aliases.items() if n == name), None)
         self.built[name] = Definition(name, symbol, function, self.arguments[name], value,
                                       Shape((rows, cols)), statement.span)
-
-    def finish(self, value: Value, span: Span) -> sympy.Basic:
-        if isinstance(value, UnsizedIdentity):
-            raise MatcalcError("the size of I cannot be told from this expression", span,
-                               hint="use I next to a matrix whose size is known, as in 'A + I'")
-        return value
 
     # ---- targets ----------------------------------------------------------------------
     def targets(self, statement: Find) -> list[Target]:
@@ -522,20 +510,20 @@ class ProblemBuilder:
                 fraction = Fraction(text)
                 return sympy.Rational(fraction.numerator, fraction.denominator)
             case BinOp(op="+", left=left, right=right):
-                return self.add(self.expr(left), self.expr(right), left.span, right.span)
+                return self.arith.add(self.expr(left), self.expr(right), left.span, right.span)
             case BinOp(op="-", left=left, right=right):
-                return self.add(self.expr(left), negate(self.expr(right)), left.span,
+                return self.arith.add(self.expr(left), negate(self.expr(right)), left.span,
                                 right.span)
             case BinOp(op="*", left=left, right=right):
-                return self.multiply(self.expr(left), self.expr(right), left.span, right.span)
+                return self.arith.multiply(self.expr(left), self.expr(right), left.span, right.span)
             case BinOp(op="/", left=left, right=right):
-                return self.divide(self.expr(left), self.expr(right), right.span)
+                return self.arith.divide(self.expr(left), self.expr(right), right.span)
             case BinOp(op="⊙", left=left, right=right):
-                return self.hadamard(self.expr(left), self.expr(right), left.span, right.span)
+                return self.arith.hadamard(self.expr(left), self.expr(right), left.span, right.span)
             case BinOp(op="⊗", left=left, right=right):
                 a, b = self.expr(left), self.expr(right)
                 if not (is_matrix(a) and is_matrix(b)):
-                    return self.multiply(a, b, left.span, right.span)
+                    return self.arith.multiply(a, b, left.span, right.span)
                 return KroneckerProduct(a, b)
             case Neg(arg=arg):
                 return negate(self.expr(arg))
@@ -546,9 +534,9 @@ class ProblemBuilder:
             case Power(base=base, exponent=exponent):
                 return self.power(self.expr(base), exponent, base.span)
             case Postfix(base=base, mark=mark):
-                return self.postfix(self.expr(base), mark, node.span)
+                return self.arith.postfix(self.expr(base), mark, node.span)
             case Frac(numerator=top, denominator=bottom):
-                return self.divide(self.expr(top), self.expr(bottom), bottom.span)
+                return self.arith.divide(self.expr(top), self.expr(bottom), bottom.span)
             case Font(font=font, inner=inner):
                 if isinstance(inner, Number) and inner.text == "1" and font in {
                         "mathbf", "boldsymbol", "bm"}:
@@ -610,7 +598,7 @@ class ProblemBuilder:
         values.reverse()
         result, span = values[0]
         for value, value_span in values[1:]:
-            result = self.multiply(result, value, span, value_span)
+            result = self.arith.multiply(result, value, span, value_span)
             span = span | value_span
         return result
 
@@ -636,11 +624,11 @@ class ProblemBuilder:
                 hint="matcalc differentiates " + ", ".join(sorted(set(FUNCTIONS.values())))
                      + " and abstract differentiable functions such as p(x, z)")
         # Used but never defined: an abstract differentiable function (language.md).
-        arguments = tuple(self.finish(self.expr(a), a.span) for a in node.args)
+        arguments = tuple(self.arith.finish(self.expr(a), a.span) for a in node.args)
         return Applied(sympy.Symbol(name), *arguments)
 
     def apply(self, function: str, value: Value, span: Span) -> Value:
-        value = self.finish(value, span)
+        value = self.arith.finish(value, span)
         if function in ELEMENTWISE:
             scalar_function = _SCALAR_FUNCTIONS[ELEMENTWISE[function]]
             if not is_matrix(value):
@@ -677,82 +665,11 @@ class ProblemBuilder:
                            hint="softmax and abstract functions come in a later version")
 
     # ---- arithmetic with shape checks --------------------------------------------------
-    def shape_error(self, verb: str, a: Value, b: Value, a_span: Span, b_span: Span,
-                    hint: str = "") -> MatcalcError:
-        return MatcalcError(
-            f"shapes don't {verb}: {self.text(a_span)} is {Shape(shape_of(a))} but "
-            f"{self.text(b_span)} is {Shape(shape_of(b))}", a_span | b_span, hint=hint)
-
-    def add(self, a: Value, b: Value, a_span: Span, b_span: Span) -> Value:
-        if isinstance(a, UnsizedIdentity) and isinstance(b, UnsizedIdentity):
-            return UnsizedIdentity(a.coefficient + b.coefficient)
-        if isinstance(a, UnsizedIdentity) or isinstance(b, UnsizedIdentity):
-            other, other_span = (b, b_span) if isinstance(a, UnsizedIdentity) else (a, a_span)
-            rows, cols = shape_of(other)
-            if not is_matrix(other) or rows != cols:
-                raise MatcalcError(
-                    f"I needs a square matrix beside it, but {self.text(other_span)} is "
-                    f"{Shape((rows, cols))}", a_span | b_span)
-            a, b = (self.sized(a, rows), b) if isinstance(a, UnsizedIdentity) else (
-                a, self.sized(b, rows))
-        if shape_of(a) != shape_of(b) or (is_matrix(a) != is_matrix(b) and shape_of(a) != (1, 1)):
-            hint = ""
-            if is_matrix(a) and is_matrix(b):
-                hint = "both sides of + and - must have the same shape"
-            raise self.shape_error("add", a, b, a_span, b_span, hint)
-        if is_matrix(a):
-            return MatAdd(*terms(a), *terms(b))
-        return sympy.Add(a, b)
-
-    def sized(self, identity: UnsizedIdentity, size: sympy.Expr) -> sympy.Basic:
-        if identity.coefficient == 1:
-            return Identity(size)
-        return MatMul(identity.coefficient, Identity(size))
-
-    def multiply(self, a: Value, b: Value, a_span: Span, b_span: Span) -> Value:
-        if isinstance(a, UnsizedIdentity) and isinstance(b, UnsizedIdentity):
-            return UnsizedIdentity(a.coefficient * b.coefficient)
-        if isinstance(a, UnsizedIdentity):
-            if not is_matrix(b):
-                return UnsizedIdentity(a.coefficient * b)
-            a = self.sized(a, shape_of(b)[0])
-        if isinstance(b, UnsizedIdentity):
-            if not is_matrix(a):
-                return UnsizedIdentity(b.coefficient * a)
-            b = self.sized(b, shape_of(a)[1])
-        if not is_matrix(a) or not is_matrix(b):
-            if is_matrix(a) or is_matrix(b):
-                return MatMul(*factors(a), *factors(b))
-            return sympy.Mul(a, b)
-        if shape_of(a)[1] != shape_of(b)[0]:
-            raise self.shape_error(
-                "multiply", a, b, a_span, b_span,
-                hint=f"the columns of {self.text(a_span)} must match the rows of "
-                     f"{self.text(b_span)}")
-        return scalar_if_1x1(MatMul(*factors(a), *factors(b)))
-
-    def divide(self, a: Value, b: Value, b_span: Span) -> Value:
-        if isinstance(b, UnsizedIdentity) or is_matrix(b):
-            raise MatcalcError(f"cannot divide by {self.text(b_span)}, which is a matrix",
-                               b_span, hint="divide by scalars only; use inv(X) or X^{-1}")
-        if isinstance(a, UnsizedIdentity):
-            return UnsizedIdentity(a.coefficient / b)
-        if is_matrix(a):
-            return MatMul(1 / b, *factors(a))
-        return a / b
-
-    def hadamard(self, a: Value, b: Value, a_span: Span, b_span: Span) -> Value:
-        if not (is_matrix(a) and is_matrix(b)):
-            return self.multiply(a, b, a_span, b_span)
-        if shape_of(a) != shape_of(b):
-            raise self.shape_error("multiply entry by entry", a, b, a_span, b_span)
-        return HadamardProduct(a, b)
-
     def power(self, base: Value, exponent: Node, span: Span) -> Value:
-        base = self.finish(base, span)
+        base = self.arith.finish(base, span)
         mark = exponent_mark(exponent)
         if mark is not None:
-            return self.postfix(base, mark, span | exponent.span)
+            return self.arith.postfix(base, mark, span | exponent.span)
         power = self.expr(exponent)
         if is_matrix(power):
             raise MatcalcError("an exponent must be a scalar", exponent.span)
@@ -764,23 +681,6 @@ class ProblemBuilder:
                 f"a {Shape((rows, cols))} matrix can only be raised to a positive integer "
                 "power, transposed (^T) or inverted (^{-1})", span | exponent.span)
         return MatPow(base, power)
-
-    def postfix(self, base: Value, mark: str, span: Span) -> Value:
-        base = self.finish(base, span)
-        if not is_matrix(base):
-            if mark == "transpose":
-                return base  # the transpose of a scalar is itself
-            return sympy.Pow(base, -1)
-        rows, cols = shape_of(base)
-        if mark != "transpose" and rows != cols:
-            raise MatcalcError(f"only a square matrix has an inverse, but "
-                               f"{self.text(span)} is {Shape((rows, cols))}", span)
-        if mark == "transpose":
-            return Transpose(base)
-        if mark == "inverse":
-            return Inverse(base)
-        return Transpose(Inverse(base))
-
 
 def exponent_mark(node: Node) -> str | None:
     """^T, ^{T}, ^\\top → transpose; ^{-1} → inverse; ^{-T} → inverse transpose."""
@@ -795,32 +695,6 @@ def exponent_mark(node: Node) -> str | None:
         if isinstance(inner, Name | Command) and inner.text in TRANSPOSE_MARKS:
             return "inverse transpose"
     return None
-
-
-def negate(value: Value) -> Value:
-    if isinstance(value, UnsizedIdentity):
-        return UnsizedIdentity(-value.coefficient)
-    if is_matrix(value):
-        return MatMul(sympy.S.NegativeOne, *factors(value))
-    return -value
-
-
-def factors(value: sympy.Basic) -> tuple[sympy.Basic, ...]:
-    return value.args if isinstance(value, MatMul) else (value,)
-
-
-def terms(value: sympy.Basic) -> tuple[sympy.Basic, ...]:
-    return value.args if isinstance(value, MatAdd) else (value,)
-
-
-def scalar_if_1x1(value: sympy.Basic) -> sympy.Basic:
-    """A 1×1 product (xᵀx) is a number; wrap it so that sympy treats it as one."""
-    if is_matrix(value) and value.shape == (1, 1):
-        coefficient = sympy.Mul(*(a for a in factors(value) if not is_matrix(a)))
-        matrices = [a for a in factors(value) if is_matrix(a)]
-        product = matrices[0] if len(matrices) == 1 else MatMul(*matrices)
-        return coefficient * Scalar(product)
-    return value
 
 
 def walk(node: Node) -> Iterable[Node]:

@@ -1,0 +1,159 @@
+"""Arithmetic on the values being built, with a shape check at every operation.
+
+Sums, products, quotients, entrywise products and postfix marks of sympy expressions, built
+with unevaluated constructors (the user's form is kept); a 1×1 product becomes a number
+(Scalar); ``I`` keeps an unknown size until the matrix beside it tells it. A mismatch is a
+MatcalcError naming both operands as the user wrote them and both shapes.
+Imports sympy, matcalc.errors, matcalc.model and matcalc.objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+from sympy import HadamardProduct, Identity, Inverse, MatAdd, MatMul, Transpose
+
+from matcalc.errors import MatcalcError, Span
+from matcalc.model import Shape
+from matcalc.objects import Scalar, is_matrix, shape_of
+
+# ---- the value being built: a sympy expression, or an identity whose size is not known yet
+
+
+@dataclass(frozen=True)
+class UnsizedIdentity:
+    """``I`` (times a scalar) before the expression around it tells its size."""
+
+    coefficient: sympy.Expr = sympy.S.One
+
+
+Value = Any  # sympy.Basic | UnsizedIdentity
+
+
+@dataclass(frozen=True)
+class Arithmetic:
+    """The operations; ``text`` gives the source text under a span, for messages."""
+
+    text: Callable[[Span], str]
+
+    def finish(self, value: Value, span: Span) -> sympy.Basic:
+        if isinstance(value, UnsizedIdentity):
+            raise MatcalcError("the size of I cannot be told from this expression", span,
+                               hint="use I next to a matrix whose size is known, as in 'A + I'")
+        return value
+
+    def shape_error(self, verb: str, a: Value, b: Value, a_span: Span, b_span: Span,
+                    hint: str = "") -> MatcalcError:
+        return MatcalcError(
+            f"shapes don't {verb}: {self.text(a_span)} is {Shape(shape_of(a))} but "
+            f"{self.text(b_span)} is {Shape(shape_of(b))}", a_span | b_span, hint=hint)
+
+    def add(self, a: Value, b: Value, a_span: Span, b_span: Span) -> Value:
+        if isinstance(a, UnsizedIdentity) and isinstance(b, UnsizedIdentity):
+            return UnsizedIdentity(a.coefficient + b.coefficient)
+        if isinstance(a, UnsizedIdentity) or isinstance(b, UnsizedIdentity):
+            other, other_span = (b, b_span) if isinstance(a, UnsizedIdentity) else (a, a_span)
+            rows, cols = shape_of(other)
+            if not is_matrix(other) or rows != cols:
+                raise MatcalcError(
+                    f"I needs a square matrix beside it, but {self.text(other_span)} is "
+                    f"{Shape((rows, cols))}", a_span | b_span)
+            a, b = (self.sized(a, rows), b) if isinstance(a, UnsizedIdentity) else (
+                a, self.sized(b, rows))
+        if shape_of(a) != shape_of(b) or (is_matrix(a) != is_matrix(b) and shape_of(a) != (1, 1)):
+            hint = ""
+            if is_matrix(a) and is_matrix(b):
+                hint = "both sides of + and - must have the same shape"
+            raise self.shape_error("add", a, b, a_span, b_span, hint)
+        if is_matrix(a):
+            return MatAdd(*terms(a), *terms(b))
+        return sympy.Add(a, b)
+
+    def sized(self, identity: UnsizedIdentity, size: sympy.Expr) -> sympy.Basic:
+        if identity.coefficient == 1:
+            return Identity(size)
+        return MatMul(identity.coefficient, Identity(size))
+
+    def multiply(self, a: Value, b: Value, a_span: Span, b_span: Span) -> Value:
+        if isinstance(a, UnsizedIdentity) and isinstance(b, UnsizedIdentity):
+            return UnsizedIdentity(a.coefficient * b.coefficient)
+        if isinstance(a, UnsizedIdentity):
+            if not is_matrix(b):
+                return UnsizedIdentity(a.coefficient * b)
+            a = self.sized(a, shape_of(b)[0])
+        if isinstance(b, UnsizedIdentity):
+            if not is_matrix(a):
+                return UnsizedIdentity(b.coefficient * a)
+            b = self.sized(b, shape_of(a)[1])
+        if not is_matrix(a) or not is_matrix(b):
+            if is_matrix(a) or is_matrix(b):
+                return MatMul(*factors(a), *factors(b))
+            return sympy.Mul(a, b)
+        if shape_of(a)[1] != shape_of(b)[0]:
+            raise self.shape_error(
+                "multiply", a, b, a_span, b_span,
+                hint=f"the columns of {self.text(a_span)} must match the rows of "
+                     f"{self.text(b_span)}")
+        return scalar_if_1x1(MatMul(*factors(a), *factors(b)))
+
+    def divide(self, a: Value, b: Value, b_span: Span) -> Value:
+        if isinstance(b, UnsizedIdentity) or is_matrix(b):
+            raise MatcalcError(f"cannot divide by {self.text(b_span)}, which is a matrix",
+                               b_span, hint="divide by scalars only; use inv(X) or X^{-1}")
+        if isinstance(a, UnsizedIdentity):
+            return UnsizedIdentity(a.coefficient / b)
+        if is_matrix(a):
+            return MatMul(1 / b, *factors(a))
+        return a / b
+
+    def hadamard(self, a: Value, b: Value, a_span: Span, b_span: Span) -> Value:
+        if not (is_matrix(a) and is_matrix(b)):
+            return self.multiply(a, b, a_span, b_span)
+        if shape_of(a) != shape_of(b):
+            raise self.shape_error("multiply entry by entry", a, b, a_span, b_span)
+        return HadamardProduct(a, b)
+
+    def postfix(self, base: Value, mark: str, span: Span) -> Value:
+        base = self.finish(base, span)
+        if not is_matrix(base):
+            if mark == "transpose":
+                return base  # the transpose of a scalar is itself
+            return sympy.Pow(base, -1)
+        rows, cols = shape_of(base)
+        if mark != "transpose" and rows != cols:
+            raise MatcalcError(f"only a square matrix has an inverse, but "
+                               f"{self.text(span)} is {Shape((rows, cols))}", span)
+        if mark == "transpose":
+            return Transpose(base)
+        if mark == "inverse":
+            return Inverse(base)
+        return Transpose(Inverse(base))
+
+
+def negate(value: Value) -> Value:
+    if isinstance(value, UnsizedIdentity):
+        return UnsizedIdentity(-value.coefficient)
+    if is_matrix(value):
+        return MatMul(sympy.S.NegativeOne, *factors(value))
+    return -value
+
+
+def factors(value: sympy.Basic) -> tuple[sympy.Basic, ...]:
+    return value.args if isinstance(value, MatMul) else (value,)
+
+
+def terms(value: sympy.Basic) -> tuple[sympy.Basic, ...]:
+    return value.args if isinstance(value, MatAdd) else (value,)
+
+
+def scalar_if_1x1(value: sympy.Basic) -> sympy.Basic:
+    """A 1×1 product (xᵀx) is a number; wrap it so that sympy treats it as one."""
+    if is_matrix(value) and value.shape == (1, 1):
+        coefficient = sympy.Mul(*(a for a in factors(value) if not is_matrix(a)))
+        matrices = [a for a in factors(value) if is_matrix(a)]
+        product = matrices[0] if len(matrices) == 1 else MatMul(*matrices)
+        return coefficient * Scalar(product)
+    return value
