@@ -35,7 +35,7 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.engine import algebra
 from matcalc.errors import MatcalcError
-from matcalc.model import Math, Sentence
+from matcalc.model import Sentence
 from matcalc.objects import (
     Applied,
     AppliedVector,
@@ -390,4 +390,4 @@ def from_jacobian(jacobian: sympy.Basic, of_scalar: bool, by_scalar: bool) -> Te
     return (Linear(sympy.S.One, jacobian, False, None),)
 
 
-__all__ = ["Linear", "Math", "Outer", "Terms", "compose", "differential", "from_jacobian"]
+__all__ = ["Linear", "Outer", "Terms", "compose", "differential", "from_jacobian"]

@@ -657,10 +657,6 @@ class MatrixDifferential(Rule):
         return cls(expr=expr, wrt=wrt, value=value, shape=shape, terms=terms, used=used,
                    views=replace(found, vec=vec, index=index), because=tuple(remarks))
 
-    @property
-    def title(self) -> str:
-        return "matrix differential"
-
     def explain(self) -> Sentence:
         assert self.views is not None
         rules: list[str | Math] = []
@@ -680,9 +676,4 @@ RULES: tuple[type[Rule], ...] = (
 )
 
 
-def rule_title(step: Step) -> str:
-    """The name a reader sees: a product rule with one varying factor is a linear map."""
-    return getattr(step, "title", step.name)
-
-
-__all__ = ["RULES", "Context", "MatrixSymbol", "rule_title"]
+__all__ = ["RULES", "Context", "MatrixDifferential", "abstract_partial"]
