@@ -1,5 +1,8 @@
 """The pipeline in a screen: text → Problems → Solutions (derived, then checked).
 
+The language and the engine are imported inside the functions, so that ``import matcalc``
+costs little more than ``import sympy``.
+
 ``solve``, ``solve_all`` and ``solve_file`` read the problem language; ``derive`` explains
 the derivative of a sympy expression built in Python.
 """
@@ -10,7 +13,6 @@ from pathlib import Path
 
 import sympy
 
-from matcalc import engine, language
 from matcalc.errors import MatcalcError
 from matcalc.model import Declaration, Definition, Derivation, Problem, Shape, Solution, Target
 from matcalc.objects import shape_of
@@ -23,6 +25,8 @@ def solve_all(text: str, *, path: str = "<input>", layout: str = "numerator",
     With ``dims`` (sizes by name, e.g. {"M": 2, "N": 3}), every derivative by or of a
     matrix also carries its entries written out for those sizes.
     """
+    from matcalc import engine, language  # the parser and the rule table load on first use
+
     solutions = []
     for problem in language.parse(text, path=path):
         try:
@@ -79,6 +83,8 @@ def derive(expr: sympy.Basic, wrt: sympy.Basic, *, layout: str = "numerator",
     definition = Definition(name, symbol, None, (), expr, Shape((rows, cols)),
                             None)  # type: ignore[arg-type]
     problem = Problem(None, declarations, (definition,), (Target(name, str(wrt), None),))
+    from matcalc import engine
+
     solution = engine.solve(problem, layout=layout)
     if check:
         from matcalc import check as numeric
