@@ -48,6 +48,7 @@ from matcalc.objects import (
     Norm,
     Scalar,
     Softmax,
+    UnitVector,
     Vec,
     as_dimension,
     is_abstract,
@@ -122,6 +123,10 @@ def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
                 for arg in node.args[1:]:
                     result = np.kron(result, ev(arg))
                 return result
+            case UnitVector():
+                unit = np.zeros((size(node.args[1]), 1))
+                unit[int(ev(node.index)) - 1, 0] = 1.0
+                return unit
             case Softmax():
                 shifted = np.exp(ev(node.arg) - np.max(ev(node.arg)))
                 return shifted / np.sum(shifted)
@@ -234,6 +239,11 @@ def random_sizes(problem: Problem, rng: np.random.Generator) -> dict[sympy.Basic
 def random_values(problem: Problem, sizes: Mapping[sympy.Basic, int],
                   rng: np.random.Generator, positive: bool) -> dict[sympy.Basic, Number]:
     values: dict[sympy.Basic, Number] = {}
+    for definition in problem.definitions:  # positions such as k in softmax(z)_k
+        for unit in definition.expr.atoms(UnitVector):
+            if not unit.index.is_Integer:
+                length = int(as_dimension(unit.args[1]).xreplace(dict(sizes)))
+                values[unit.index] = int(rng.integers(1, length + 1))
     for declaration in problem.declarations:
         rows, cols = (int(as_dimension(d).xreplace(dict(sizes))) for d in declaration.shape.dims)
         draw = rng.uniform(0.5, 1.5, (rows, cols)) if positive else rng.normal(0, 0.7, (rows, cols))

@@ -231,3 +231,23 @@ class Softmax(_OfOneMatrix):
 
 class LogSumExp(_NumberOf):
     """lse(u) = log 𝟏ᵀexp(u), whose gradient is softmax(u)."""
+
+
+class UnitVector(MatrixExpr):
+    """e_k ∈ ℝ^n: 1 in entry k (counted from 1), 0 elsewhere; e_kᵀv picks v_k."""
+
+    def __new__(cls, index: Expr, size: Expr) -> MatrixExpr:
+        return MatrixExpr.__new__(cls, index, as_dimension(size))
+
+    @property
+    def index(self) -> Expr:
+        return self.args[0]
+
+    @property
+    def shape(self) -> tuple[Expr, Expr]:
+        return (self.args[1], sympy.S.One)
+
+
+def index_symbol(name: str) -> sympy.Symbol:
+    """k in softmax(z)_k: a position, counted from 1."""
+    return sympy.Symbol(name, integer=True, positive=True)

@@ -25,6 +25,7 @@ from matcalc.objects import (
     Norm,
     Scalar,
     Softmax,
+    UnitVector,
     shape_of,
 )
 
@@ -91,6 +92,10 @@ class Namer:
     def argument(self, argument: sympy.Basic, like: Definition) -> sympy.Basic:
         """The argument with its core named: numbers (−½, 1 +) stay outside."""
         core = strip_numbers(argument)
+        picked = picked_vector(core)
+        if picked is not None:  # log s_k with s = softmax(u): name the vector, not its entry
+            return argument.xreplace({picked: self.name(picked, like)}) if composite(
+                picked) else argument
         if not composite(core):
             return self.split(argument, like)
         return argument.xreplace({core: self.name(core, like)})
@@ -110,8 +115,19 @@ def strip_numbers(expr: sympy.Basic) -> sympy.Basic:
     return expr
 
 
+def picked_vector(expr: sympy.Basic) -> sympy.Basic | None:
+    """v in v_k = e_kᵀv."""
+    match expr.matrix.args if isinstance(expr, Scalar) and isinstance(expr.matrix,
+                                                                        MatMul) else ():
+        case (Transpose(arg=unit), vector) if isinstance(unit, UnitVector):
+            return vector
+    return None
+
+
 def composite(expr: sympy.Basic) -> bool:
     """Worth a name: not a variable, and not det X, tr X or p(x, z), which read as units."""
+    if picked_vector(expr) is not None:
+        return composite(picked_vector(expr))
     if isinstance(expr, Scalar):
         return composite(expr.matrix)
     units = sympy.Symbol | MatrixSymbol | Determinant | Trace | Applied | AppliedVector

@@ -29,6 +29,7 @@ from sympy import (
     MatrixSymbol,
     OneMatrix,
     Trace,
+    Transpose,
 )
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
@@ -69,6 +70,7 @@ from matcalc.language.transformer import (
     Postfix,
     Power,
     Statement,
+    Subscript,
 )
 from matcalc.model import Declaration, Definition, Problem, Property, Shape, Target
 from matcalc.objects import (
@@ -78,6 +80,8 @@ from matcalc.objects import (
     Norm,
     Scalar,
     Softmax,
+    UnitVector,
+    index_symbol,
     is_matrix,
     shape_of,
     sigmoid,
@@ -483,6 +487,9 @@ class ProblemBuilder:
             raise MatcalcError(f"{name} is a dimension, not a variable", node.span)
         if name in self.differentiable:
             raise MatcalcError(f"{name} is a function and needs its arguments", node.span)
+        base, underscore, index = node.text.partition("_")
+        if underscore and index.isalnum() and (base in self.declared or base in self.symbols):
+            return self.entry(self.resolve_name(Name(node.span, base)), index, node.span)
         parts = self.split_name(node.text)
         if parts is not None and len(parts) > 1:
             return self.expr(Juxt(node.span, self.split_nodes(node, parts)))
@@ -533,6 +540,8 @@ class ProblemBuilder:
                 return self.call(node)
             case Power(base=base, exponent=exponent):
                 return self.power(self.expr(base), exponent, base.span)
+            case Subscript(base=base, index=index):
+                return self.entry(self.expr(base), index, node.span)
             case Postfix(base=base, mark=mark):
                 return self.arith.postfix(self.expr(base), mark, node.span)
             case Frac(numerator=top, denominator=bottom):
@@ -557,6 +566,20 @@ class ProblemBuilder:
                                    hint="see the problem language for the LaTeX matcalc reads")
         raise MatcalcError("this expression is not supported", node.span)
 
+    def entry(self, vector: Value, index: str, span: Span) -> Value:
+        """v_k = e_kᵀ v: the k-th entry of a vector, as a product the rules know."""
+        vector = self.arith.finish(vector, span)
+        rows, cols = shape_of(vector)
+        if not is_matrix(vector) or cols != 1:
+            raise MatcalcError(f"only a vector has entries v_k, but {self.text(span)} is "
+                               f"{Shape((rows, cols))}", span)
+        position = sympy.Integer(int(index)) if index.isdigit() else index_symbol(index)
+        too_far = rows.is_Integer and position.is_Integer and position > rows
+        if position.is_Integer and (position < 1 or too_far):
+            raise MatcalcError(f"entry {index} does not exist in a vector of length {rows}",
+                               span, hint="entries are counted from 1")
+        return Scalar(MatMul(Transpose(UnitVector(position, rows)), vector))
+
     def function_word(self, node: Node) -> str | None:
         """``sin``, ``\\sin``, ``\\operatorname{tr}``: a function applied by juxtaposition."""
         if isinstance(node, Font) and node.font in {"operatorname", "mathrm", "text"}:
@@ -569,6 +592,10 @@ class ProblemBuilder:
 
     def juxtaposition(self, items: list[Node]) -> Value:
         """Side by side: function words apply to what follows; the rest multiply."""
+        first = items[0]
+        if isinstance(first, Neg) and self.function_word(first.arg) is not None:
+            # "-log softmax(z)_k" reads as -(log softmax(z)_k): the sign binds last
+            return negate(self.juxtaposition([first.arg, *items[1:]]))
         expanded: list[Node] = []
         for item in items:
             if isinstance(item, Name) and item.text not in self.known_names():

@@ -81,6 +81,12 @@ class Postfix(Node):
 
 
 @dataclass(frozen=True)
+class Subscript(Node):
+    base: Node
+    index: str  # "k" or "2": an entry, counted from 1
+
+
+@dataclass(frozen=True)
 class Frac(Node):
     numerator: Node
     denominator: Node
@@ -244,6 +250,9 @@ class ToStatements(Transformer[Token, list[Statement]]):
 
     def postfix(self, meta: Meta, base: Node, mark: Token) -> Postfix:
         return Postfix(span_of(meta), base, _POSTFIX[str(mark)])
+
+    def subscript(self, meta: Meta, base: Node, index: Token) -> Subscript:
+        return Subscript(span_of(meta), base, str(index))
 
     def call(self, meta: Meta, name: Token, *args: Node) -> Call:
         return Call(span_of(meta), Name(span_of(name), _name_text(str(name))), args)

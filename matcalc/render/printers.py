@@ -21,7 +21,7 @@ from sympy.printing.str import StrPrinter
 
 from matcalc.greek import LETTERS
 from matcalc.model import Shape
-from matcalc.objects import Entry, Scalar, Vec, is_matrix
+from matcalc.objects import Entry, Scalar, UnitVector, Vec, is_matrix
 
 GREEK_UNICODE = LETTERS
 GREEK_LATEX = {name: "\\" + ("epsilon" if name == "eps" else name) for name in GREEK_UNICODE}
@@ -57,6 +57,14 @@ def _is_negative(term: sympy.Basic) -> bool:
     return bool(coefficient.is_Number and coefficient < 0)
 
 
+def _picked(expr: Any) -> tuple[sympy.Basic, sympy.Basic] | None:
+    """(v, k) when a Scalar is e_kᵀv, the k-th entry of v."""
+    match expr.matrix.args if isinstance(expr.matrix, sympy.MatMul) else ():
+        case (sympy.Transpose(arg=unit), vector) if isinstance(unit, UnitVector):
+            return vector, unit.index
+    return None
+
+
 def _has_denominator(expr: sympy.Expr) -> bool:
     return any((f.is_Pow and f.exp.is_number and f.exp < 0) or (f.is_Rational and f.q != 1)
                for f in sympy.Mul.make_args(expr))
@@ -80,7 +88,16 @@ class UnicodePrinter(StrPrinter):
     _print_MatrixSymbol = _print_Symbol
 
     def _print_Scalar(self, expr: Any) -> str:
+        picked = _picked(expr)
+        if picked is not None:  # e_kᵀv reads v_k
+            vector, index = picked
+            text = self._print(vector)
+            text = text if isinstance(vector, sympy.MatrixSymbol) else f"({text})"
+            return f"{text}_{self._print(index)}"
         return self._print(expr.matrix)
+
+    def _print_UnitVector(self, expr: Any) -> str:
+        return f"e_{self._print(expr.index)}"
 
     def _print_Transpose(self, expr: sympy.Transpose) -> str:
         if isinstance(expr.arg, sympy.Inverse):
@@ -181,8 +198,9 @@ class UnicodePrinter(StrPrinter):
             root = "√" + (text if isinstance(base, sympy.Symbol) else f"({text})")
             return root if exponent > 0 else f"1/{root}"
         if exponent.is_Integer and exponent < 0:
-            return "1/" + self.parenthesize(sympy.Pow(base, -exponent, evaluate=False),
-                                            PRECEDENCE["Mul"], strict=True)
+            denominator = base if exponent == -1 else sympy.Pow(base, -exponent,
+                                                                  evaluate=False)
+            return "1/" + self.parenthesize(denominator, PRECEDENCE["Mul"], strict=True)
         if exponent.is_Integer and exponent > 1:
             text = self.parenthesize(base, PRECEDENCE["Pow"], strict=True)
             if isinstance(base, Scalar) and isinstance(base.matrix, sympy.MatMul):
@@ -320,7 +338,17 @@ class MmlLatexPrinter(LatexPrinter):
         return self._print_Symbol(sympy.Symbol(expr.name))
 
     def _print_Scalar(self, expr: Any) -> str:
+        picked = _picked(expr)
+        if picked is not None:
+            vector, index = picked
+            text = self._print(vector)
+            if not isinstance(vector, sympy.MatrixSymbol):
+                text = f"\\left({text}\\right)"
+            return f"{text}_{{{self._print(index)}}}"
         return self._print(expr.matrix)
+
+    def _print_UnitVector(self, expr: Any) -> str:
+        return f"e_{{{self._print(expr.index)}}}"
 
     def _print_Transpose(self, expr: sympy.Transpose) -> str:
         if isinstance(expr.arg, sympy.Inverse):

@@ -101,3 +101,20 @@ def test_named_functions_keep_their_name_and_arguments() -> None:
     z = problem.definition("z")
     assert (z.function, z.arguments) == ("g", ("y",))
     assert problem.targets[0].implied and problem.targets[0].wrt == "x"
+
+
+@pytest.mark.parametrize("spelling", ["z_k", "z_{k}", "(z)_k"])
+def test_an_entry_of_a_vector_is_e_k_transposed_times_it(spelling: str) -> None:
+    assert definitions(f"z in R^K\nf = {spelling}") == [("f", "Scalar(UnitVector(k, K).T*z)")]
+
+
+def test_entry_beyond_a_fixed_length_is_an_error() -> None:
+    import matcalc
+
+    with pytest.raises(matcalc.MatcalcError, match="entry 4 does not exist"):
+        parse("z in R^3\nf = z_4")
+
+
+def test_a_minus_sign_before_a_function_word_negates_the_application() -> None:
+    assert definitions("z in R^K\nf = -log softmax(z)_k") == [
+        ("f", "-log(Scalar(UnitVector(k, K).T*Softmax(z)))")]
