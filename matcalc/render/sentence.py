@@ -32,8 +32,9 @@ LAYOUT_NOTES: dict[str, Sentence] = {
                   "row for each entry of f and a column for each entry of x, so a scalar by "
                   "a vector is a row vector; a scalar by a matrix is shaped like the matrix.",),
     "denominator": ("Denominator layout (gradients as columns, as in the Matrix Cookbook): "
-                    "each result is the transpose of the numerator-layout Jacobian, so a "
-                    "scalar by a vector is a column vector.",),
+                    "a result by a vector is the transpose of the numerator-layout Jacobian, "
+                    "so a scalar by a vector is a column vector; a scalar by a matrix is "
+                    "shaped like the matrix in both layouts.",),
 }
 
 
