@@ -102,6 +102,9 @@ def simplify_scalar(expr: sympy.Expr) -> sympy.Expr:
         return node.func(*(hide(a) for a in node.args))
 
     hidden = hide(expr)
+    if not any(isinstance(p, sympy.Pow) and p.exp.is_negative for p in
+               sympy.preorder_traversal(hidden)) or not hidden.has(sympy.Add):
+        return expr  # no fractions to bring together: sympy's polys (slow to load) not needed
     candidate = sympy.factor_terms(sympy.cancel(hidden))
     if sympy.count_ops(candidate) > sympy.count_ops(hidden):
         return expr
