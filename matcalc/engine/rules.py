@@ -292,9 +292,18 @@ class ProductRule(Rule):
 
     @property
     def title(self) -> str:
-        return "linear map" if self.single else "product rule"
+        if not self.single:
+            return "product rule"
+        return "constant multiple" if self.scaled_only else "linear map"
+
+    @property
+    def scaled_only(self) -> bool:
+        """Only numbers multiply the factor that depends on x (−½z, 3 log s)."""
+        return all(a.is_number for a in self.expr.args if not depends(a, self.wrt))
 
     def explain(self) -> Sentence:
+        if self.single and self.scaled_only:
+            return ("A constant factor stays in front of the derivative of the rest.",)
         if self.single:
             return ("Only one factor of ", Math(self.expr), " depends on ", Math(self.wrt),
                     "; the others are constant and stay as they are.")

@@ -7,6 +7,7 @@ Imports matcalc.model, render.printers, render.sentence.
 
 from __future__ import annotations
 
+from matcalc.greek import LETTERS
 from matcalc.model import Derivation, Sentence, Solution, Step, TensorViews
 from matcalc.render import sentence as say
 from matcalc.render.printers import Dims, latex
@@ -19,7 +20,8 @@ _TEXT_ESCAPES = {
     "ᵀ": r"$^{\top}$", "Σ": r"$\Sigma$", "·": r"$\cdot$", "⊗": r"$\otimes$",
     "⊙": r"$\odot$", "δ": r"$\delta$", "²": r"$^2$", "⁻": r"$^{-}$", "¹": r"$^{1}$",
     "‖": r"$\|$", "½": r"$\frac{1}{2}$", "≠": r"$\neq$", "↦": r"$\mapsto$",
-    "μ": r"$\mu$", "σ": r"$\sigma$", "′": "'", "𝟏": r"$\mathbf{1}$",
+    "′": "'", "𝟏": r"$\mathbf{1}$",
+    **{glyph: f"$\\{'epsilon' if name == 'eps' else name}$" for name, glyph in LETTERS.items()},
 }
 
 
