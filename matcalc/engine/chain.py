@@ -6,6 +6,7 @@ Imports sympy, matcalc.model, engine.algebra and engine.partial.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from itertools import pairwise
 
@@ -14,10 +15,10 @@ import sympy
 from matcalc.engine import algebra
 from matcalc.engine.differential import Terms, compose, from_jacobian
 from matcalc.engine.partial import partial
-from matcalc.engine.views import matrix_value
+from matcalc.engine.views import I, J, entry, matrix_value
 from matcalc.errors import MatcalcError
 from matcalc.model import Chain, Declaration, Definition, Link, Problem, Shape, Step
-from matcalc.objects import shape_of
+from matcalc.objects import is_matrix, shape_of
 
 
 def names_used(problem: Problem, name: str) -> list[str]:
@@ -56,15 +57,26 @@ def chains(problem: Problem, of: str, wrt: str,
             assert definition is not None
             if (upper, lower) not in steps:
                 try:
-                    steps[upper, lower] = partial(definition.expr, symbol_of(problem, lower),
-                                                  symmetric)
+                    step = partial(definition.expr, symbol_of(problem, lower), symmetric)
                 except MatcalcError as error:
                     error.span = error.span or definition.span
                     raise
+                steps[upper, lower] = named_entries(step, definition.symbol)
             links.append(Link(upper, lower, definition.symbol, symbol_of(problem, lower),
                               steps[upper, lower]))
         found.append(chain_product(links))
     return tuple(found)
+
+
+def named_entries(step: Step, of: sympy.Basic) -> Step:
+    """The step's index formula written for the link's name: ∂e_i/∂W_kl, not ∂(y − Wx)_i."""
+    if step.views is None or not is_matrix(of):
+        return step
+    rows, cols = shape_of(of)
+    i = I if rows != 1 else sympy.S.Zero
+    j = J if cols != 1 else sympy.S.Zero
+    return dataclasses.replace(step, views=dataclasses.replace(step.views,
+                                                               of_entry=entry(of, i, j)))
 
 
 def chain_product(links: list[Link]) -> Chain:
