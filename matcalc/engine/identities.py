@@ -8,13 +8,15 @@ Imports sympy, matcalc.model, matcalc.objects and engine.algebra.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 
 import sympy
-from sympy import Inverse, MatAdd, MatMul, Transpose
+from sympy import Identity, Inverse, MatAdd, MatMul, Transpose
+from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.engine import algebra
 from matcalc.model import Math, Sentence
-from matcalc.objects import Scalar, is_matrix
+from matcalc.objects import Scalar, UnitVector, is_matrix, shape_of
 
 Rewrite = Callable[[sympy.Basic, frozenset[sympy.Basic]], sympy.Basic | None]
 
@@ -58,8 +60,17 @@ def tidy(expr: sympy.Basic) -> sympy.Basic:
     scalar coefficients cancelled."""
     if isinstance(expr, MatMul):
         parts = [tidy(a) for a in expr.args]
+        picked = pick_through_sum(parts)
+        if picked is not None:
+            return positive_sum(tidy(picked))
         coefficient = sympy.Mul(*(p for p in parts if not is_matrix(p)))
-        return algebra.mul(simplify_scalar(coefficient), *(p for p in parts if is_matrix(p)))
+        matrices = []
+        for part in (p for p in parts if is_matrix(p)):
+            if isinstance(part, MatAdd):  # a factor all terms share comes out: s(a − b)
+                common, part = common_scalar(part)
+                coefficient *= common
+            matrices.append(part)
+        return algebra.mul(simplify_scalar(coefficient), *matrices)
     if isinstance(expr, MatAdd):
         total = algebra.add(*(tidy(a) for a in expr.args), rows=expr.shape[0],
                             cols=expr.shape[1])
@@ -69,6 +80,63 @@ def tidy(expr: sympy.Basic) -> sympy.Basic:
     if not is_matrix(expr):
         return simplify_scalar(expr)
     return expr
+
+
+def pick(row: Transpose, matrix: sympy.Basic) -> sympy.Basic | None:
+    """e_kᵀ M for the forms whose k-th row is known: e_kᵀ diag(v) = v_k e_kᵀ,
+    e_kᵀ (c u vᵀ) = c u_k vᵀ, e_kᵀ I = e_kᵀ."""
+    unit = row.arg
+    if isinstance(matrix, Identity):
+        return row
+    if isinstance(matrix, DiagMatrix):
+        return algebra.mul(Scalar(MatMul(row, matrix.args[0])), row)
+    coefficient, product = algebra.split_coefficient(matrix)
+    factors = list(product.args) if isinstance(product, MatMul) else [product]
+    if len(factors) == 2 and shape_of(factors[0])[1] == 1:
+        return algebra.mul(coefficient, Scalar(MatMul(Transpose(unit), factors[0])),
+                           factors[1])
+    return None
+
+
+def pick_through_sum(parts: list[sympy.Basic]) -> sympy.Basic | None:
+    """e_kᵀ(diag(s) − s sᵀ) W = (s_k e_kᵀ − s_k sᵀ) W: the k-th row of a sum, term by term,
+    when every term's k-th row is known (as for the Jacobian of softmax)."""
+    for index, (row, following) in enumerate(pairwise(parts)):
+        if not (isinstance(row, Transpose) and isinstance(row.arg, UnitVector)
+                and isinstance(following, MatAdd)):
+            continue
+        rows = [pick(row, term) for term in following.args]
+        if any(r is None for r in rows):
+            return None
+        summed = MatAdd(*rows)
+        return MatMul(*parts[:index], summed, *parts[index + 2:])
+    return None
+
+
+def positive_sum(product: sympy.Basic) -> sympy.Basic:
+    """−(a − b) as (b − a), for a sum the simplification made (the user's stay as written)."""
+    if not isinstance(product, MatMul):
+        return product
+    coefficient, matrix = algebra.split_coefficient(product)
+    factors = list(matrix.args) if isinstance(matrix, MatMul) else [matrix]
+    sums = [f for f in factors if isinstance(f, MatAdd)]
+    if len(sums) != 1 or not (coefficient.is_number and coefficient < 0):
+        return product
+    flipped = MatAdd(*(algebra.mul(-1, term) for term in sums[0].args))
+    return algebra.mul(-coefficient, *(flipped if f is sums[0] else f for f in factors))
+
+
+def common_scalar(total: MatAdd) -> tuple[sympy.Expr, sympy.Basic]:
+    """(s, a − b) for s a − s b: the scalar factor every term has."""
+    split = [algebra.split_coefficient(term) for term in total.args]
+    shared = set(sympy.Mul.make_args(split[0][0]))
+    for coefficient, _ in split[1:]:
+        shared &= set(sympy.Mul.make_args(coefficient))
+    shared = {f for f in shared if not f.is_number}
+    if not shared:
+        return sympy.S.One, total
+    common = sympy.Mul(*shared)
+    return common, MatAdd(*(algebra.mul(c / common, m) for c, m in split))
 
 
 def factor_common(total: MatAdd) -> sympy.Basic:

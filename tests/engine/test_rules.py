@@ -107,3 +107,13 @@ def test_trace_of_an_entrywise_product_uses_its_diagonal() -> None:
 
     derivation = matcalc.solve("B in R^{D x D}\nf = tr(B .* B)\nfind df/dB").derivations[0]
     assert derivation.checked is not None and derivation.checked.passed
+
+
+def test_cross_entropy_of_class_k_is_softmax_minus_unit_vector() -> None:
+    """MML's −log softmax(Wx)_k: the k-th row of diag(s) − ssᵀ is s_k(e_k − s)ᵀ."""
+    import matcalc
+
+    derivation = matcalc.solve("x in R^D\nW in R^{K x D}\nL = -log softmax(W x)_k\n"
+                               "find dL/dx").derivations[0]
+    assert unicode(derivation.result) == "(softmax(Wx)ᵀ − e_kᵀ) W"
+    assert derivation.checked is not None and derivation.checked.passed
