@@ -29,6 +29,7 @@ def vector_d(depth: int) -> st.SearchStrategy[str]:
         st.tuples(inner, inner).map(lambda p: f"({p[0]}) .* ({p[1]})"),
         vector_e(depth - 1).map(lambda e: f"A^T ({e})"),
         st.tuples(scalar(depth - 1), inner).map(lambda p: f"({p[0]}) ({p[1]})"),
+        inner.map(lambda v: f"softmax({v})"),
     )
 
 
@@ -62,6 +63,9 @@ def scalar(depth: int) -> st.SearchStrategy[str]:
         st.tuples(inner, inner).map(lambda p: f"({p[0]}) + ({p[1]})"),
         inner.map(lambda s: f"log(1 + ({s})^2)"),
         vector.map(lambda v: f"tr(({v}) ({v})^T)"),
+        vector.map(lambda v: f"lse({v})"),
+        vector.map(lambda v: f"({v})_2"),
+        st.tuples(inner, inner).map(lambda p: f"({p[0]}) / (1 + ({p[1]})^2)"),
     )
 
 
