@@ -362,10 +362,7 @@ def index_tensor(derivation: Derivation, values: Mapping[sympy.Basic, Number],
     assert derivation.views is not None
     out_shape = vector_shape(derivation.of_symbol, sizes)
     in_shape = vector_shape(derivation.wrt_symbol, sizes)
-    of_indices = [i for i in derivation.views.of_entry.args[1:] if not i.is_Number] \
-        if isinstance(derivation.views.of_entry, Entry) else []
-    wrt_indices = [i for i in derivation.views.wrt_entry.args[1:] if not i.is_Number]
-    axes = of_indices + wrt_indices
+    axes = derivation.views.letters
     shape = out_shape + in_shape
     grids = {}
     for position, symbol in enumerate(axes):

@@ -77,13 +77,10 @@ def index_tensor_exact(derivation: Derivation, values: Mapping[sympy.Basic, Numb
                                                                   (0, True)))
     out_shape = vector_shape(derivation.of_symbol, sizes)
     in_shape = vector_shape(derivation.wrt_symbol, sizes)
-    of_indices = [i for i in views.of_entry.args[1:] if not i.is_Number] \
-        if isinstance(views.of_entry, Entry) else []
-    wrt_indices = [i for i in views.wrt_entry.args[1:] if not i.is_Number]
     shape = out_shape + in_shape
     result = np.empty(shape, dtype=object)
     for position in np.ndindex(shape):
-        binding = dict(zip(of_indices + wrt_indices, position, strict=True))
+        binding = dict(zip(views.letters, position, strict=True))
         exact = formula.xreplace({s: sympy.Integer(v) for s, v in binding.items()})
         result[position] = exact_value(exact, values, binding)
     return result

@@ -3,8 +3,8 @@
 No parsing, no calculus, no printing happens here. ``language/`` builds a Problem,
 ``engine/`` builds Derivations from it, ``check.py`` adds Check records, ``render/`` reads
 them. Every record is frozen: a stage that wants a changed record makes a new one with
-``dataclasses.replace``. Imports sympy and ``matcalc.errors`` only; the convenience methods
-at the bottom import later layers inside the method.
+``dataclasses.replace``. Imports sympy, ``matcalc.errors`` and ``matcalc.objects`` only;
+the convenience methods at the bottom import later layers inside the method.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import sympy
 
 from matcalc.errors import MatcalcError, Span
+from matcalc.objects import Entry
 
 if TYPE_CHECKING:
     import numpy
@@ -139,6 +140,12 @@ class TensorViews:
     tensor: Shape  # (rows F, cols F, rows X, cols X) without axes of length one
     of_entry: sympy.Basic  # F_ij (or f for a scalar), for the index formula's left side
     wrt_entry: sympy.Basic  # X_kl
+
+    @property
+    def letters(self) -> list[sympy.Basic]:
+        """The free index letters of ∂F_ij/∂X_kl, in the order of the tensor's axes."""
+        sides = [side for side in (self.of_entry, self.wrt_entry) if isinstance(side, Entry)]
+        return [i for side in sides for i in side.args[1:] if not i.is_Number]
 
 
 @dataclass(frozen=True)

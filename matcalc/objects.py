@@ -251,3 +251,13 @@ class UnitVector(MatrixExpr):
 def index_symbol(name: str) -> sympy.Symbol:
     """k in softmax(z)_k: a position, counted from 1."""
     return sympy.Symbol(name, integer=True, positive=True)
+
+
+def picked(expr: sympy.Basic) -> tuple[sympy.Basic, Expr] | None:
+    """(v, k) when expr is the entry v_k, written e_kᵀv inside a Scalar."""
+    if not isinstance(expr, Scalar) or not isinstance(expr.matrix, sympy.MatMul):
+        return None
+    match expr.matrix.args:
+        case (sympy.Transpose(arg=unit), vector) if isinstance(unit, UnitVector):
+            return vector, unit.index
+    return None

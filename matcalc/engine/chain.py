@@ -15,7 +15,7 @@ import sympy
 from matcalc.engine import algebra
 from matcalc.engine.differential import Terms, compose, from_jacobian
 from matcalc.engine.partial import partial
-from matcalc.engine.views import I, J, entry, matrix_value
+from matcalc.engine.views import matrix_value, of_entry
 from matcalc.errors import MatcalcError
 from matcalc.model import Chain, Declaration, Definition, Link, Problem, Shape, Step
 from matcalc.objects import is_matrix, shape_of
@@ -72,11 +72,8 @@ def named_entries(step: Step, of: sympy.Basic) -> Step:
     """The step's index formula written for the link's name: ∂e_i/∂W_kl, not ∂(y − Wx)_i."""
     if step.views is None or not is_matrix(of):
         return step
-    rows, cols = shape_of(of)
-    i = I if rows != 1 else sympy.S.Zero
-    j = J if cols != 1 else sympy.S.Zero
     return dataclasses.replace(step, views=dataclasses.replace(step.views,
-                                                               of_entry=entry(of, i, j)))
+                                                               of_entry=of_entry(of)))
 
 
 def chain_product(links: list[Link]) -> Chain:

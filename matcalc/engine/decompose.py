@@ -25,7 +25,7 @@ from matcalc.objects import (
     Norm,
     Scalar,
     Softmax,
-    UnitVector,
+    picked,
     shape_of,
 )
 
@@ -117,11 +117,8 @@ def strip_numbers(expr: sympy.Basic) -> sympy.Basic:
 
 def picked_vector(expr: sympy.Basic) -> sympy.Basic | None:
     """v in v_k = e_kᵀv."""
-    match expr.matrix.args if isinstance(expr, Scalar) and isinstance(expr.matrix,
-                                                                        MatMul) else ():
-        case (Transpose(arg=unit), vector) if isinstance(unit, UnitVector):
-            return vector
-    return None
+    found = picked(expr)
+    return None if found is None else found[0]
 
 
 def composite(expr: sympy.Basic) -> bool:

@@ -112,14 +112,22 @@ def entry(matrix: sympy.Basic | None, row: sympy.Expr, col: sympy.Expr) -> sympy
     return Entry(matrix, row if rows != 1 else sympy.S.Zero, col if cols != 1 else sympy.S.Zero)
 
 
+def letters(expr: sympy.Basic, row: sympy.Symbol, col: sympy.Symbol
+            ) -> tuple[sympy.Expr, sympy.Expr]:
+    """The index letters of an expression's entries; an axis of length one has index 0."""
+    rows, cols = shape_of(expr)
+    return (row if rows != 1 else sympy.S.Zero), (col if cols != 1 else sympy.S.Zero)
+
+
+def of_entry(of: sympy.Basic) -> sympy.Basic:
+    """F_ij (f itself for a number): the left side of an index formula."""
+    return entry(of, *letters(of, I, J)) if is_matrix(of) else of
+
+
 def index_formula(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> sympy.Expr:
     """∂F_ij/∂X_kl as a sum of products of entries and deltas."""
-    rows, cols = shape_of(of)
-    m, n = shape_of(wrt)
-    i = I if rows != 1 else sympy.S.Zero
-    j = J if cols != 1 else sympy.S.Zero
-    k = K if m != 1 else sympy.S.Zero
-    l = L if n != 1 else sympy.S.Zero  # noqa: E741
+    i, j = letters(of, I, J)
+    k, l = letters(wrt, K, L)  # noqa: E741
     total = sympy.S.Zero
     for term in terms:
         if isinstance(term, Outer):
@@ -167,8 +175,6 @@ def tensor_shape(of: sympy.Basic, wrt: sympy.Basic) -> Shape:
 def views(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> TensorViews:
     rows, cols = shape_of(of)
     m, n = shape_of(wrt)
-    i, j = (I if rows != 1 else sympy.S.Zero), (J if cols != 1 else sympy.S.Zero)
-    k, l = (K if m != 1 else sympy.S.Zero), (L if n != 1 else sympy.S.Zero)  # noqa: E741
     vec_parts = vec_jacobian(terms, of, wrt)
     vec = algebra.add(*vec_parts, rows=rows * cols, cols=m * n)
     return TensorViews(
@@ -177,8 +183,8 @@ def views(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> TensorViews:
         vec=vec,
         vec_shape=Shape((rows * cols, m * n)),
         tensor=tensor_shape(of, wrt),
-        of_entry=entry(of, i, j) if is_matrix(of) else of,
-        wrt_entry=entry(wrt, k, l),
+        of_entry=of_entry(of),
+        wrt_entry=entry(wrt, *letters(wrt, K, L)),
     )
 
 

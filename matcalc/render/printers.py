@@ -21,7 +21,8 @@ from sympy.printing.str import StrPrinter
 
 from matcalc.greek import LETTERS
 from matcalc.model import Shape
-from matcalc.objects import Entry, Scalar, UnitVector, Vec, is_matrix
+from matcalc.objects import Entry, Scalar, Vec, is_matrix
+from matcalc.objects import picked as picked_entry
 
 GREEK_UNICODE = LETTERS
 GREEK_LATEX = {name: "\\" + ("epsilon" if name == "eps" else name) for name in GREEK_UNICODE}
@@ -57,14 +58,6 @@ def _is_negative(term: sympy.Basic) -> bool:
     return bool(coefficient.is_Number and coefficient < 0)
 
 
-def _picked(expr: Any) -> tuple[sympy.Basic, sympy.Basic] | None:
-    """(v, k) when a Scalar is e_kᵀv, the k-th entry of v."""
-    match expr.matrix.args if isinstance(expr.matrix, sympy.MatMul) else ():
-        case (sympy.Transpose(arg=unit), vector) if isinstance(unit, UnitVector):
-            return vector, unit.index
-    return None
-
-
 def _has_denominator(expr: sympy.Expr) -> bool:
     return any((f.is_Pow and f.exp.is_number and f.exp < 0) or (f.is_Rational and f.q != 1)
                for f in sympy.Mul.make_args(expr))
@@ -88,7 +81,7 @@ class UnicodePrinter(StrPrinter):
     _print_MatrixSymbol = _print_Symbol
 
     def _print_Scalar(self, expr: Any) -> str:
-        picked = _picked(expr)
+        picked = picked_entry(expr)
         if picked is not None:  # e_kᵀv reads v_k
             vector, index = picked
             text = self._print(vector)
@@ -338,7 +331,7 @@ class MmlLatexPrinter(LatexPrinter):
         return self._print_Symbol(sympy.Symbol(expr.name))
 
     def _print_Scalar(self, expr: Any) -> str:
-        picked = _picked(expr)
+        picked = picked_entry(expr)
         if picked is not None:
             vector, index = picked
             text = self._print(vector)
