@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
 __all__ = ["parse"]
 
-_OPENERS = {"(": ")", "{": "}"}
-_CLOSERS = {")": "(", "}": "{"}
+_OPENERS = {"(": ")", "{": "}", "[": "]"}
+_CLOSERS = {")": "(", "}": "{", "]": "["}
 
 
 @cache

@@ -60,6 +60,7 @@ from matcalc.language.transformer import (
     Find,
     Font,
     Frac,
+    Group,
     Header,
     Juxt,
     Name,
@@ -195,6 +196,8 @@ class ProblemBuilder:
 
     # ---- declarations -----------------------------------------------------------------
     def plain_name(self, node: Node, what: str) -> str:
+        if isinstance(node, Group):
+            node = node.inner
         if isinstance(node, Font):
             node = node.inner
         if isinstance(node, Name):
@@ -544,6 +547,8 @@ class ProblemBuilder:
                 return self.entry(self.expr(base), index, node.span)
             case Postfix(base=base, mark=mark):
                 return self.arith.postfix(self.expr(base), mark, node.span)
+            case Group(inner=inner):
+                return self.expr(inner)
             case Frac(numerator=top, denominator=bottom):
                 return self.arith.divide(self.expr(top), self.expr(bottom), bottom.span)
             case Font(font=font, inner=inner):
@@ -590,10 +595,36 @@ class ProblemBuilder:
             return FUNCTIONS[node.text]
         return None
 
+    def function_head(self, node: Node) -> tuple[str, Node | None] | None:
+        """A function word (``\\sin``) or a power of one (``\\sin^2``): (function, exponent)."""
+        word = self.function_word(node)
+        if word is not None:
+            return word, None
+        if isinstance(node, Power):
+            word = self.function_word(node.base)
+            if word is not None:
+                return word, node.exponent
+        return None
+
+    def applies_function(self, node: Node) -> bool:
+        """Whether a juxtaposed item is, or starts with, a function: ``\\cos``, ``cos(y)^2``."""
+        while isinstance(node, Power | Subscript | Postfix):
+            node = node.base
+        if isinstance(node, Call):
+            return node.name.text in FUNCTIONS and node.name.text not in self.declared
+        return self.function_head(node) is not None
+
     def juxtaposition(self, items: list[Node]) -> Value:
-        """Side by side: function words apply to what follows; the rest multiply."""
+        """Side by side: a function word applies to what follows; the rest multiply.
+
+        What a function word takes, as textbooks write it: the bracket right after it
+        (``\\sin(x)^2`` is sin(x)², like ``sin(x)^2``); another function word and its
+        argument (``\\log\\det X``); otherwise the whole product up to the next function
+        word (``\\sin 2x`` is sin(2x), ``\\det AX`` is det(AX), ``\\sin x \\cos x`` is
+        sin(x) cos(x)). ``\\sin^2 x`` is (sin x)².
+        """
         first = items[0]
-        if isinstance(first, Neg) and self.function_word(first.arg) is not None:
+        if isinstance(first, Neg) and self.function_head(first.arg) is not None:
             # "-log softmax(z)_k" reads as -(log softmax(z)_k): the sign binds last
             return negate(self.juxtaposition([first.arg, *items[1:]]))
         expanded: list[Node] = []
@@ -604,30 +635,64 @@ class ProblemBuilder:
                     expanded.extend(self.split_nodes(item, parts))
                     continue
             expanded.append(item)
-        values: list[tuple[Value, Span]] = []
-        index = len(expanded) - 1
-        pending: tuple[Value, Span] | None = None
-        while index >= 0:  # right to left, so that "log det X" is log(det(X))
-            item = expanded[index]
-            function = self.function_word(item)
-            if function is not None:
-                if pending is None:
-                    raise MatcalcError(f"{function} needs an argument", item.span)
-                argument, span = pending
-                pending = (self.apply(function, argument, span), item.span | span)
-            else:
-                if pending is not None:
-                    values.append(pending)
-                pending = (self.expr(item), item.span)
-            index -= 1
-        assert pending is not None
-        values.append(pending)
-        values.reverse()
-        result, span = values[0]
-        for value, value_span in values[1:]:
+        factors: list[tuple[Value, Span]] = []
+        index = 0
+        while index < len(expanded):
+            value, span, index = self.factor(expanded, index)
+            factors.append((value, span))
+        return self.product(factors)
+
+    def product(self, factors: Sequence[tuple[Value, Span]]) -> Value:
+        result, span = factors[0]
+        for value, value_span in factors[1:]:
             result = self.arith.multiply(result, value, span, value_span)
             span = span | value_span
         return result
+
+    def factor(self, items: Sequence[Node], index: int) -> tuple[Value, Span, int]:
+        """The factor that starts at ``items[index]``: its value, its span, where it ends."""
+        item = items[index]
+        head = self.function_head(item)
+        if head is None:
+            return self.expr(item), item.span, index + 1
+        function, exponent = head
+        if index + 1 == len(items):
+            raise MatcalcError(f"{function} needs an argument", item.span,
+                               hint=f"write {function}(...)")
+        after = items[index + 1]
+        group = bracketed(after)
+        if self.applies_function(after):  # \log\det X = log(det(X)), log softmax(z)_k
+            argument, span, end = self.factor(items, index + 1)
+            value = self.apply(function, argument, span)
+        elif group is not None:  # \sin(x)^2, \mathrm{softmax}(z)_k
+            value = self.apply(function, self.expr(group.inner), group.span)
+            value = self.outside(after, value)
+            end = index + 2
+        else:  # the whole product up to the next function word
+            end = index + 1
+            while end < len(items) and not self.applies_function(items[end]):
+                end += 1
+            parts = [(self.expr(part), part.span) for part in items[index + 1:end]]
+            span = parts[0][1] | parts[-1][1]
+            value = self.apply(function, self.product(parts), span)
+        if exponent is not None:
+            if exponent_mark(exponent) is not None:
+                raise MatcalcError(
+                    f"{function}^{{-1}} or {function}^T is not read as a power", item.span,
+                    hint=f"for the reciprocal write 1/{function}(...) or ({function} ...)^{{-1}}")
+            value = self.power(value, exponent, item.span)
+        return value, item.span | items[end - 1].span, end
+
+    def outside(self, node: Node, value: Value) -> Value:
+        """Apply to ``value`` the powers, entries and transposes written around a bracket."""
+        match node:
+            case Power(base=base, exponent=exponent):
+                return self.power(self.outside(base, value), exponent, node.span)
+            case Subscript(base=base, index=index):
+                return self.entry(self.outside(base, value), index, node.span)
+            case Postfix(base=base, mark=mark):
+                return self.arith.postfix(self.outside(base, value), mark, node.span)
+        return value
 
     def call(self, node: Call) -> Value:
         name = node.name.text
@@ -708,6 +773,13 @@ class ProblemBuilder:
                 f"a {Shape((rows, cols))} matrix can only be raised to a positive integer "
                 "power, transposed (^T) or inverted (^{-1})", span | exponent.span)
         return MatPow(base, power)
+
+def bracketed(node: Node) -> Group | None:
+    """The bracket a node starts with: (x) in (x), (x)^2, (x)_k, (x)ᵀ."""
+    while isinstance(node, Power | Subscript | Postfix):
+        node = node.base
+    return node if isinstance(node, Group) else None
+
 
 def exponent_mark(node: Node) -> str | None:
     """^T, ^{T}, ^\\top → transpose; ^{-1} → inverse; ^{-T} → inverse transpose."""

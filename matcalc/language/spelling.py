@@ -58,7 +58,7 @@ PROPERTIES = {
 # Grammar terminals in the words a student reads in an error message.
 TERMINAL_WORDS = {
     "NAME": "a name", "NUMBER": "a number", "INT": "a number", "COMMAND": "a LaTeX command",
-    "LPAR": "'('", "RPAR": "')'", "LBRACE": "'{'", "RBRACE": "'}'", "COMMA": "','",
+    "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'", "RBRACE": "'}'", "COMMA": "','",
     "SEMICOLON": "';'", "EQUAL": "'='", "PLUS": "'+'", "MINUS": "'-'", "SLASH": "'/'",
     "CIRCUMFLEX": "'^'", "MULOP": "an operator such as '*'", "POSTFIX": "a transpose mark",
     "NORM": "'||'", "VBAR": "'|'", "IN": "'in'", "IS": "'is'", "FIND": "'find'",

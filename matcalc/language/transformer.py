@@ -87,6 +87,13 @@ class Subscript(Node):
 
 
 @dataclass(frozen=True)
+class Group(Node):
+    """(...), {...} or [...]: kept, so that a function word takes exactly the group."""
+
+    inner: Node
+
+
+@dataclass(frozen=True)
 class Frac(Node):
     numerator: Node
     denominator: Node
@@ -256,6 +263,9 @@ class ToStatements(Transformer[Token, list[Statement]]):
 
     def call(self, meta: Meta, name: Token, *args: Node) -> Call:
         return Call(span_of(meta), Name(span_of(name), _name_text(str(name))), args)
+
+    def group(self, meta: Meta, inner: Node) -> Group:
+        return Group(span_of(meta), inner)
 
     def frac(self, meta: Meta, _frac: Token, numerator: Node, denominator: Node) -> Frac:
         return Frac(span_of(meta), numerator, denominator)
