@@ -147,6 +147,7 @@ class ProblemBuilder:
     symbols: dict[str, sympy.Basic] = field(default_factory=dict)  # built intermediates
     built: dict[str, Definition] = field(default_factory=dict)
     differentiable: set[str] = field(default_factory=set)
+    bound: list[dict[str, Value]] = field(default_factory=list)  # arguments of a call
 
     arith: Arithmetic = field(init=False)
 
@@ -171,10 +172,11 @@ class ProblemBuilder:
             raise MatcalcError("this problem defines nothing to differentiate", span,
                                hint="add a definition such as 'f = x^T x'")
         for name in self.dependency_order():
-            self.build_definition(name)
+            if not self.is_function(name):
+                self.build_definition(name)
         targets = [t for s in self.statements if isinstance(s, Find)
                    for t in self.targets(s)]
-        definitions = tuple(self.built[name] for name in self.defined)
+        definitions = tuple(self.built[name] for name in self.defined if name in self.built)
         problem_span = self.header.span if self.header else self.statements[0].span
         return Problem(
             title=self.header.title if self.header else None,
@@ -293,6 +295,11 @@ class ProblemBuilder:
         self.defined[name] = statement
         self.arguments[name] = arguments
 
+    def is_function(self, name: str) -> bool:
+        """``s(t) = 1/(1 + exp(-t))`` with t not declared: a function, used by calling it."""
+        known = set(self.declared) | set(self.defined) | set(self.aliases)
+        return any(argument not in known for argument in self.arguments.get(name, ()))
+
     def left_side(self, node: Node) -> tuple[str, tuple[str, ...]]:
         if isinstance(node, Font):
             node = node.inner
@@ -377,6 +384,13 @@ class ProblemBuilder:
             raise MatcalcError(f"{of!r} is not defined, so it cannot be differentiated",
                                node.span, hint="the target's numerator must be a defined "
                                                "name, as f in 'find df/dx'")
+        if self.is_function(of):
+            free = [a for a in self.arguments[of] if a not in self.declared]
+            raise MatcalcError(
+                f"{of} is a function of {', '.join(free)}, which "
+                f"{'is' if len(free) == 1 else 'are'} not declared", node.span,
+                hint=f"declare {free[0]} (e.g. '{free[0]} in R') to differentiate {of} "
+                     f"itself, or differentiate a definition that calls {of}")
         if wrt not in self.declared and wrt not in self.defined:
             raise MatcalcError(f"unknown name {wrt!r} in the target", node.span,
                                hint=f"declare it, e.g. '{wrt} in R^D'")
@@ -415,7 +429,13 @@ class ProblemBuilder:
 
     def implied_target(self) -> Target:
         used = {n for name in self.defined for n in self.references(self.defined[name].sides[-1])}
-        outermost = [name for name in self.defined if name not in used]
+        outermost = [name for name in self.defined
+                     if name not in used and not self.is_function(name)]
+        if not outermost:
+            raise MatcalcError(
+                "only functions are defined (" + ", ".join(self.defined) + "), and a function "
+                "is differentiated where it is called", self.statements[0].span,
+                hint="add a definition that calls it, such as 'f = s(w^T x)'")
         if len(outermost) != 1:
             raise MatcalcError(
                 "it is not clear what to differentiate: " + ", ".join(outermost) +
@@ -455,7 +475,7 @@ class ProblemBuilder:
     # ---- names --------------------------------------------------------------------
     def known_names(self) -> set[str]:
         return (set(self.declared) | set(self.defined) | set(self.aliases) | set(FUNCTIONS)
-                | {"I"})
+                | {"I"} | (set(self.bound[-1]) if self.bound else set()))
 
     def split_name(self, text: str) -> list[str] | None:
         """``Ax`` → [A, x]: the run of letters as declared names, longest first."""
@@ -476,6 +496,8 @@ class ProblemBuilder:
         return split(text)
 
     def resolve_name(self, node: Name) -> Value:
+        if self.bound and node.text in self.bound[-1]:
+            return self.bound[-1][node.text]
         name = self.aliases.get(node.text, node.text)
         if name in self.declared and name not in self.defined:
             return self.declared[name].symbol
@@ -697,8 +719,8 @@ class ProblemBuilder:
     def call(self, node: Call) -> Value:
         name = node.name.text
         target = self.aliases.get(name, name)
-        if target in self.symbols:
-            return self.symbols[target]
+        if target in self.defined:
+            return self.call_definition(target, node)
         function = FUNCTIONS.get(name) if name not in self.declared else None
         if function is not None:
             if len(node.args) != 1:
@@ -718,6 +740,34 @@ class ProblemBuilder:
         # Used but never defined: an abstract differentiable function (language.md).
         arguments = tuple(self.arith.finish(self.expr(a), a.span) for a in node.args)
         return Applied(sympy.Symbol(name), *arguments)
+
+    def call_definition(self, name: str, node: Call) -> Value:
+        """A defined function called: with its own argument names it is the intermediate
+        (f(z) in a chain); with others, its definition with the arguments put in."""
+        parameters = self.arguments[name]
+        if not parameters:
+            raise MatcalcError(
+                f"{name} is defined without arguments, so it cannot be called", node.span,
+                hint=f"write {name} alone, {name}*(...) for a product, or define it with "
+                     f"its arguments, as '{node.name.text}(x) = ...'")
+        if len(node.args) != len(parameters):
+            raise MatcalcError(
+                f"{node.name.text} takes {len(parameters)} argument"
+                f"{'s' if len(parameters) > 1 else ''} ({', '.join(parameters)}), "
+                f"not {len(node.args)}", node.span)
+        written = [unwrapped(a).text if isinstance(unwrapped(a), Name) else None
+                   for a in node.args]
+        if written == list(parameters) and name in self.symbols and not self.bound:
+            return self.symbols[name]
+        values = [self.arith.finish(self.expr(a), a.span) for a in node.args]
+        if len(self.bound) > 50:
+            raise MatcalcError("calls nest too deeply", node.span,
+                               hint="a defined function may call others at most 50 deep")
+        self.bound.append(dict(zip(parameters, values, strict=True)))
+        try:
+            return self.expr(self.defined[name].sides[-1])
+        finally:
+            self.bound.pop()
 
     def apply(self, function: str, value: Value, span: Span) -> Value:
         value = self.arith.finish(value, span)
@@ -773,6 +823,13 @@ class ProblemBuilder:
                 f"a {Shape((rows, cols))} matrix can only be raised to a positive integer "
                 "power, transposed (^T) or inverted (^{-1})", span | exponent.span)
         return MatPow(base, power)
+
+def unwrapped(node: Node) -> Node:
+    """The node inside brackets and fonts: x in (x), {x}, \\mathbf{x}."""
+    while isinstance(node, Group | Font):
+        node = node.inner
+    return node
+
 
 def bracketed(node: Node) -> Group | None:
     """The bracket a node starts with: (x) in (x), (x)^2, (x)_k, (x)ᵀ."""

@@ -1,0 +1,58 @@
+"""An independent check: a derivative from matcalc against central finite differences of a
+numpy function written by hand in the test, not produced by matcalc's parser.
+
+The check built into matcalc differentiates matcalc's own reading of a problem; this one
+differentiates what the test's author wrote, so a misreading cannot pass it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+import matcalc
+
+Function = Callable[..., Any]
+
+
+def numeric_gradient(function: Function, values: Mapping[str, Any], wrt: str,
+                     step: float = 1e-6) -> np.ndarray:
+    """∂function/∂values[wrt] by central differences, shaped out_shape + in_shape."""
+    point = {name: np.array(value, dtype=float) for name, value in values.items()}
+    base = np.asarray(function(**point), dtype=float)
+    variable = point[wrt]
+    result = np.zeros(base.shape + variable.shape)
+    for index in np.ndindex(*variable.shape):
+        plus = {**point, wrt: variable.copy()}
+        minus = {**point, wrt: variable.copy()}
+        plus[wrt][index] += step
+        minus[wrt][index] -= step
+        difference = (np.asarray(function(**plus), dtype=float)
+                      - np.asarray(function(**minus), dtype=float)) / (2 * step)
+        result[(..., *index)] = difference
+    return result
+
+
+def assert_derivative(text: str, function: Function, dims: Mapping[str, int],
+                      values: Mapping[str, Any], *, target: int = 0,
+                      rtol: float = 1e-5, atol: float = 1e-7) -> None:
+    """matcalc's derivative (the problem's ``target``-th) equals that of ``function``,
+    whose keyword arguments are the problem's variables."""
+    solution = matcalc.solve(text, check=False)
+    derivation = solution.derivations[target]
+    got = derivation.evaluate(dict(dims), dict(values))
+    expected = numeric_gradient(function, values, derivation.target.wrt)
+    assert got.shape == expected.shape, (got.shape, expected.shape)
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
+
+
+def draw(rng: np.random.Generator, **shapes: tuple[int, ...]) -> dict[str, Any]:
+    """Random values of the given shapes (() for a scalar)."""
+    return {name: (float(rng.normal()) if shape == () else rng.normal(size=shape))
+            for name, shape in shapes.items()}
+
+
+def sigmoid(t: Any) -> Any:
+    return 1 / (1 + np.exp(-t))

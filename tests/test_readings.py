@@ -1,0 +1,107 @@
+"""What is written is what is derived: spellings that were once read as a different problem,
+each checked against an independent numpy function (tests/independent.py), at two sizes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matcalc.errors import MatcalcError
+from tests.independent import assert_derivative, draw, sigmoid
+
+SIZES = (3, 5)
+
+SCALAR_CASES = {
+    # a power after a function's bracket is outside the function
+    r"\sin(x)^2": lambda x: np.sin(x) ** 2,
+    r"\log(1+x^2)^2": lambda x: np.log(1 + x**2) ** 2,
+    r"\exp(x)^{-1}": lambda x: np.exp(x) ** -1,
+    r"\sin^2 x": lambda x: np.sin(x) ** 2,
+    r"\cos^{3} x": lambda x: np.cos(x) ** 3,
+    "sin(x)^2": lambda x: np.sin(x) ** 2,
+    # a function word takes the whole product after it
+    r"\sin 2x": lambda x: np.sin(2 * x),
+    r"\cos 2\theta x": lambda x, theta: np.cos(2 * theta * x),
+    r"\sin x \cos x": lambda x: np.sin(x) * np.cos(x),
+    r"\sin(x) \cos(x)": lambda x: np.sin(x) * np.cos(x),
+    "sin x cos(x)": lambda x: np.sin(x) * np.cos(x),
+    r"2 \sin x": lambda x: 2 * np.sin(x),
+    r"\exp(x) x": lambda x: np.exp(x) * x,
+    r"\sqrt{x^2 + 1}^3": lambda x: np.sqrt(x**2 + 1) ** 3,
+    r"\log \left( 1 + x^2 \right)": lambda x: np.log(1 + x**2),
+    r"\log \left[ 1 + x^2 \right]^2": lambda x: np.log(1 + x**2) ** 2,
+}
+
+
+@pytest.mark.parametrize("written", SCALAR_CASES)
+def test_scalar_spellings(written: str) -> None:
+    function = SCALAR_CASES[written]
+    names = function.__code__.co_varnames[: function.__code__.co_argcount]
+    values = draw(np.random.default_rng(1), **{n: () for n in names})
+    values = {n: abs(v) + 0.5 for n, v in values.items()}
+    text = f"x, theta in R\nf = {written}\nfind df/dx"
+    assert_derivative(text, function, {}, values)
+
+
+MATRIX_CASES = {
+    r"\mathrm{tr}(AXB)": lambda X, A, B: np.trace(A @ X @ B),
+    r"\operatorname{tr}(A X B)": lambda X, A, B: np.trace(A @ X @ B),
+    r"\operatorname{tr}(AXB)": lambda X, A, B: np.trace(A @ X @ B),
+    "tr(AXB)": lambda X, A, B: np.trace(A @ X @ B),
+    r"\operatorname{tr} X^\top X": lambda X: np.trace(X.T @ X),
+    r"\operatorname{tr}(X)^2": lambda X: np.trace(X) ** 2,
+    r"\operatorname{tr}(A)^{-1} \operatorname{tr}(X)": lambda X, A: np.trace(X) / np.trace(A),
+    r"\log\det A X": lambda X, A: np.log(abs(np.linalg.det(A @ X))),
+    r"\det AX": lambda X, A: np.linalg.det(A @ X),
+    r"\log\det(X)": lambda X: np.log(abs(np.linalg.det(X))),
+    "log det X": lambda X: np.log(abs(np.linalg.det(X))),
+}
+
+
+@pytest.mark.parametrize("written", MATRIX_CASES)
+@pytest.mark.parametrize("size", SIZES)
+def test_matrix_spellings(written: str, size: int) -> None:
+    function = MATRIX_CASES[written]
+    names = function.__code__.co_varnames[: function.__code__.co_argcount]
+    rng = np.random.default_rng(size)
+    values = {n: rng.normal(size=(size, size)) + size * np.eye(size) for n in names}
+    text = f"X, A, B in R^{{D x D}}\nf = {written}\nfind df/dX"
+    assert_derivative(text, function, {"D": size}, values)
+
+
+CALLS = {
+    # a defined function called with other arguments takes them
+    "h(x) = x^T x; f = h(y); find df/dy": lambda y, w, x: y @ y,
+    "s(t) = 1/(1+exp(-t)); f = s(w^T x); find df/dw": lambda y, w, x: sigmoid(w @ x),
+    "s(t) = t^2 + t; f = s(w^T x) + s(y^T x); find df/dx":
+        lambda y, w, x: (w @ x) ** 2 + w @ x + (y @ x) ** 2 + y @ x,
+    "g(u, v) = u^T v; f = g(w, x) + g(x, x); find df/dx": lambda y, w, x: w @ x + x @ x,
+    "h(x) = x^T x; f = h(x) + h(w); find df/dw": lambda y, w, x: x @ x + w @ w,
+    "s(t) = sin(t); r(t) = s(2 t); f = r(w^T x); find df/dw":
+        lambda y, w, x: np.sin(2 * (w @ x)),
+}
+
+
+@pytest.mark.parametrize("text", CALLS)
+@pytest.mark.parametrize("size", SIZES)
+def test_calls_take_their_arguments(text: str, size: int) -> None:
+    values = draw(np.random.default_rng(size), y=(size,), w=(size,), x=(size,))
+    assert_derivative("x, y, w in R^D\n" + text.replace("; ", "\n"), CALLS[text],
+                      {"D": size}, values)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("x in R^D; s(t) = t^2; f = s(x, x)", "s takes 1 argument (t), not 2"),
+    ("x in R^D; z = x^T x; f = z(x)", "z is defined without arguments"),
+    ("x in R^D; s(t) = t^2; find ds/dt", "s is a function of t, which is not declared"),
+    ("x in R^D; s(t) = t^2", "only functions are defined (s)"),
+    (r"x in R; f = \sin^{-1} x", "sin^{-1} or sin^T is not read as a power"),
+    (r"x in R; f = 2 \sin", "sin needs an argument"),
+])
+def test_refusals_name_the_construct(text: str, message: str) -> None:
+    import matcalc
+
+    with pytest.raises(MatcalcError) as caught:
+        matcalc.solve(text, check=False)
+    assert message in str(caught.value)
+    assert caught.value.span is not None
