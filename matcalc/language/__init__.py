@@ -6,16 +6,18 @@ outside ``language/``; the parser is built once, lazily, on the first parse.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
 from matcalc.errors import MatcalcError, Span
-from matcalc.model import Problem
+from matcalc.model import Declaration, Problem, Shape
 
 if TYPE_CHECKING:
+    import sympy
     from lark import Lark
 
-__all__ = ["parse"]
+__all__ = ["parse", "read_expression"]
 
 _OPENERS = {"(": ")", "{": "}", "[": "]"}
 _CLOSERS = {")": "(", "}": "{", "]": "["}
@@ -47,6 +49,43 @@ def parse(text: str, path: str = "<input>") -> list[Problem]:
         if not isinstance(error, UnexpectedInput):
             raise
         raise _syntax_error(error, text, path) from None
+
+
+def read_expression(text: str, declarations: Sequence[Declaration],
+                    shape: Shape | None = None) -> sympy.Basic:
+    """One expression, read with the given declarations (as matcalc prints it, or as a user
+    writes it): the inverse of the printers, used to test that what is printed reads back.
+    ``shape`` is the size printed beside it (∈ ℝ^{D×D}), which sizes a lone ``I``."""
+    import sympy
+
+    from matcalc.language.arithmetic import UnsizedIdentity
+    from matcalc.language.build import ProblemBuilder
+    from matcalc.language.transformer import Define, ToStatements
+
+    source = "f = " + text
+    try:
+        statements = ToStatements().transform(_parser().parse(source + "\n"))
+        if len(statements) != 1 or not isinstance(statements[0], Define) \
+                or len(statements[0].sides) != 2:
+            raise MatcalcError("expected a single expression", Span(1, 1, 1, len(source) + 1))
+        builder = ProblemBuilder(None, list(statements), source, "<expression>")
+        for declaration in declarations:
+            builder.declared[declaration.name] = declaration
+            for size in declaration.shape.dims:
+                builder.dims.update({str(s): s for s in sympy.sympify(size).free_symbols})
+        rhs = statements[0].sides[-1]
+        value = builder.expr(rhs)
+        if isinstance(value, UnsizedIdentity) and shape is not None and shape.rows == shape.cols:
+            value = builder.arith.sized(value, shape.rows)
+        return builder.arith.finish(value, rhs.span)
+    except MatcalcError as error:
+        raise error.located(source, "<expression>") from None
+    except Exception as error:
+        from lark.exceptions import UnexpectedInput
+
+        if not isinstance(error, UnexpectedInput):
+            raise
+        raise _syntax_error(error, source, "<expression>") from None
 
 
 def _syntax_error(error: Exception, text: str, path: str) -> MatcalcError:

@@ -21,6 +21,7 @@ from sympy import (
     Abs,
     Determinant,
     Dummy,
+    Identity,
     Inverse,
     KroneckerProduct,
     Lambda,
@@ -513,6 +514,11 @@ class ProblemBuilder:
         if name in self.differentiable:
             raise MatcalcError(f"{name} is a function and needs its arguments", node.span)
         base, underscore, index = node.text.partition("_")
+        if base == "I" and underscore and (index.isdigit() or index in self.dims):  # I_D
+            size = sympy.Integer(int(index)) if index.isdigit() else self.dims[index]
+            if size.is_Integer and size < 1:
+                raise MatcalcError("an identity has a positive size", node.span)
+            return Identity(size)
         if underscore and index.isalnum() and (base in self.declared or base in self.symbols):
             return self.entry(self.resolve_name(Name(node.span, base)), index, node.span)
         parts = self.split_name(node.text)
@@ -579,19 +585,50 @@ class ProblemBuilder:
                     raise MatcalcError("the ones vector \\mathbf{1} is not supported yet",
                                        node.span, hint="write sum(x) for 1ᵀx")
                 return self.expr(inner)
-            case NormOf(arg=arg):
-                value = self.expr(arg)
-                if not is_matrix(value):
-                    return Abs(value)
-                return Norm(value)
+            case NormOf(arg=arg, subscript=subscript):
+                return self.norm(self.arith.finish(self.expr(arg), arg.span), subscript,
+                                 node.span)
             case AbsOf(arg=arg):
-                return self.apply("abs", self.expr(arg), node.span)
+                value = self.arith.finish(self.expr(arg), arg.span)
+                rows, cols = shape_of(value)
+                if is_matrix(value) and rows == cols:  # |A| is det A, as MML writes it
+                    return Determinant(value)
+                return self.apply("abs", value, node.span)
             case Command(text=text):
                 if text in FUNCTIONS:
                     raise MatcalcError(f"\\{text} needs an argument", node.span)
                 raise MatcalcError(f"unknown command \\{text}", node.span,
                                    hint="see the problem language for the LaTeX matcalc reads")
         raise MatcalcError("this expression is not supported", node.span)
+
+    def norm(self, value: sympy.Basic, subscript: str | None, span: Span) -> Value:
+        """‖x‖, ‖x‖₂, ‖X‖_F; ‖x‖₁ = 𝟏ᵀ|x|; ‖x‖_p = (𝟏ᵀ|x|ᵖ)^{1/p} for a whole p ≥ 3."""
+        order = (subscript or "").lstrip("\\")
+        if not is_matrix(value):
+            return Abs(value)
+        rows, cols = shape_of(value)
+        vector = cols == 1
+        if order in {"", "F"} or (order == "2" and vector):
+            return Norm(value)
+        if not vector:
+            named = {"2": "the spectral norm", "1": "the induced 1-norm",
+                     "infty": "the induced ∞-norm", "*": "the nuclear norm"}
+            raise MatcalcError(
+                f"{named.get(order, 'the norm')} ‖·‖_{order} of a matrix is not supported",
+                span, hint="matcalc differentiates the Frobenius norm ||X||_F")
+        if order.isdigit() and int(order) >= 1:
+            p = int(order)
+            t = Dummy("t", real=True)
+            power = Abs(t) if p == 1 else Abs(t) ** p
+            total = Scalar(MatMul(OneMatrix(1, rows),
+                                  ElementwiseApplyFunction(Lambda(t, power), value)))
+            return total if p == 1 else sympy.Pow(total, sympy.Rational(1, p))
+        if order in {"infty", "inf", "max"}:
+            raise MatcalcError("the maximum norm ‖x‖_∞ is not supported", span,
+                               hint="it has no derivative where two entries tie; matcalc "
+                                    "differentiates ||x||_1, ||x||_2 and ||x||_p for whole p")
+        raise MatcalcError(f"the norm ‖x‖_{order} is not supported", span,
+                           hint="write the order as a whole number: ||x||_1, ||x||_3")
 
     def entry(self, vector: Value, index: str, span: Span) -> Value:
         """v_k = e_kᵀ v: the k-th entry of a vector, as a product the rules know."""

@@ -61,7 +61,7 @@ TERMINAL_WORDS = {
     "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'", "RBRACE": "'}'", "COMMA": "','",
     "SEMICOLON": "';'", "EQUAL": "'='", "PLUS": "'+'", "MINUS": "'-'", "SLASH": "'/'",
     "CIRCUMFLEX": "'^'", "MULOP": "an operator such as '*'", "POSTFIX": "a transpose mark",
-    "NORM": "'||'", "VBAR": "'|'", "IN": "'in'", "IS": "'is'", "FIND": "'find'",
+    "NORM": "'||'", "SUPERSCRIPT": "a power such as ²", "_MINUS": "'-'", "VBAR": "'|'", "IN": "'in'", "IS": "'is'", "FIND": "'find'",
     "REALS": "'R' (the real numbers)", "TIMES": "'x' or '\\times'", "PROPERTY": "a property",
     "PROPSEP": "','", "FRAC": "'\\frac'", "FONT": "'\\mathbf'", "EXP_ATOM": "an exponent",
     "_NL": "the end of the line", "$END": "the end of the input", "UNDERSCORE": "'_'",

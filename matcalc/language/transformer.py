@@ -164,6 +164,7 @@ Statement = Header | Declare | Describe | Differentiable | Define | Find
 
 _MULOPS = {"*": "*", "@": "*", "\\cdot": "*", "·": "*", ".*": "⊙", "⊙": "⊙", "\\odot": "⊙",
            "\\circ": "⊙", "∘": "⊙", "\\otimes": "⊗", "⊗": "⊗"}
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 _POSTFIX = {"'": "transpose", "ᵀ": "transpose", "⁻¹": "inverse", "⁻ᵀ": "inverse transpose"}
 
 
@@ -257,6 +258,13 @@ class ToStatements(Transformer[Token, list[Statement]]):
 
     def postfix(self, meta: Meta, base: Node, mark: Token) -> Postfix:
         return Postfix(span_of(meta), base, _POSTFIX[str(mark)])
+
+    def superscript(self, meta: Meta, base: Node, token: Token) -> Power:
+        digits = str(token).translate(_SUPERSCRIPTS)
+        exponent: Node = Number(span_of(token), digits.lstrip("-"))
+        if digits.startswith("-"):
+            exponent = Neg(span_of(token), exponent)
+        return Power(span_of(meta), base, exponent)
 
     def subscript(self, meta: Meta, base: Node, index: Token) -> Subscript:
         return Subscript(span_of(meta), base, str(index))

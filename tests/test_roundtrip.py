@@ -1,0 +1,100 @@
+"""Print → read → same value: every expression matcalc prints for the problems in problems/
+(each partial and what it differentiates, each chain product, each result), in Unicode text
+and in LaTeX, read back by matcalc's own parser with the expression's names declared, has
+the value of the expression that was printed, at random values and distinct sizes.
+
+A lost bracket, a lost transpose or an ambiguous juxtaposition changes the value read back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy
+
+import matcalc
+from matcalc.check import evaluate
+from matcalc.language import read_expression
+from matcalc.model import Declaration, Derivation, Shape, Step
+from matcalc.objects import AbstractPartial, Applied, AppliedVector, is_matrix, shape_of
+from matcalc.render.printers import latex, unicode
+
+PROBLEMS = sorted(Path(__file__).parent.parent.joinpath("problems").glob("*.mc"))
+
+
+def step_expressions(step: Step) -> Iterator[tuple[str, sympy.Basic]]:
+    yield "differentiated", step.expr
+    if step.views is None:
+        yield f"∂/∂{step.wrt}", step.value
+    for sub in step.substeps:
+        yield from step_expressions(sub)
+
+
+def printed(derivation: Derivation) -> Iterator[tuple[str, sympy.Basic]]:
+    for chain in derivation.chains:
+        for link in chain.links:
+            yield from step_expressions(link.step)
+        if derivation.views is None:
+            yield "chain product", chain.product
+    if derivation.views is None:
+        yield "result", derivation.result
+
+
+def declarations(expr: sympy.Basic) -> list[Declaration]:
+    found = []
+    for symbol in expr.free_symbols:
+        if isinstance(symbol, sympy.MatrixSymbol):
+            found.append(Declaration(symbol.name, symbol, Shape(symbol.shape), frozenset(),
+                                     None))  # type: ignore[arg-type]
+        elif isinstance(symbol, sympy.Symbol) and not symbol.is_integer \
+                and not isinstance(symbol, sympy.Dummy):
+            found.append(Declaration(symbol.name, symbol, Shape((1, 1)), frozenset(),
+                                     None))  # type: ignore[arg-type]
+    return found
+
+
+def value_at(expr: sympy.Basic, values: dict[sympy.Basic, object],
+             sizes: dict[sympy.Basic, int]) -> np.ndarray:
+    return np.asarray(evaluate(expr, values, sizes), dtype=float)
+
+
+def random_point(expr: sympy.Basic, rng: np.random.Generator
+                 ) -> tuple[dict[sympy.Basic, object], dict[sympy.Basic, int]]:
+    dims = sorted({s for node in sympy.preorder_traversal(expr) if is_matrix(node)
+                   for size in node.shape for s in sympy.sympify(size).free_symbols}, key=str)
+    sizes = {d: int(n) for d, n in zip(dims, rng.permutation(np.arange(2, 9)), strict=False)}
+    values: dict[sympy.Basic, object] = {}
+    for declaration in declarations(expr):
+        rows, cols = (int(sympy.sympify(d).xreplace(sizes)) for d in declaration.shape.dims)
+        draw = rng.uniform(0.5, 1.5, (rows, cols))
+        if rows == cols and rows > 1:
+            draw = draw + rows * np.eye(rows)
+        values[declaration.symbol] = float(draw[0, 0]) if declaration.shape.is_scalar else draw
+    return values, sizes
+
+
+def cases() -> Iterator[object]:
+    for path in PROBLEMS:
+        for solution in matcalc.solve_file(path, check=False):
+            for derivation in solution.derivations:
+                for what, expr in printed(derivation):
+                    if expr.atoms(Applied, AppliedVector, AbstractPartial) or isinstance(
+                            expr, Applied | AppliedVector | AbstractPartial):
+                        continue  # abstract functions have no values
+                    name = f"{path.stem}:{derivation.target.of}/{derivation.target.wrt}:{what}"
+                    yield pytest.param(expr, id=name)
+
+
+CASES = list(cases())
+
+
+@pytest.mark.parametrize("printer", [unicode, latex], ids=["text", "latex"])
+@pytest.mark.parametrize("expr", CASES)
+def test_printed_expression_reads_back_to_its_value(expr: sympy.Basic, printer: object) -> None:
+    text = printer(expr)  # type: ignore[operator]
+    reread = read_expression(text, declarations(expr), Shape(shape_of(expr)))
+    values, sizes = random_point(expr, np.random.default_rng(7))
+    np.testing.assert_allclose(value_at(reread, values, sizes), value_at(expr, values, sizes),
+                               rtol=1e-9, atol=1e-12, err_msg=f"printed as {text!r}")
