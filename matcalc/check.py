@@ -83,6 +83,8 @@ def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
                 return float(node)
             case Scalar():
                 return float(np.asarray(ev(node.matrix)).reshape(-1)[0])
+            case sympy.Symbol() if node in sizes:  # a size used as a number (1/N)
+                return float(sizes[node])
             case MatrixSymbol() | sympy.Symbol():
                 raise MatcalcError(f"no value for {node}")
             case MatMul():  # before Mul: sympy's MatMul subclasses Mul

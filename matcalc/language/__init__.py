@@ -56,11 +56,11 @@ def read_expression(text: str, declarations: Sequence[Declaration],
     """One expression, read with the given declarations (as matcalc prints it, or as a user
     writes it): the inverse of the printers, used to test that what is printed reads back.
     ``shape`` is the size printed beside it (∈ ℝ^{D×D}), which sizes a lone ``I``."""
-    import sympy
 
     from matcalc.language.arithmetic import UnsizedIdentity
     from matcalc.language.build import ProblemBuilder
     from matcalc.language.transformer import Define, ToStatements
+    from matcalc.objects import as_dimension
 
     source = "f = " + text
     try:
@@ -72,7 +72,7 @@ def read_expression(text: str, declarations: Sequence[Declaration],
         for declaration in declarations:
             builder.declared[declaration.name] = declaration
             for size in declaration.shape.dims:
-                builder.dims.update({str(s): s for s in sympy.sympify(size).free_symbols})
+                builder.dims.update({str(s): s for s in as_dimension(size).free_symbols})
         rhs = statements[0].sides[-1]
         value = builder.expr(rhs)
         if isinstance(value, UnsizedIdentity) and shape is not None and shape.rows == shape.cols:

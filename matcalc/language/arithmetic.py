@@ -63,6 +63,16 @@ class Arithmetic:
                     f"{Shape((rows, cols))}", a_span | b_span)
             a, b = (self.sized(a, rows), b) if isinstance(a, UnsizedIdentity) else (
                 a, self.sized(b, rows))
+        if is_matrix(a) != is_matrix(b) and shape_of(a) != shape_of(b):
+            # 1 + exp(z): a number plus a vector or matrix adds to each entry
+            scalar, matrix = (a, b) if is_matrix(b) else (b, a)
+            if is_constant(scalar):
+                return entrywise(lambda t: scalar + t, matrix)
+            raise MatcalcError(
+                f"a scalar plus a vector or matrix adds to each entry, which matcalc does for "
+                f"numbers only; here {self.text(a_span if scalar is a else b_span)} depends on "
+                "the variables", a_span | b_span,
+                hint="write the ones vector explicitly, as in 'x + c 1_D'")
         if shape_of(a) != shape_of(b) or (is_matrix(a) != is_matrix(b) and shape_of(a) != (1, 1)):
             hint = ""
             if is_matrix(a) and is_matrix(b):
@@ -100,6 +110,10 @@ class Arithmetic:
         return scalar_if_1x1(MatMul(*factors(a), *factors(b)))
 
     def divide(self, a: Value, b: Value, b_span: Span) -> Value:
+        if is_matrix(b) and not is_matrix(a) and not isinstance(a, UnsizedIdentity) and (
+                1 in shape_of(b)):  # 1/(1 + exp(-z)): a number over a vector, entry by entry
+            reciprocal = entrywise(lambda t: 1 / t, b)
+            return reciprocal if a == 1 else MatMul(a, reciprocal)
         if isinstance(b, UnsizedIdentity) or is_matrix(b):
             raise MatcalcError(f"cannot divide by {self.text(b_span)}, which is a matrix",
                                b_span, hint="divide by scalars only; use inv(X) or X^{-1}")
@@ -131,6 +145,21 @@ class Arithmetic:
         if mark == "inverse":
             return Inverse(base)
         return Transpose(Inverse(base))
+
+
+def is_constant(value: sympy.Basic) -> bool:
+    """A number or a product of sizes (½, 2, N): free of every variable."""
+    return all(s.is_integer for s in value.free_symbols) and not value.atoms(
+        sympy.MatrixSymbol)
+
+
+def entrywise(function: Callable[[sympy.Expr], sympy.Expr], value: sympy.Basic) -> sympy.Basic:
+    """f applied to each entry of a vector or matrix."""
+    from sympy import Dummy, Lambda
+    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+    t = Dummy("t", real=True)
+    return ElementwiseApplyFunction(Lambda(t, function(t)), value)
 
 
 def negate(value: Value) -> Value:

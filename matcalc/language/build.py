@@ -12,7 +12,7 @@ Imports sympy, matcalc.model, matcalc.objects, matcalc.errors and the transforme
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -40,6 +40,8 @@ from matcalc.language.arithmetic import (
     Arithmetic,
     UnsizedIdentity,
     Value,
+    entrywise,
+    is_constant,
     negate,
 )
 from matcalc.language.spelling import (
@@ -509,8 +511,8 @@ class ProblemBuilder:
         if name in FUNCTIONS:
             raise MatcalcError(f"{name} needs an argument", node.span,
                                hint=f"write {name}(...)")
-        if name in self.dims:
-            raise MatcalcError(f"{name} is a dimension, not a variable", node.span)
+        if name in self.dims:  # 1/N ||y - Xw||^2: a size used as a number
+            return self.dims[name]
         if name in self.differentiable:
             raise MatcalcError(f"{name} is a function and needs its arguments", node.span)
         base, underscore, index = node.text.partition("_")
@@ -541,6 +543,12 @@ class ProblemBuilder:
 
     # ---- expressions ----------------------------------------------------------------
     def expr(self, node: Node) -> Value:
+        if isinstance(node, Power | Postfix | Subscript) and isinstance(node.base, Name) \
+                and node.base.text not in self.known_names():
+            parts = self.split_name(node.base.text)
+            if parts is not None and len(parts) > 1:  # Ax^T is A xᵀ, XXᵀ is X Xᵀ
+                *first, last = self.split_nodes(node.base, parts)
+                return self.expr(Juxt(node.span, (*first, replace(node, base=last))))
         match node:
             case Name():
                 return self.resolve_name(node)
@@ -571,6 +579,8 @@ class ProblemBuilder:
                 return self.call(node)
             case Power(base=base, exponent=exponent):
                 return self.power(self.expr(base), exponent, base.span)
+            case Subscript(base=Name(text="I"), index=index) if "I" not in self.declared:
+                return self.resolve_name(Name(node.span, f"I_{index}"))  # I_{D}
             case Subscript(base=base, index=index):
                 return self.entry(self.expr(base), index, node.span)
             case Postfix(base=base, mark=mark):
@@ -792,8 +802,8 @@ class ProblemBuilder:
                 f"{node.name.text} takes {len(parameters)} argument"
                 f"{'s' if len(parameters) > 1 else ''} ({', '.join(parameters)}), "
                 f"not {len(node.args)}", node.span)
-        written = [unwrapped(a).text if isinstance(unwrapped(a), Name) else None
-                   for a in node.args]
+        inner = [unwrapped(a) for a in node.args]
+        written = [a.text if isinstance(a, Name) else None for a in inner]
         if written == list(parameters) and name in self.symbols and not self.bound:
             return self.symbols[name]
         values = [self.arith.finish(self.expr(a), a.span) for a in node.args]
@@ -855,6 +865,8 @@ class ProblemBuilder:
         if not is_matrix(base):
             return sympy.Pow(base, power)
         rows, cols = shape_of(base)
+        if 1 in (rows, cols) and is_constant(power):  # x^2 of a vector: entry by entry
+            return entrywise(lambda t: t ** power, base)
         if rows != cols or not (power.is_Integer and power > 0):
             raise MatcalcError(
                 f"a {Shape((rows, cols))} matrix can only be raised to a positive integer "

@@ -58,10 +58,12 @@ PROPERTIES = {
 # Grammar terminals in the words a student reads in an error message.
 TERMINAL_WORDS = {
     "NAME": "a name", "NUMBER": "a number", "INT": "a number", "COMMAND": "a LaTeX command",
-    "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'", "RBRACE": "'}'", "COMMA": "','",
+    "LPAR": "'('", "RPAR": "')'",
+    "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'", "RBRACE": "'}'", "COMMA": "','",
     "SEMICOLON": "';'", "EQUAL": "'='", "PLUS": "'+'", "MINUS": "'-'", "SLASH": "'/'",
     "CIRCUMFLEX": "'^'", "MULOP": "an operator such as '*'", "POSTFIX": "a transpose mark",
-    "NORM": "'||'", "SUPERSCRIPT": "a power such as ²", "_MINUS": "'-'", "VBAR": "'|'", "IN": "'in'", "IS": "'is'", "FIND": "'find'",
+    "NORM": "'||'",
+    "SUPERSCRIPT": "a power such as ²", "_MINUS": "'-'", "VBAR": "'|'", "IN": "'in'", "IS": "'is'", "FIND": "'find'",
     "REALS": "'R' (the real numbers)", "TIMES": "'x' or '\\times'", "PROPERTY": "a property",
     "PROPSEP": "','", "FRAC": "'\\frac'", "FONT": "'\\mathbf'", "EXP_ATOM": "an exponent",
     "_NL": "the end of the line", "$END": "the end of the input", "UNDERSCORE": "'_'",

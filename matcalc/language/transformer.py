@@ -168,8 +168,12 @@ _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 _POSTFIX = {"'": "transpose", "ᵀ": "transpose", "⁻¹": "inverse", "⁻ᵀ": "inverse transpose"}
 
 
+_VULGAR = {"½": "1/2", "⅓": "1/3", "⅔": "2/3", "¼": "1/4", "¾": "3/4"}
+
+
 def _name_text(text: str) -> str:
-    return "".join(UNICODE_GREEK.get(ch, ch) for ch in text) if len(text) == 1 else text
+    """μ → mu; in a run of letters, Φθ → Phitheta, which build.py splits into Φ and θ."""
+    return "".join(UNICODE_GREEK.get(ch, ch) for ch in text)
 
 
 @v_args(meta=True, inline=True)
@@ -218,7 +222,7 @@ class ToStatements(Transformer[Token, list[Statement]]):
         return Name(span_of(token), _name_text(str(token)))
 
     def number(self, meta: Meta, token: Token) -> Number:
-        return Number(span_of(token), str(token))
+        return Number(span_of(token), _VULGAR.get(str(token), str(token)))
 
     def command(self, meta: Meta, token: Token) -> Node:
         text = str(token).lstrip("\\")
