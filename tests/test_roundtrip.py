@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import hypothesis.strategies as st
 import numpy as np
 import pytest
 import sympy
+from hypothesis import given
 
 import matcalc
 from matcalc.check import evaluate
@@ -20,6 +22,7 @@ from matcalc.language import read_expression
 from matcalc.model import Declaration, Derivation, Problem, Shape, Step
 from matcalc.objects import AbstractPartial, Applied, AppliedVector, UnitVector, is_matrix, shape_of
 from matcalc.render.printers import latex, unicode
+from tests.test_properties import DECLARATIONS, FAST, scalar, vector_e
 
 PROBLEMS = sorted(Path(__file__).parent.parent.joinpath("problems").glob("*.mc"))
 
@@ -105,3 +108,44 @@ def test_printed_expression_reads_back_to_its_value(expr: sympy.Basic, problem: 
     values, sizes = random_point(expr, np.random.default_rng(7))
     np.testing.assert_allclose(value_at(reread, values, sizes), value_at(expr, values, sizes),
                                rtol=1e-9, atol=1e-12, err_msg=f"printed as {text!r}")
+
+
+# ---- the same, over random expressions (hypothesis) -----------------------------------
+
+def assert_reads_back(expr: sympy.Basic, problem: Problem) -> None:
+    for printer in (unicode, latex):
+        test_printed_expression_reads_back_to_its_value(expr, problem, printer)
+
+
+def all_read_back(text: str) -> None:
+    solution = matcalc.solve(DECLARATIONS + text, check=False)
+    for derivation in solution.derivations:
+        assert derivation.problem is not None
+        for _, expr in printed(derivation):
+            if not expr.atoms(UnitVector):
+                assert_reads_back(expr, derivation.problem)
+
+
+EXTRA_SCALARS = st.one_of(
+    st.sampled_from(["sum(exp(x))", "1/(x^T x)", "(x^T x)^{1/3}", "sin(log(x^T x))",
+                     "sum(1 + exp(x))", "sum(1/(1 + exp(-A x)))", "||x||_1", "sum(x^2)",
+                     "exp(c)/(1 + exp(c))", "1/(x^T B x) x^T a"]),
+    scalar(2))
+
+
+@FAST
+@given(EXTRA_SCALARS)
+def test_random_scalar_by_vector_reads_back(expression: str) -> None:
+    all_read_back(f"f = {expression}\nfind df/dx")
+
+
+@FAST
+@given(vector_e(2))
+def test_random_vector_by_vector_reads_back(expression: str) -> None:
+    all_read_back(f"f = {expression}\nfind df/dx")
+
+
+@FAST
+@given(scalar(2))
+def test_random_scalar_by_matrix_reads_back(expression: str) -> None:
+    all_read_back(f"f = {expression}\nfind df/dB")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sympy
-from sympy import HadamardProduct, Identity, Inverse, MatAdd, MatMul, Transpose
+from sympy import HadamardProduct, Identity, Inverse, MatAdd, MatMul, OneMatrix, Transpose
 
 from matcalc.errors import MatcalcError, Span
 from matcalc.model import Shape
@@ -141,6 +141,8 @@ class Arithmetic:
             raise MatcalcError(f"only a square matrix has an inverse, but "
                                f"{self.text(span)} is {Shape((rows, cols))}", span)
         if mark == "transpose":
+            if isinstance(base, OneMatrix):  # 𝟏_Dᵀ is the row of ones
+                return OneMatrix(cols, rows)
             return Transpose(base)
         if mark == "inverse":
             return Inverse(base)

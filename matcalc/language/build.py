@@ -71,6 +71,7 @@ from matcalc.language.transformer import (
     Node,
     NormOf,
     Number,
+    Ones,
     Postfix,
     Power,
     Statement,
@@ -94,7 +95,7 @@ from matcalc.objects import (
 _SCALAR_FUNCTIONS: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
     "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "exp": sympy.exp,
     "log": sympy.log, "tanh": sympy.tanh, "sigmoid": sigmoid, "sqrt": sympy.sqrt,
-    "abs": Abs,
+    "abs": Abs, "sign": sympy.sign, "sinh": sympy.sinh, "cosh": sympy.cosh,
 }
 
 
@@ -549,6 +550,11 @@ class ProblemBuilder:
             if parts is not None and len(parts) > 1:  # Ax^T is A xᵀ, XXᵀ is X Xᵀ
                 *first, last = self.split_nodes(node.base, parts)
                 return self.expr(Juxt(node.span, (*first, replace(node, base=last))))
+        if isinstance(node, Power | Postfix | Subscript) and isinstance(node.base, Call) \
+                and len(node.base.args) == 1 and self.is_product(node.base):
+            call = node.base  # x (y)ᵀ is x yᵀ: the mark belongs to the bracket
+            group = Group(call.args[0].span, call.args[0])
+            return self.expr(Juxt(node.span, (call.name, replace(node, base=group))))
         match node:
             case Name():
                 return self.resolve_name(node)
@@ -579,6 +585,11 @@ class ProblemBuilder:
                 return self.call(node)
             case Power(base=base, exponent=exponent):
                 return self.power(self.expr(base), exponent, base.span)
+            case Subscript(base=base, index=index) if is_ones(base):  # 1_D, 𝟏_D, \mathbf{1}_D
+                return self.ones(index, node.span)
+            case Ones() | Font(inner=Number(text="1")):
+                raise MatcalcError("the ones vector needs its size", node.span,
+                                   hint="write it with a subscript, as 1_D or \\mathbf{1}_D")
             case Subscript(base=Name(text="I"), index=index) if "I" not in self.declared:
                 return self.resolve_name(Name(node.span, f"I_{index}"))  # I_{D}
             case Subscript(base=base, index=index):
@@ -589,11 +600,7 @@ class ProblemBuilder:
                 return self.expr(inner)
             case Frac(numerator=top, denominator=bottom):
                 return self.arith.divide(self.expr(top), self.expr(bottom), bottom.span)
-            case Font(font=font, inner=inner):
-                if isinstance(inner, Number) and inner.text == "1" and font in {
-                        "mathbf", "boldsymbol", "bm"}:
-                    raise MatcalcError("the ones vector \\mathbf{1} is not supported yet",
-                                       node.span, hint="write sum(x) for 1ᵀx")
+            case Font(inner=inner):
                 return self.expr(inner)
             case NormOf(arg=arg, subscript=subscript):
                 return self.norm(self.arith.finish(self.expr(arg), arg.span), subscript,
@@ -610,6 +617,14 @@ class ProblemBuilder:
                 raise MatcalcError(f"unknown command \\{text}", node.span,
                                    hint="see the problem language for the LaTeX matcalc reads")
         raise MatcalcError("this expression is not supported", node.span)
+
+    def ones(self, index: str, span: Span) -> sympy.Basic:
+        if index.isdigit() and int(index) >= 1:
+            return OneMatrix(sympy.Integer(int(index)), 1)
+        if index in self.dims:
+            return OneMatrix(self.dims[index], 1)
+        raise MatcalcError(f"the size of the ones vector must be a dimension or a number, "
+                           f"not {index}", span)
 
     def norm(self, value: sympy.Basic, subscript: str | None, span: Span) -> Value:
         """‖x‖, ‖x‖₂, ‖X‖_F; ‖x‖₁ = 𝟏ᵀ|x|; ‖x‖_p = (𝟏ᵀ|x|ᵖ)^{1/p} for a whole p ≥ 3."""
@@ -693,6 +708,11 @@ class ProblemBuilder:
         sin(x) cos(x)). ``\\sin^2 x`` is (sin x)².
         """
         first = items[0]
+        if isinstance(first, BinOp) and first.op in {"*", "/", "⊙", "⊗"} \
+                and self.function_head(first.right) is not None:
+            # a ⊙ \sin x, 2 \cdot \sin x: the function word takes what follows it
+            right = Juxt(first.right.span | items[-1].span, (first.right, *items[1:]))
+            return self.expr(BinOp(first.span | items[-1].span, first.op, first.left, right))
         if isinstance(first, Neg) and self.function_head(first.arg) is not None:
             # "-log softmax(z)_k" reads as -(log softmax(z)_k): the sign binds last
             return negate(self.juxtaposition([first.arg, *items[1:]]))
@@ -774,8 +794,7 @@ class ProblemBuilder:
                 raise MatcalcError(f"{name} takes one argument, not {len(node.args)}",
                                    node.span)
             return self.apply(function, self.expr(node.args[0]), node.args[0].span)
-        parts = self.split_name(name) or []
-        if name in self.declared or (parts and parts[-1] in self.declared):
+        if self.is_product(node):
             if len(node.args) != 1:
                 raise MatcalcError(f"{name} is a variable, not a function", node.name.span)
             return self.juxtaposition([node.name, node.args[0]])
@@ -815,6 +834,14 @@ class ProblemBuilder:
             return self.expr(self.defined[name].sides[-1])
         finally:
             self.bound.pop()
+
+    def is_product(self, node: Call) -> bool:
+        """``A(x + b)``, ``Ax(y)``: a declared variable before a bracket multiplies it."""
+        name = node.name.text
+        if name in self.defined or (name in FUNCTIONS and name not in self.declared):
+            return False
+        parts = self.split_name(name) or []
+        return name in self.declared or bool(parts and parts[-1] in self.declared)
 
     def apply(self, function: str, value: Value, span: Span) -> Value:
         value = self.arith.finish(value, span)
@@ -872,6 +899,13 @@ class ProblemBuilder:
                 f"a {Shape((rows, cols))} matrix can only be raised to a positive integer "
                 "power, transposed (^T) or inverted (^{-1})", span | exponent.span)
         return MatPow(base, power)
+
+def is_ones(node: Node) -> bool:
+    """𝟏, 1 or \\mathbf{1} before a subscript: the ones vector."""
+    if isinstance(node, Font) and node.font in {"mathbf", "boldsymbol", "bm", "mathbb"}:
+        node = node.inner
+    return isinstance(node, Ones) or (isinstance(node, Number) and node.text == "1")
+
 
 def unwrapped(node: Node) -> Node:
     """The node inside brackets and fonts: x in (x), {x}, \\mathbf{x}."""

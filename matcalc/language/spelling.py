@@ -28,7 +28,7 @@ UNICODE_GREEK = {glyph: name for name, glyph in LETTERS.items()} | {"ϵ": "eps",
 ELEMENTWISE = {
     "sin": "sin", "cos": "cos", "tan": "tan", "exp": "exp", "log": "log", "ln": "log",
     "tanh": "tanh", "sigmoid": "sigmoid", "sigma_fn": "sigmoid", "sqrt": "sqrt",
-    "abs": "abs",
+    "abs": "abs", "sign": "sign", "sgn": "sign", "sinh": "sinh", "cosh": "cosh",
 }
 
 # Functions of a whole matrix or vector.

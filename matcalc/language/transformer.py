@@ -41,6 +41,11 @@ class Number(Node):
 
 
 @dataclass(frozen=True)
+class Ones(Node):
+    """𝟏: the ones vector, sized by a subscript (𝟏_D), like 1_D and \\mathbf{1}_D."""
+
+
+@dataclass(frozen=True)
 class Command(Node):
     text: str  # a LaTeX command without its backslash that is not Greek: "sin", "top"
 
@@ -223,6 +228,9 @@ class ToStatements(Transformer[Token, list[Statement]]):
 
     def number(self, meta: Meta, token: Token) -> Number:
         return Number(span_of(token), _VULGAR.get(str(token), str(token)))
+
+    def ones(self, meta: Meta, token: Token) -> Ones:
+        return Ones(span_of(token))
 
     def command(self, meta: Meta, token: Token) -> Node:
         text = str(token).lstrip("\\")

@@ -16,7 +16,7 @@ import sympy
 from sympy import Rational
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.printing.latex import LatexPrinter
-from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
 from matcalc.greek import LETTERS
@@ -69,7 +69,89 @@ def _split_coefficient(expr: sympy.MatMul) -> tuple[sympy.Expr, list[sympy.Basic
     return sympy.Mul(*scalars), matrices
 
 
-class UnicodePrinter(StrPrinter):
+def precedence_of(item: Any) -> int:
+    """How tightly an expression binds, as the reader reads it back; cheap for matrices
+    (sympy's own asks whether a product could extract a minus sign, which is slow)."""
+    if isinstance(item, Scalar):
+        return PRECEDENCE["Atom"] if picked_entry(item) is not None else precedence_of(
+            item.matrix)
+    if isinstance(item, sympy.MatMul):
+        coefficient, matrices = _split_coefficient(item)
+        if coefficient.is_Number and coefficient < 0:
+            return PRECEDENCE["Add"]
+        return PRECEDENCE["Mul"] if len(matrices) > 1 or coefficient != 1 else precedence_of(
+            matrices[0])
+    if isinstance(item, sympy.MatAdd):
+        return PRECEDENCE["Add"]
+    if isinstance(item, sympy.HadamardProduct | sympy.KroneckerProduct):
+        return PRECEDENCE["Mul"]
+    if isinstance(item, sympy.Transpose | sympy.Inverse | sympy.MatPow):
+        return PRECEDENCE["Pow"]
+    if isinstance(item, sympy.OneMatrix):
+        return PRECEDENCE["Pow"]  # 𝟏_D and 𝟏_Dᵀ carry a subscript
+    if isinstance(item, sympy.Pow) and item.exp.is_number and item.exp < 0:
+        return PRECEDENCE["Mul"]  # printed as 1/…, which binds like a product
+    if isinstance(item, ElementwiseApplyFunction):  # exp(x) + 1 binds like a sum
+        body = item.function.expr
+        return precedence_of(body) if body.has(*item.function.variables) else PRECEDENCE["Mul"]
+    return precedence(item)
+
+
+class _Parenthesizing:
+    """parenthesize() with matcalc's precedence, for both printers."""
+
+    _print: Any
+    hadamard: str = " ⊙ "
+
+    def _print_ElementwiseApplyFunction(self, expr: ElementwiseApplyFunction) -> str:
+        """f(X) entry by entry; inside it a product of entries is ⊙ and, for a matrix that is
+        not a vector, a power of entries too, so that it reads back as written."""
+        rows, cols = expr.expr.shape
+        if not expr.function.expr.has(*expr.function.variables):  # t ↦ 1 gives 𝟏_D
+            return str(self._print(sympy.MatMul(expr.function.expr, sympy.OneMatrix(rows, cols))))
+        stack = self.__dict__.setdefault("_entrywise", [])
+        stack.append(rows == 1 or cols == 1)
+        try:
+            return str(self._print(applied(expr, self._print(expr.expr))))
+        finally:
+            stack.pop()
+
+    def _entrywise_factors(self, expr: sympy.Mul) -> str | None:
+        """2 exp(x) ⊙ x: the factors that vary with the entry joined by ⊙, or None."""
+        if not self.__dict__.get("_entrywise"):
+            return None
+        varying = [f for f in expr.args if _has_verbatim(f)]
+        if len(varying) < 2:
+            return None
+        constant = sympy.Mul(*(f for f in expr.args if not _has_verbatim(f)))
+        text = self.hadamard.join(self.parenthesize(f, PRECEDENCE["Mul"]) for f in varying)
+        if constant == 1:
+            return text
+        if constant == -1:
+            return "-" + f"({text})"
+        return self.parenthesize(constant, PRECEDENCE["Mul"], strict=True) + f" ({text})"
+
+    def _entrywise_power(self, expr: sympy.Pow) -> str | None:
+        """X ⊙ X for the square of the entries of a matrix (X² would be the matrix power)."""
+        stack = self.__dict__.get("_entrywise")
+        if not stack or stack[-1] or not _has_verbatim(expr.base):
+            return None
+        if expr.exp.is_Integer and 2 <= expr.exp <= 4:
+            factor = self.parenthesize(expr.base, PRECEDENCE["Mul"])
+            return self.hadamard.join([factor] * int(expr.exp))
+        return None
+
+    def parenthesize(self, item: Any, level: int, strict: bool = False) -> str:
+        binding = precedence_of(item)
+        if binding < level or (not strict and binding <= level):
+            return self._bracket(self._print(item))
+        return self._print(item)
+
+    def _bracket(self, text: str) -> str:
+        return f"({text})"
+
+
+class UnicodePrinter(_Parenthesizing, StrPrinter):
     """Plain Unicode, as a student writes it: yᵀS⁻¹y, diag(cos(z)) A, ‖x‖²."""
 
     def _print_Symbol(self, expr: sympy.Symbol) -> str:
@@ -107,7 +189,17 @@ class UnicodePrinter(StrPrinter):
         return "0"
 
     def _print_OneMatrix(self, expr: sympy.OneMatrix) -> str:
-        return "𝟏"
+        """𝟏_D, 𝟏_Dᵀ, 𝟏_M 𝟏_Nᵀ: the ones vector with its size, so that it reads back."""
+        rows, cols = expr.shape
+        column = "𝟏_" + self._index(rows)
+        if cols == 1:
+            return column
+        row = "𝟏_" + self._index(cols) + "ᵀ"
+        return row if rows == 1 else f"{column} {row}"
+
+    def _index(self, size: Any) -> str:
+        text = self._print(size)
+        return text if len(text) == 1 else f"{{{text}}}"
 
     def _coefficient(self, coefficient: sympy.Expr) -> str:
         """−2, ½, exp(…): the scalar in front of a matrix product."""
@@ -124,7 +216,8 @@ class UnicodePrinter(StrPrinter):
             return sign + FRACTIONS[magnitude]
         if magnitude.is_Number:
             return sign + self._print(magnitude)
-        text = self.parenthesize(magnitude, PRECEDENCE["Mul"], strict=True)
+        bare_product = isinstance(magnitude, Scalar) and _holds_product(magnitude)
+        text = self.parenthesize(magnitude, PRECEDENCE["Mul"], strict=not bare_product)
         if isinstance(magnitude, sympy.Add):
             text = f"({self._print(magnitude)})" if not text.startswith("(") else text
         return sign + text + " "
@@ -167,6 +260,9 @@ class UnicodePrinter(StrPrinter):
         return text
 
     def _print_Mul(self, expr: sympy.Mul) -> str:
+        entrywise = self._entrywise_factors(expr)
+        if entrywise is not None:
+            return entrywise.replace("-", "−")
         coefficient, rest = expr.as_coeff_Mul()
         if coefficient < 0:
             return "−" + self.parenthesize(-expr, PRECEDENCE["Mul"], strict=True) \
@@ -185,6 +281,9 @@ class UnicodePrinter(StrPrinter):
         return FRACTIONS.get(expr, super()._print_Rational(expr)).replace("-", "−")
 
     def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:
+        entrywise = self._entrywise_power(expr)
+        if entrywise is not None:
+            return entrywise
         base, exponent = expr.args
         if exponent in (Rational(1, 2), Rational(-1, 2)):
             text = self._print(base)
@@ -193,11 +292,14 @@ class UnicodePrinter(StrPrinter):
         if exponent.is_Integer and exponent < 0:
             denominator = base if exponent == -1 else sympy.Pow(base, -exponent,
                                                                   evaluate=False)
-            return "1/" + self.parenthesize(denominator, PRECEDENCE["Mul"], strict=True)
+            return "1/" + self.parenthesize(denominator, PRECEDENCE["Mul"], strict=False)
+        if exponent.is_Rational and not exponent.is_Integer:  # u^(2/3); 1/u^(2/3)
+            if exponent < 0:
+                return "1/" + self._print(sympy.Pow(base, -exponent, evaluate=False))
+            power = f"{exponent.p}/{exponent.q}"
+            return self.parenthesize(base, PRECEDENCE["Pow"], strict=False) + f"^({power})"
         if exponent.is_Integer and exponent > 1:
             text = self.parenthesize(base, PRECEDENCE["Pow"], strict=True)
-            if isinstance(base, Scalar) and isinstance(base.matrix, sympy.MatMul):
-                text = f"({text})"  # (xᵀx)², not xᵀx²
             return text + str(exponent).translate(SUPERSCRIPTS)
         return super()._print_Pow(expr, rational)
 
@@ -268,9 +370,6 @@ class UnicodePrinter(StrPrinter):
         return self.parenthesize(expr.base, PRECEDENCE["Pow"], strict=True) + str(
             expr.exp).translate(SUPERSCRIPTS)
 
-    def _print_ElementwiseApplyFunction(self, expr: ElementwiseApplyFunction) -> str:
-        return self._print(applied(expr, self._print(expr.expr)))
-
     def _print_Lambda(self, expr: sympy.Lambda) -> str:
         (variable,) = expr.variables
         return f"{self._print(variable)} ↦ {self._print(expr.expr)}"
@@ -292,11 +391,24 @@ class UnicodePrinter(StrPrinter):
         return self._print(size)
 
 
+def _holds_product(coefficient: sympy.Basic) -> bool:
+    """Whether a scalar in front of matrices contains a matrix product (xᵀBx), which must
+    be bracketed there: xᵀBx (x − a) would read as one long matrix product."""
+    return any(isinstance(f, Scalar) and picked_entry(f) is None
+               and isinstance(f.matrix, sympy.MatMul) for f in sympy.Mul.make_args(coefficient))
+
+
+def _has_verbatim(expr: sympy.Basic) -> bool:
+    return any(isinstance(s, Verbatim) for s in expr.free_symbols)
+
+
 def applied(expr: ElementwiseApplyFunction, argument_text: str) -> sympy.Basic:
     """f applied entry by entry, as f(argument): the body with its variable renamed."""
     function, argument = expr.function, expr.expr
     (variable,) = function.variables
-    bare = _is_simple(argument) or _only_function_argument(function.expr, variable)
+    bare = _is_simple(argument) or _only_function_argument(function.expr, variable) or (
+        isinstance(argument, ElementwiseApplyFunction)
+        and _only_function_argument(argument.function.expr, argument.function.variables[0]))
     name = argument_text if bare else f"({argument_text})"
     return function.expr.xreplace({variable: Verbatim(name)})
 
@@ -310,11 +422,27 @@ def _only_function_argument(body: sympy.Basic, variable: sympy.Basic) -> bool:
     return all(_only_function_argument(a, variable) for a in body.args)
 
 
-class MmlLatexPrinter(LatexPrinter):
+class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
     """LaTeX as MML prints it: y^{\\top} S^{-1} y, \\operatorname{diag}(\\cos(z)) A."""
 
+    hadamard = " \\odot "
+
+    def _print_Pow(self, expr: sympy.Pow) -> str:
+        entrywise = self._entrywise_power(expr)
+        if entrywise is not None:
+            return entrywise
+        exponent = expr.exp
+        if exponent.is_Rational and exponent.q > 2:  # u^{1/3}, not \sqrt[3]{u}
+            base = self.parenthesize(expr.base, PRECEDENCE["Pow"], strict=False)
+            return f"{base}^{{\\frac{{{exponent.p}}}{{{exponent.q}}}}}"
+        return str(super()._print_Pow(expr))
+
+    def _bracket(self, text: str) -> str:
+        return f"\\left({text}\\right)"
+
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
-        super().__init__({"mul_symbol": None, "inv_trig_style": "abbreviated", **(settings or {})})
+        super().__init__({"mul_symbol": None, "inv_trig_style": "abbreviated",
+                          **(settings or {})})
 
     def _print_Symbol(self, expr: sympy.Symbol, style: str = "plain") -> str:
         if expr.name in GREEK_LATEX:
@@ -358,7 +486,12 @@ class MmlLatexPrinter(LatexPrinter):
         return "0"
 
     def _print_OneMatrix(self, expr: sympy.OneMatrix) -> str:
-        return "\\mathbf{1}"
+        rows, cols = expr.shape
+        column = "\\mathbf{1}_{" + self._print(rows) + "}"
+        if cols == 1:
+            return column
+        row = "\\mathbf{1}_{" + self._print(cols) + "}^{\\top}"
+        return row if rows == 1 else f"{column} {row}"
 
     def _print_MatMul(self, expr: sympy.MatMul) -> str:
         coefficient, matrices = _split_coefficient(expr)
@@ -375,7 +508,7 @@ class MmlLatexPrinter(LatexPrinter):
             sign = "-" if coefficient.as_coeff_Mul()[0] < 0 else ""
             magnitude = -coefficient if sign else coefficient
             text = self._print(magnitude)
-            if isinstance(magnitude, sympy.Add):
+            if isinstance(magnitude, sympy.Add) or _holds_product(magnitude):
                 text = f"\\left({text}\\right)"
             prefix = sign + text + " "
         return prefix + " ".join(pieces)
@@ -462,9 +595,6 @@ class MmlLatexPrinter(LatexPrinter):
     def _print_Delta(self, expr: Any) -> str:
         return "\\delta_{" + "".join(self._print(i) for i in expr.args) + "}"
 
-    def _print_ElementwiseApplyFunction(self, expr: ElementwiseApplyFunction) -> str:
-        return self._print(applied(expr, self._print(expr.expr)))
-
     def _print_Lambda(self, expr: sympy.Lambda) -> str:
         (variable,) = expr.variables
         return f"{self._print(variable)} \\mapsto {self._print(expr.expr)}"
@@ -473,6 +603,9 @@ class MmlLatexPrinter(LatexPrinter):
         return str(expr.name)
 
     def _print_Mul(self, expr: sympy.Mul) -> str:
+        entrywise = self._entrywise_factors(expr)
+        if entrywise is not None:
+            return entrywise
         coefficient, rest = expr.as_coeff_Mul()
         if coefficient < 0:
             return "-" + self.parenthesize(-expr, PRECEDENCE["Mul"], strict=True) \
@@ -481,7 +614,7 @@ class MmlLatexPrinter(LatexPrinter):
         if coefficient.is_Rational and not coefficient.is_Integer and \
                 not _has_denominator(rest):
             return (f"\\frac{{{coefficient.p}}}{{{coefficient.q}}} "
-                    + self.parenthesize(rest, PRECEDENCE["Mul"]))
+                    + self.parenthesize(rest, PRECEDENCE["Mul"], strict=True))
         return str(super()._print_Mul(expr))
 
     def _print_exp(self, expr: sympy.exp, exp: str | None = None) -> str:
