@@ -36,6 +36,7 @@ from sympy import (
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
+from matcalc import objects
 from matcalc.errors import MatcalcError
 from matcalc.model import Check, Derivation, Problem, Property, Solution
 from matcalc.objects import (
@@ -60,7 +61,8 @@ Number = Any  # float or numpy array
 _FUNCTIONS: dict[type, Callable[[Number], Number]] = {
     sympy.sin: np.sin, sympy.cos: np.cos, sympy.tan: np.tan, sympy.exp: np.exp,
     sympy.log: np.log, sympy.tanh: np.tanh, sympy.sinh: np.sinh, sympy.cosh: np.cosh,
-    sympy.Abs: np.abs, sympy.sign: np.sign, sigmoid: lambda t: 1 / (1 + np.exp(-t)),
+    sympy.Abs: np.abs, sympy.sign: np.sign, objects.sign: np.sign,
+    sigmoid: lambda t: 1 / (1 + np.exp(-t)),
     sympy.sec: lambda t: 1 / np.cos(t), sympy.sech: lambda t: 1 / np.cosh(t),
 }
 

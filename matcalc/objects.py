@@ -78,6 +78,17 @@ class sigmoid(Function):
         return 1 / (1 + sympy.exp(-arg))
 
 
+class sign(Function):
+    """The sign of a number, as written by a user: its derivative is 0 wherever it has one
+    (everywhere but 0). sympy's own sign, which |t| differentiates to, would give a Dirac
+    delta, which has no values to check."""
+
+    nargs = 1
+
+    def fdiff(self, argindex: int = 1) -> Expr:
+        return sympy.S.Zero
+
+
 def is_matrix(expr: sympy.Basic) -> bool:
     """True for a matrix expression (vectors included), False for a scalar."""
     return bool(getattr(expr, "is_Matrix", False))

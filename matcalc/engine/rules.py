@@ -27,6 +27,7 @@ from sympy import (
     MatrixSymbol,
     Trace,
     Transpose,
+    ZeroMatrix,
 )
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
@@ -351,8 +352,10 @@ class ElementwiseFunction(Rule):
         t = Dummy("t", real=True)
         derivative = Lambda(t, function(t).diff(t))
         inner = context.partial(argument, wrt)
-        value = algebra.mul(DiagMatrix(ElementwiseApplyFunction(derivative, argument)),
-                            inner.value)
+        rows = shape_of(argument)[0]
+        jacobian = (ZeroMatrix(rows, rows) if derivative.expr == 0 else
+                    DiagMatrix(ElementwiseApplyFunction(derivative, argument)))
+        value = algebra.mul(jacobian, inner.value)
         return cls.make(expr, wrt, value, function=function, derivative=derivative,
                         argument=argument, substeps=(inner,))
 

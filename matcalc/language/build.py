@@ -91,11 +91,12 @@ from matcalc.objects import (
     shape_of,
     sigmoid,
 )
+from matcalc.objects import sign as sign_function
 
 _SCALAR_FUNCTIONS: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
     "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "exp": sympy.exp,
     "log": sympy.log, "tanh": sympy.tanh, "sigmoid": sigmoid, "sqrt": sympy.sqrt,
-    "abs": Abs, "sign": sympy.sign, "sinh": sympy.sinh, "cosh": sympy.cosh,
+    "abs": Abs, "sign": sign_function, "sinh": sympy.sinh, "cosh": sympy.cosh,
 }
 
 
