@@ -105,3 +105,18 @@ def test_refusals_name_the_construct(text: str, message: str) -> None:
         matcalc.solve(text, check=False)
     assert message in str(caught.value)
     assert caught.value.span is not None
+
+
+@pytest.mark.parametrize("text", [
+    "x, a in R^D; A in R^{D x D}; f = x^T (A + a a^T) x; find df/da",
+    "x in R^D; f = x^T x; find df/dx",
+    "x in R^D; B in R^{D x D}; f = tr(B x x^T); find df/dx",
+])
+def test_scalar_by_vector_is_a_row_in_numerator_layout(text: str) -> None:
+    import matcalc
+
+    derivation = matcalc.solve(text, check=False).derivations[0]
+    assert derivation.shape.rows == 1
+    assert derivation.shape.cols == derivation.wrt_symbol.shape[0]
+    denominator = matcalc.solve(text, check=False, layout="denominator").derivations[0]
+    assert denominator.shape.cols == 1

@@ -192,7 +192,9 @@ def matrix_value(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> sympy.Basic
     """The value a step shows: the gradient for a scalar F, else ∂vec F/∂vec X."""
     if shape_of(of) == (1, 1):
         m, n = shape_of(wrt)
-        return algebra.add(*gradient(terms), rows=m, cols=n)
+        total = algebra.add(*gradient(terms), rows=m, cols=n)
+        # by a vector, MML's numerator layout makes the derivative a row (1×D)
+        return algebra.transpose(total) if n == 1 else total
     rows, cols = shape_of(of)
     m, n = shape_of(wrt)
     return algebra.add(*vec_jacobian(terms, of, wrt), rows=rows * cols, cols=m * n)
