@@ -36,7 +36,7 @@ from sympy import (
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
-from matcalc import objects
+from matcalc import model, objects
 from matcalc.errors import MatcalcError
 from matcalc.model import Check, Derivation, Problem, Property, Solution
 from matcalc.objects import (
@@ -189,7 +189,7 @@ def product_of(items: list[Number]) -> Number:
 def canonical(value: Number, derivation: Derivation, sizes: Mapping[sympy.Basic, int]) -> Any:
     """The result as an array of shape out_shape + in_shape (language.md's contract)."""
     array = np.asarray(value, dtype=float)
-    if derivation.layout == "denominator":
+    if model.transposes(derivation.of_symbol, derivation.wrt_symbol, derivation.layout):
         array = array.T
     out_shape = vector_shape(derivation.of_symbol, sizes)
     in_shape = vector_shape(derivation.wrt_symbol, sizes)

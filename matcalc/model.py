@@ -215,6 +215,17 @@ class Check:
     message: str = ""
 
 
+def transposes(of: sympy.Basic, wrt: sympy.Basic, layout: str) -> bool:
+    """Whether the layout changes this derivative: the denominator layout transposes
+    derivatives of scalars and vectors by vectors (∂f/∂x becomes a column); by or of a
+    matrix, a derivative is the same in both (a gradient is shaped like its matrix)."""
+    def vector_or_scalar(expr: sympy.Basic) -> bool:
+        return not getattr(expr, "is_Matrix", False) or expr.shape[1] == 1
+
+    by_vector = getattr(wrt, "is_Matrix", False) and wrt.shape[1] == 1
+    return layout == "denominator" and bool(by_vector) and vector_or_scalar(of)
+
+
 @dataclass(frozen=True)
 class Derivation:
     """df/dx: every chain, their sum written in the declared variables, and its checks."""

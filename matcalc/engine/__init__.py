@@ -30,6 +30,7 @@ from matcalc.model import (
     Solution,
     Target,
     TensorViews,
+    transposes,
 )
 from matcalc.objects import shape_of
 
@@ -72,10 +73,13 @@ def derive(problem: Problem, target: Target, layout: str = "numerator") -> Deriv
         total = algebra.add(*(chain.product for chain in found), rows=rows, cols=wrt_rows)
     unsimplified = substitute(problem, total)
     shape = Shape(shape_of(unsimplified))
-    if not matrices:  # the denominator layout transposes vector results only
-        unsimplified, shape = in_layout(unsimplified, shape, layout)
+    unsimplified, shape = in_layout(unsimplified, shape, of, wrt, layout)
     result, used = simplify(unsimplified, symmetric)
     remarks.extend(used)
+    if transposes(of, wrt, layout) and found:
+        remarks.append(("The partial derivatives and their product above are in numerator "
+                        "layout; in denominator layout the result is the transpose of their "
+                        "product, in ", Math(shape), ".",))
     return Derivation(
         target=target, layout=layout, of_symbol=of, wrt_symbol=wrt, chains=found,
         unsimplified=unsimplified, result=result, shape=shape, remarks=tuple(remarks),

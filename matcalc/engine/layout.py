@@ -10,9 +10,10 @@ import sympy
 
 from matcalc.engine import algebra
 from matcalc.errors import MatcalcError
-from matcalc.model import Shape
+from matcalc.model import Shape, transposes
 
 LAYOUTS = ("numerator", "denominator")
+
 
 def check_layout(layout: str) -> None:
     if layout not in LAYOUTS:
@@ -20,7 +21,8 @@ def check_layout(layout: str) -> None:
                            hint="choose 'numerator' or 'denominator'")
 
 
-def in_layout(value: sympy.Basic, shape: Shape, layout: str) -> tuple[sympy.Basic, Shape]:
-    if layout == "numerator":
+def in_layout(value: sympy.Basic, shape: Shape, of: sympy.Basic, wrt: sympy.Basic,
+              layout: str) -> tuple[sympy.Basic, Shape]:
+    if not transposes(of, wrt, layout):
         return value, shape
     return algebra.transpose(value), Shape(shape.dims[::-1])
