@@ -120,3 +120,53 @@ def test_scalar_by_vector_is_a_row_in_numerator_layout(text: str) -> None:
     assert derivation.shape.cols == derivation.wrt_symbol.shape[0]
     denominator = matcalc.solve(text, check=False, layout="denominator").derivations[0]
     assert denominator.shape.cols == 1
+
+
+# ---- notation users write, each against an independent numpy function ------------------
+
+NOTATION = {
+    "x in R; f = e^{2x}; find df/dx": lambda x: np.exp(2 * x),
+    r"x in R^D; f = \|x\|^2_2; find df/dx": lambda x: x @ x,
+    "x in R^D; f = ‖x‖²; find df/dx": lambda x: x @ x,
+    "x in R^D; f = x^⊤ x − 1; find df/dx": lambda x: x @ x - 1,
+    r"x in R; \ell = x^2; find d\ell/dx": lambda x: x**2,
+    r"x in R; f = \cosh(x) + \sinh(x) + \pi x; find df/dx":
+        lambda x: np.cosh(x) + np.sinh(x) + np.pi * x,
+    r"x in R; f = \frac12 x^2; find df/dx": lambda x: x**2 / 2,
+    r"x in R; f = 2 \times x; find df/dx": lambda x: 2 * x,
+    r"w, x in R^D; f = w \cdot x; find df/dw": lambda w, x: w @ x,
+    "x in R^D; f = x^T x.": lambda x: x @ x,
+    r"x in R^D; f = x^T x; find \nabla_{\mathbf{x}} f": lambda x: x @ x,
+    r"x in R^D; f = (2\pi)^{-D/2} exp(-1/2 x^T x); find df/dx":
+        lambda x: (2 * np.pi) ** (-len(x) / 2) * np.exp(-x @ x / 2),
+    "x in R^D; f = 1/D x^T x; find df/dx": lambda x: x @ x / len(x),
+    "x in R^D; f = ||x||_1; find df/dx": lambda x: np.sum(np.abs(x)),
+    r"x in R^D; f = \mathbf{1}_D^\top \exp(x); find df/dx": lambda x: np.sum(np.exp(x)),
+    "x in R^D; f = 1_D^T log(1 + exp(x)); find df/dx": lambda x: np.sum(np.log1p(np.exp(x))),
+    "x in R^D; f = sum(1/(1 + exp(-x))); find df/dx": lambda x: np.sum(sigmoid(x)),
+    "x in R^D; f = sum(x^2); find df/dx": lambda x: np.sum(x**2),
+    "x in R^D; delta in R; f = 1_D^T (x .* x + delta 1_D); find df/dx":
+        lambda x, delta: np.sum(x * x + delta),
+    "x, a in R^D; f = (x^T a)/(1 + x^T x); find df/dx": lambda x, a: (x @ a) / (1 + x @ x),
+    "X in R^{D x D}; f = log |X|; find df/dX": lambda X: np.log(abs(np.linalg.det(X))),
+    "X in R^{D x D}; f = ||X||_F^2; find df/dX": lambda X: np.sum(X * X),
+    "A in R^{m,n}; x in R^n; f = ||A x||^2; find df/dx": lambda A, x: (A @ x) @ (A @ x),
+    "X, A in R^{D x D}; f = tr(AX^T); find df/dX": lambda X, A: np.trace(A @ X.T),
+}
+
+
+@pytest.mark.parametrize("text", NOTATION)
+def test_notation(text: str) -> None:
+    function = NOTATION[text]
+    names = function.__code__.co_varnames[: function.__code__.co_argcount]
+    rng = np.random.default_rng(5)
+    sizes = {"D": 4, "m": 3, "n": 5}
+    shapes = {"x": (4,), "w": (4,), "a": (4,), "delta": (), "X": (4, 4), "A": (4, 4)}
+    if "R^{m,n}" in text:
+        shapes |= {"A": (3, 5), "x": (5,)}
+    if text.startswith("x in R;"):
+        shapes["x"] = ()
+    values = {n: (float(rng.uniform(0.5, 1.5)) if shapes[n] == () else
+                  rng.normal(size=shapes[n]) + (4 * np.eye(4) if shapes[n] == (4, 4) else 0))
+              for n in names}
+    assert_derivative(text.replace("; ", "\n"), function, sizes, values)

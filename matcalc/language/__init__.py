@@ -44,11 +44,7 @@ def parse(text: str, path: str = "<input>") -> list[Problem]:
     except MatcalcError as error:
         raise error.located(text, path) from None
     except Exception as error:  # lark's UnexpectedInput and its subclasses
-        from lark.exceptions import UnexpectedInput
-
-        if not isinstance(error, UnexpectedInput):
-            raise
-        raise _syntax_error(error, text, path) from None
+        raise _lark_error(error, text, path) from None
 
 
 def read_expression(text: str, declarations: Sequence[Declaration],
@@ -81,11 +77,19 @@ def read_expression(text: str, declarations: Sequence[Declaration],
     except MatcalcError as error:
         raise error.located(source, "<expression>") from None
     except Exception as error:
-        from lark.exceptions import UnexpectedInput
+        raise _lark_error(error, source, "<expression>") from None
 
-        if not isinstance(error, UnexpectedInput):
-            raise
-        raise _syntax_error(error, source, "<expression>") from None
+
+def _lark_error(error: Exception, text: str, path: str) -> Exception:
+    """A MatcalcError for what lark raised: a syntax error, or one of ours from inside the
+    transformer (lark wraps those); anything else is a bug and goes up as it is."""
+    from lark.exceptions import UnexpectedInput, VisitError
+
+    if isinstance(error, VisitError) and isinstance(error.orig_exc, MatcalcError):
+        return error.orig_exc.located(text, path)
+    if isinstance(error, UnexpectedInput):
+        return _syntax_error(error, text, path)
+    return error
 
 
 def _syntax_error(error: Exception, text: str, path: str) -> MatcalcError:

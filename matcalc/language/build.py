@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from itertools import pairwise
 from typing import Any
 
 import sympy
@@ -212,10 +213,16 @@ class ProblemBuilder:
         raise MatcalcError(f"expected {what} here", node.span)
 
     def dimension_list(self, tokens: Sequence[Any], span: Span) -> list[sympy.Expr]:
+        marks = {"*", "x", "\\times", "×", ","}
+        texts = [str(t) for t in tokens]
+        if texts and (texts[0] in marks or texts[-1] in marks or any(
+                a in marks and b in marks for a, b in pairwise(texts))):
+            raise MatcalcError("this size is incomplete: a dimension is missing beside '×'",
+                               span, hint="write R^D for a vector or R^{m x n} for a matrix")
         sizes: list[sympy.Expr] = []
         for token in tokens:
             text = str(token)
-            if token.type in {"TIMES"} or text in {"*", "x", "\\times", "×"}:
+            if token.type in {"TIMES"} or text in marks:
                 continue
             if text.isdigit():
                 if int(text) < 1:
@@ -408,6 +415,10 @@ class ProblemBuilder:
         if isinstance(node, Juxt) and len(node.items) == 2 and isinstance(node.items[0], Name) \
                 and node.items[0].text.startswith("grad_"):
             return self.plain_name(node.items[1], "a name"), node.items[0].text[5:]
+        if isinstance(node, Juxt) and len(node.items) == 2 and isinstance(
+                node.items[0], Subscript) and node.items[0].base in (
+                Command(node.items[0].base.span, "nabla"), Name(node.items[0].base.span, "grad")):
+            return self.plain_name(node.items[1], "a name"), node.items[0].index  # ∇_x f
         if isinstance(node, Juxt) and isinstance(node.items[0], BinOp) and \
                 node.items[0].op == "/":  # "df / d x" reads as (df / d) x: regroup
             ratio = node.items[0]
@@ -515,6 +526,8 @@ class ProblemBuilder:
                                hint=f"write {name}(...)")
         if name in self.dims:  # 1/N ||y - Xw||^2: a size used as a number
             return self.dims[name]
+        if name == "pi":
+            return sympy.pi
         if name in self.differentiable:
             raise MatcalcError(f"{name} is a function and needs its arguments", node.span)
         base, underscore, index = node.text.partition("_")
@@ -569,6 +582,14 @@ class ProblemBuilder:
                                 right.span)
             case BinOp(op="*", left=left, right=right):
                 return self.arith.multiply(self.expr(left), self.expr(right), left.span, right.span)
+            case BinOp(op="·", left=left, right=right):  # w · x of two vectors is wᵀx
+                a, b = self.expr(left), self.expr(right)
+                if is_matrix(a) and is_matrix(b) and shape_of(a) == shape_of(b) \
+                        and shape_of(a)[1] == 1:
+                    a = Transpose(a)
+                return self.arith.multiply(a, b, left.span, right.span)
+            case Power(base=Name(text="e"), exponent=exponent) if "e" not in self.known_names():
+                return self.apply("exp", self.expr(exponent), exponent.span)  # e^{x}
             case BinOp(op="/", left=left, right=right):
                 return self.arith.divide(self.expr(left), self.expr(right), right.span)
             case BinOp(op="⊙", left=left, right=right):

@@ -18,7 +18,7 @@ GREEK = {
     "chi": "chi", "psi": "psi", "omega": "omega",
     "Gamma": "Gamma", "Delta": "Delta", "Theta": "Theta", "Lambda": "Lambda", "Xi": "Xi",
     "Pi": "Pi", "Sigma": "Sigma", "Upsilon": "Upsilon", "Phi": "Phi", "Psi": "Psi",
-    "Omega": "Omega",
+    "Omega": "Omega", "ell": "ell",
 }
 
 # μ → mu, and the variant glyphs ϵ and ϕ.
@@ -44,7 +44,7 @@ FUNCTIONS = {**ELEMENTWISE, **MATRIX_FUNCTIONS}
 UNSUPPORTED = {"max", "min", "argmax", "argmin", "round", "floor", "ceil", "relu"}
 
 # Written in an exponent: ^T, ^{T}, ^\top, ^\intercal, ^\mathsf{T} all mean transpose.
-TRANSPOSE_MARKS = {"T", "top", "intercal", "tr_mark"}
+TRANSPOSE_MARKS = {"T", "top", "intercal", "tr_mark", "⊤"}
 
 # Postfix marks: x', xᵀ, S⁻¹, S⁻ᵀ.
 POSTFIX = {"'": "transpose", "ᵀ": "transpose", "⁻¹": "inverse", "⁻ᵀ": "inverse transpose"}

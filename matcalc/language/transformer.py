@@ -13,7 +13,7 @@ from typing import Any
 from lark import Token, Transformer, v_args
 from lark.tree import Meta
 
-from matcalc.errors import Span
+from matcalc.errors import MatcalcError, Span
 from matcalc.language.spelling import GREEK, UNICODE_GREEK
 
 
@@ -167,7 +167,8 @@ class Find:
 
 Statement = Header | Declare | Describe | Differentiable | Define | Find
 
-_MULOPS = {"*": "*", "@": "*", "\\cdot": "*", "·": "*", ".*": "⊙", "⊙": "⊙", "\\odot": "⊙",
+_MULOPS = {"*": "*", "@": "*", "\\cdot": "·", "·": "·", "\\times": "*", "×": "*",
+           ".*": "⊙", "⊙": "⊙", "\\odot": "⊙",
            "\\circ": "⊙", "∘": "⊙", "\\otimes": "⊗", "⊗": "⊗"}
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 _POSTFIX = {"'": "transpose", "ᵀ": "transpose", "⁻¹": "inverse", "⁻ᵀ": "inverse transpose"}
@@ -214,7 +215,8 @@ class ToStatements(Transformer[Token, list[Statement]]):
         return Find(targets, span_of(meta))
 
     def property(self, meta: Meta, token: Token) -> str:
-        return " ".join(str(token).split())
+        text = " ".join(str(token).split())
+        return "positive definite" if text.startswith("positive") else text
 
     def space(self, meta: Meta, _reals: Token, *dims: Token) -> tuple[Token, ...]:
         return dims
@@ -278,8 +280,26 @@ class ToStatements(Transformer[Token, list[Statement]]):
             exponent = Neg(span_of(token), exponent)
         return Power(span_of(meta), base, exponent)
 
-    def subscript(self, meta: Meta, base: Node, index: Token) -> Subscript:
-        return Subscript(span_of(meta), base, str(index))
+    def subscript(self, meta: Meta, base: Node, index: str) -> Subscript:
+        return Subscript(span_of(meta), base, index)
+
+    def index(self, meta: Meta, *tokens: Token) -> str:
+        return _name_text(str(tokens[-1]))  # {\mathbf{x}} is x
+
+    def power_index(self, meta: Meta, base: Node, exponent: Node, index: str) -> Power:
+        """\\|x\\|^2_2: the subscript of a norm written after its power."""
+        if isinstance(base, NormOf) and base.subscript is None:
+            return Power(span_of(meta), NormOf(base.span, base.arg, index), exponent)
+        return Power(span_of(meta), Subscript(span_of(meta), base, index), exponent)
+
+    def frac_digits(self, meta: Meta, _frac: Token, digits: Token) -> Frac:
+        """\\frac12 is ½: one digit over one digit."""
+        text = str(digits)
+        if len(text) != 2 or not text.isdigit():
+            raise MatcalcError("\\frac without braces takes two digits, as in \\frac12",
+                               span_of(digits), hint="write \\frac{a}{b}")
+        top, bottom = (Number(span_of(digits), d) for d in text)
+        return Frac(span_of(meta), top, bottom)
 
     def call(self, meta: Meta, name: Token, *args: Node) -> Call:
         return Call(span_of(meta), Name(span_of(name), _name_text(str(name))), args)

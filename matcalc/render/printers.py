@@ -272,6 +272,9 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
                                                               strict=True)
         return super()._print_Mul(expr).replace("*", " ")
 
+    def _print_Pi(self, expr: Any) -> str:
+        return "π"
+
     def _print_Integer(self, expr: sympy.Integer) -> str:
         return str(expr).replace("-", "−")
 
@@ -293,6 +296,11 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
             denominator = base if exponent == -1 else sympy.Pow(base, -exponent,
                                                                   evaluate=False)
             return "1/" + self.parenthesize(denominator, PRECEDENCE["Mul"], strict=False)
+        if not exponent.is_Number:  # (2π)^(D/2); 1/(2π)^(D/2)
+            if exponent.could_extract_minus_sign():
+                return "1/" + self._print(sympy.Pow(base, -exponent, evaluate=False))
+            power = self._print(exponent)
+            return self.parenthesize(base, PRECEDENCE["Pow"], strict=False) + f"^({power})"
         if exponent.is_Rational and not exponent.is_Integer:  # u^(2/3); 1/u^(2/3)
             if exponent < 0:
                 return "1/" + self._print(sympy.Pow(base, -exponent, evaluate=False))
