@@ -129,7 +129,12 @@ def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
                 return result
             case UnitVector():
                 unit = np.zeros((size(node.args[1]), 1))
-                unit[int(ev(node.index)) - 1, 0] = 1.0
+                position = int(ev(node.index))
+                if not 1 <= position <= unit.shape[0]:
+                    raise MatcalcError(f"entry {node.index} = {position} does not exist in a "
+                                       f"vector of length {unit.shape[0]}",
+                                       hint="entries are counted from 1")
+                unit[position - 1, 0] = 1.0
                 return unit
             case Softmax():
                 shifted = np.exp(ev(node.arg) - np.max(ev(node.arg)))
@@ -217,6 +222,15 @@ def evaluate_derivation(derivation: Derivation, dims: Mapping[str, int],
 
 def bind(problem: Problem, values: Mapping[str, Any]) -> dict[sympy.Basic, Number]:
     bound: dict[sympy.Basic, Number] = {}
+    for definition in problem.definitions:  # k in softmax(z)_k, counted from 1
+        for unit in definition.expr.atoms(UnitVector):
+            name = str(unit.index)
+            if not unit.index.is_Integer and name in values:
+                position = values[name]
+                if int(position) != position or position < 1:
+                    raise MatcalcError(f"the entry {name} is counted from 1, so it must be a "
+                                       f"positive whole number, not {position}")
+                bound[unit.index] = int(position)
     for declaration in problem.declarations:
         if declaration.name not in values:
             continue
