@@ -712,13 +712,25 @@ class ProblemBuilder:
                 return word, node.exponent
         return None
 
-    def applies_function(self, node: Node) -> bool:
-        """Whether a juxtaposed item is, or starts with, a function: ``\\cos``, ``cos(y)^2``."""
+    def applied_function(self, node: Node) -> str | None:
+        """The function a juxtaposed item is or starts with: ``\\cos``, ``cos(y)^2``."""
         while isinstance(node, Power | Subscript | Postfix):
             node = node.base
         if isinstance(node, Call):
-            return node.name.text in FUNCTIONS and node.name.text not in self.declared
-        return self.function_head(node) is not None
+            name = node.name.text
+            return FUNCTIONS[name] if name in FUNCTIONS and name not in self.declared else None
+        head = self.function_head(node)
+        return head[0] if head is not None else None
+
+    def applies_function(self, node: Node) -> bool:
+        return self.applied_function(node) is not None
+
+    def ends_argument(self, function: str, node: Node) -> bool:
+        """Whether ``node`` starts a new factor after the bare argument of ``function``: a
+        function of the same kind does (\\sin x \\cos x, \\det A \\det B); one of the
+        other kind is part of the argument (\\sin 2 \\operatorname{tr} B)."""
+        other = self.applied_function(node)
+        return other is not None and (other in ELEMENTWISE) == (function in ELEMENTWISE)
 
     def juxtaposition(self, items: list[Node]) -> Value:
         """Side by side: a function word applies to what follows; the rest multiply.
@@ -781,9 +793,17 @@ class ProblemBuilder:
             end = index + 2
         else:  # the whole product up to the next function word
             end = index + 1
-            while end < len(items) and not self.applies_function(items[end]):
+            while end < len(items) and not self.ends_argument(function, items[end]):
                 end += 1
-            parts = [(self.expr(part), part.span) for part in items[index + 1:end]]
+            if end < len(items):  # \sin x \cos x: a product of two, or sin(x cos x)?
+                raise MatcalcError(
+                    f"it is not clear where the argument of {function} ends", item.span |
+                    items[end].span, hint=f"use brackets: {function}(x) cos(x) for a product, "
+                                          f"{function}(x cos(x)) for one function")
+            run, parts, at = items[index + 1:end], [], 0
+            while at < len(run):  # the argument may hold functions of the other kind
+                part, part_span, at = self.factor(run, at)
+                parts.append((part, part_span))
             span = parts[0][1] | parts[-1][1]
             value = self.apply(function, self.product(parts), span)
         if exponent is not None:
