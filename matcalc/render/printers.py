@@ -252,7 +252,7 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
         return str(expr.name)
 
     def _print_Add(self, expr: sympy.Add, order: str | None = None) -> str:
-        terms = _ordered_terms(tuple(expr.as_ordered_terms()))
+        terms = _ordered_terms(expr.args)  # sympy's own order: numbers first, 1 + z
         text = self._print(terms[0])
         for term in terms[1:]:
             text += (" − " + self._print(-term)) if _is_negative(term) else (
@@ -532,7 +532,7 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
         return text
 
     def _print_Add(self, expr: sympy.Add, order: str | None = None) -> str:
-        terms = _ordered_terms(tuple(expr.as_ordered_terms()))
+        terms = _ordered_terms(expr.args)  # sympy's own order: numbers first, 1 + z
         text = self._print(terms[0])
         for term in terms[1:]:
             text += (" - " + self.parenthesize(-term, PRECEDENCE["Add"], strict=True)) \
