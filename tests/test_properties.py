@@ -142,3 +142,12 @@ def test_matrix_by_matrix_matches_finite_differences(expression: str) -> None:
 @given(matrix(2))
 def test_trace_of_matrix_by_matrix_matches_finite_differences(expression: str) -> None:
     checked(f"f = tr({expression})\nfind df/dB")
+
+
+@FAST
+@given(st.tuples(linear_matrix(1), st.sampled_from(ENTRYWISE), linear_matrix(1),
+                 linear_matrix(1), st.booleans()))
+def test_scalar_of_a_product_around_an_entrywise_function(parts: tuple[str, ...]) -> None:
+    a, function, b, c, hadamard = parts
+    inner = f"({b}) .* ({c})" if hadamard else f"{function}({b})"
+    checked(f"f = a^T ({a}) ({inner}) ({c}) x + tr(C ({inner}))\nfind df/dB")

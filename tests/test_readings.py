@@ -170,3 +170,21 @@ def test_notation(text: str) -> None:
                   rng.normal(size=shapes[n]) + (4 * np.eye(4) if shapes[n] == (4, 4) else 0))
               for n in names}
     assert_derivative(text.replace("; ", "\n"), function, sizes, values)
+
+
+MATRIX_PRODUCTS = {
+    "f = tr(A exp(X)); find df/dX": lambda X, A, B, a, b: np.trace(A @ np.exp(X)),
+    "f = a^T sin(A X B) b; find df/dX": lambda X, A, B, a, b: a @ np.sin(A @ X @ B) @ b,
+    "f = tr((X .* A) B); find df/dX": lambda X, A, B, a, b: np.trace((X * A) @ B),
+    "f = a^T (A .* X .* B) b; find df/dX": lambda X, A, B, a, b: a @ (A * X * B) @ b,
+}
+
+
+@pytest.mark.parametrize("text", MATRIX_PRODUCTS)
+def test_entrywise_functions_inside_products(text: str) -> None:
+    function = MATRIX_PRODUCTS[text]
+    rng = np.random.default_rng(8)
+    values = {"X": rng.normal(size=(4, 4)), "A": rng.normal(size=(4, 4)),
+              "B": rng.normal(size=(4, 4)), "a": rng.normal(size=4), "b": rng.normal(size=4)}
+    assert_derivative("X, A, B in R^{D x D}; a, b in R^D\n" + text.replace("; ", "\n"),
+                      function, {"D": 4}, values)

@@ -10,7 +10,15 @@ Imports sympy and matcalc.objects.
 from __future__ import annotations
 
 import sympy
-from sympy import Identity, KroneckerProduct, MatAdd, MatMul, Transpose, ZeroMatrix
+from sympy import (
+    HadamardProduct,
+    Identity,
+    KroneckerProduct,
+    MatAdd,
+    MatMul,
+    Transpose,
+    ZeroMatrix,
+)
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.objects import Scalar, is_matrix, shape_of
@@ -109,6 +117,8 @@ def transpose(value: sympy.Basic) -> sympy.Basic:
         return value.arg
     if isinstance(value, KroneckerProduct):  # (A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ
         return KroneckerProduct(*(transpose(a) for a in value.args))
+    if isinstance(value, HadamardProduct):  # (A ⊙ B)ᵀ = Aᵀ ⊙ Bᵀ
+        return HadamardProduct(*(transpose(a) for a in value.args))
     if isinstance(value, DiagMatrix):
         return value  # a diagonal matrix is its own transpose
     if isinstance(value, Identity | ZeroMatrix):

@@ -50,13 +50,19 @@ from matcalc.objects import (
 
 @dataclass(frozen=True)
 class Linear:
-    """c · H ⊙ (L dX R), or with dXᵀ."""
+    """c · P (H ⊙ (L dX R)) Q, or with dXᵀ; P and Q only around an entrywise product."""
 
     coefficient: sympy.Expr
     left: sympy.Basic | None
     transposed: bool
     right: sympy.Basic | None
     hadamard: sympy.Basic | None = None
+    outer_left: sympy.Basic | None = None  # P
+    outer_right: sympy.Basic | None = None  # Q
+
+    @property
+    def surrounded(self) -> bool:
+        return self.outer_left is not None or self.outer_right is not None
 
 
 @dataclass(frozen=True)
@@ -96,8 +102,8 @@ def _pulled(term: Term) -> Term:
     """Scalar factors of L, R, C or A moved into the coefficient: −X⁻¹ dX X⁻¹ has c = −1."""
     coefficient = term.coefficient
     parts: dict[str, sympy.Basic | None] = {}
-    names = ("left", "right", "hadamard") if isinstance(term, Linear) else ("matrix",
-                                                                           "trace_with")
+    names = ("left", "right", "hadamard", "outer_left", "outer_right") if isinstance(
+        term, Linear) else ("matrix", "trace_with")
     for name in names:
         value = getattr(term, name)
         if value is not None and is_matrix(value):
@@ -117,9 +123,10 @@ def left(matrix: sympy.Basic, terms: Terms) -> Terms:
     out: list[Term] = []
     for term in terms:
         if isinstance(term, Linear):
-            if term.hadamard is not None:
-                raise unsupported("a matrix multiplying an entrywise product of matrices")
-            out.append(replace(term, left=_mul(matrix, term.left)))
+            if term.hadamard is not None:  # P (H ⊙ (L dX R)): P stays outside
+                out.append(replace(term, outer_left=_mul(matrix, term.outer_left)))
+            else:
+                out.append(replace(term, left=_mul(matrix, term.left)))
         else:
             if term.matrix is None:
                 raise unsupported("a matrix times the differential of a scalar")
@@ -132,9 +139,10 @@ def right(matrix: sympy.Basic, terms: Terms) -> Terms:
     out: list[Term] = []
     for term in terms:
         if isinstance(term, Linear):
-            if term.hadamard is not None:
-                raise unsupported("an entrywise product of matrices times a matrix")
-            out.append(replace(term, right=_mul(term.right, matrix)))
+            if term.hadamard is not None:  # (H ⊙ (L dX R)) Q: Q stays outside
+                out.append(replace(term, outer_right=_mul(term.outer_right, matrix)))
+            else:
+                out.append(replace(term, right=_mul(term.right, matrix)))
         else:
             if term.matrix is None:
                 raise unsupported("the differential of a scalar times a matrix")
@@ -143,12 +151,13 @@ def right(matrix: sympy.Basic, terms: Terms) -> Terms:
 
 
 def transpose(terms: Terms) -> Terms:
-    """(dF)ᵀ: (H ⊙ (L dX R))ᵀ = Hᵀ ⊙ (Rᵀ dXᵀ Lᵀ)."""
+    """(dF)ᵀ: (P (H ⊙ (L dX R)) Q)ᵀ = Qᵀ (Hᵀ ⊙ (Rᵀ dXᵀ Lᵀ)) Pᵀ."""
     out: list[Term] = []
     for term in terms:
         if isinstance(term, Linear):
             out.append(Linear(term.coefficient, _t(term.right), not term.transposed,
-                              _t(term.left), _t(term.hadamard)))
+                              _t(term.left), _t(term.hadamard), _t(term.outer_right),
+                              _t(term.outer_left)))
         else:
             out.append(replace(term, matrix=_t(term.matrix)))
     return _tidy(out)
@@ -165,6 +174,9 @@ def hadamard(matrix: sympy.Basic, terms: Terms) -> Terms:
     out: list[Term] = []
     for term in terms:
         if isinstance(term, Linear):
+            if term.surrounded:
+                raise unsupported("an entrywise product with a product around an entrywise "
+                                  "product")
             both = matrix if term.hadamard is None else HadamardProduct(matrix, term.hadamard)
             out.append(replace(term, hadamard=both))
         else:
@@ -173,20 +185,24 @@ def hadamard(matrix: sympy.Basic, terms: Terms) -> Terms:
 
 
 def trace(terms: Terms, size: sympy.Expr | None = None) -> Terms:
-    """tr(dF) by the cyclic property: tr(L dX R) = tr(R L dX), tr(L dXᵀ R) = tr(Lᵀ Rᵀ dX)."""
+    """tr(dF) by the cyclic property: tr(L dX R) = tr(R L dX), tr(L dXᵀ R) = tr(Lᵀ Rᵀ dX);
+    around an entrywise product, tr(P (H ⊙ M) Q) = tr(G M) with G = (Q P) ⊙ Hᵀ."""
     out: list[Term] = []
     for term in terms:
         if isinstance(term, Linear):
             factor: sympy.Expr = sympy.S.One
-            diagonal = None  # tr(H ⊙ M) = tr((I ⊙ H) M): only H's diagonal meets M's
+            weight = None  # G; tr(H ⊙ M) = tr((I ⊙ H) M): only H's diagonal meets M's
+            around = _mul(term.outer_right, term.outer_left)
             if term.hadamard is not None and shape_of(term.hadamard) == (1, 1):
                 factor = algebra.as_scalar(term.hadamard)
+                weight = around
             elif term.hadamard is not None:
-                diagonal = HadamardProduct(Identity(shape_of(term.hadamard)[0]), term.hadamard)
+                meets = around if around is not None else Identity(shape_of(term.hadamard)[0])
+                weight = HadamardProduct(meets, _t(term.hadamard))
             if term.transposed:
-                with_dx = _mul(_t(term.left), _mul(diagonal, _t(term.right)))
+                with_dx = _mul(_t(term.left), _mul(_t(weight), _t(term.right)))
             else:
-                with_dx = _mul(term.right, _mul(diagonal, term.left))
+                with_dx = _mul(term.right, _mul(weight, term.left))
             if with_dx is None:  # tr(dX) = tr(I dX)
                 with_dx = sympy.S.One if size in (None, 1) else Identity(size)
             out.append(Outer(term.coefficient * factor, None, with_dx))
@@ -219,6 +235,10 @@ def compose(outer: Terms, inner: Terms, size: sympy.Expr | None = None) -> Terms
                 current = right(term.right, current)
             if term.hadamard is not None:
                 current = hadamard(term.hadamard, current)
+            if term.outer_left is not None:
+                current = left(term.outer_left, current)
+            if term.outer_right is not None:
+                current = right(term.outer_right, current)
             out.extend(scale(term.coefficient, current))
         else:
             if term.trace_with == 1:

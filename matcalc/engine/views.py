@@ -17,6 +17,7 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.engine import algebra
 from matcalc.engine.differential import Outer, Terms
+from matcalc.errors import MatcalcError
 from matcalc.model import Shape, TensorViews
 from matcalc.objects import (
     Commutation,
@@ -68,6 +69,14 @@ def vec_jacobian(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> list[sympy.
             factors.append(Commutation(m, n))
         if term.hadamard is not None:
             factors.insert(0, DiagMatrix(Vec(term.hadamard)))
+        if term.surrounded:  # vec(P M Q) = (Qᵀ ⊗ P) vec M
+            outer_rows = shape_of(term.outer_left)[0] if term.outer_left is not None else (
+                shape_of(term.hadamard)[0])
+            outer_cols = shape_of(term.outer_right)[1] if term.outer_right is not None else (
+                shape_of(term.hadamard)[1])
+            p = term.outer_left if term.outer_left is not None else Identity(outer_rows)
+            q = term.outer_right if term.outer_right is not None else Identity(outer_cols)
+            factors.insert(0, KroneckerProduct(algebra.transpose(q), p))
         parts.append(algebra.mul(term.coefficient, *factors))
     return parts
 
@@ -138,6 +147,10 @@ def index_formula(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> sympy.Expr
                 value *= entry(term.matrix, i, j)
             total += value
             continue
+        if term.surrounded:
+            raise MatcalcError(
+                "no index formula yet for a product around an entrywise product of matrices",
+                hint="the derivative of a scalar of it (a trace, a norm) is supported")
         a, b = (l, k) if term.transposed else (k, l)
         value = term.coefficient * entry(term.left, i, a) * entry(term.right, b, j)
         if term.hadamard is not None:
@@ -161,6 +174,8 @@ def differential_expr(terms: Terms, wrt: sympy.Basic) -> sympy.Basic:
         product = algebra.mul(*(f for f in (term.left, middle, term.right) if f is not None))
         if term.hadamard is not None:
             product = sympy.HadamardProduct(term.hadamard, product)
+        product = algebra.mul(*(f for f in (term.outer_left, product, term.outer_right)
+                                if f is not None))
         parts.append(algebra.mul(term.coefficient, product))
     return algebra.add(*parts, rows=shape_of(parts[0])[0] if parts else 1,
                        cols=shape_of(parts[0])[1] if parts else 1)
