@@ -5,6 +5,8 @@ reads to the same value."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import hypothesis.strategies as st
 import numpy as np
 import sympy
@@ -50,6 +52,15 @@ def scalar_leaf() -> st.SearchStrategy[Pair]:
 FUNCTIONS = ["sin", "cos", "exp", "tanh", "sigmoid"]
 
 
+def binary(ascii_form: str, latex_form: str) -> Callable[[tuple[Pair, Pair]], Pair]:
+    """Two spellings of one operation on two operands, each already in both spellings."""
+    def both(operands: tuple[Pair, Pair]) -> Pair:
+        (a_ascii, a_latex), (b_ascii, b_latex) = operands
+        return ascii_form.format(a_ascii, b_ascii), latex_form.format(a_latex, b_latex)
+
+    return both
+
+
 def scalar(depth: int) -> st.SearchStrategy[Pair]:
     if depth == 0:
         return scalar_leaf()
@@ -57,14 +68,13 @@ def scalar(depth: int) -> st.SearchStrategy[Pair]:
     function = st.sampled_from(FUNCTIONS)
     return st.one_of(
         scalar_leaf(),
-        st.tuples(inner, inner).map(lambda p: (f"({p[0][0]}) + ({p[1][0]})",
-                                               rf"\left({p[0][1]}\right) + \left({p[1][1]}\right)")),
-        st.tuples(inner, inner).map(lambda p: (f"({p[0][0]}) - ({p[1][0]})",
-                                               rf"{{{p[0][1]}}} - \left({p[1][1]}\right)")),
-        st.tuples(inner, inner).map(lambda p: (f"({p[0][0]}) * ({p[1][0]})",
-                                               rf"\left({p[0][1]}\right) \cdot \left({p[1][1]}\right)")),
-        st.tuples(inner, inner).map(lambda p: (f"({p[0][0]}) / (1 + ({p[1][0]})^2)",
-                                               rf"\frac{{{p[0][1]}}}{{1 + \left({p[1][1]}\right)^2}}")),
+        st.tuples(inner, inner).map(binary("({0}) + ({1})",
+                                           r"\left({0}\right) + \left({1}\right)")),
+        st.tuples(inner, inner).map(binary("({0}) - ({1})", r"{{{0}}} - \left({1}\right)")),
+        st.tuples(inner, inner).map(binary("({0}) * ({1})",
+                                           r"\left({0}\right) \cdot \left({1}\right)")),
+        st.tuples(inner, inner).map(binary("({0}) / (1 + ({1})^2)",
+                                           r"\frac{{{0}}}{{1 + \left({1}\right)^2}}")),
         st.tuples(function, inner).map(lambda p: (f"{p[0]}({p[1][0]})",
                                                   rf"\{p[0]}\left({p[1][1]}\right)"
                                                   if p[0] != "sigmoid" else
