@@ -152,6 +152,16 @@ NOTATION = {
     "X in R^{D x D}; f = ||X||_F^2; find df/dX": lambda X: np.sum(X * X),
     "A in R^{m,n}; x in R^n; f = ||A x||^2; find df/dx": lambda A, x: (A @ x) @ (A @ x),
     "X, A in R^{D x D}; f = tr(AX^T); find df/dX": lambda X, A: np.trace(A @ X.T),
+    "x in R^D; delta in R; f = sum(log(x .* x + delta)); find df/dx":
+        lambda x, delta: np.sum(np.log(x * x + delta)),
+    "x in R^D; delta in R; f = sum(log(x .* x + delta)); find df/ddelta":
+        lambda x, delta: np.sum(np.log(x * x + delta)),
+    r"x in R^D; f = \mathbf{1}^\top \exp(x) - 𝟏ᵀx; find df/dx":
+        lambda x: np.sum(np.exp(x)) - np.sum(x),
+    r"x in R^D; A in R^{D x D}; f = x^T A \boldsymbol{1}; find df/dx":
+        lambda x, A: x @ A @ np.ones(4),
+    "x in R^D; f = 1 - sigmoid(x)^T x; find df/dx": lambda x: 1 - sigmoid(x) @ x,
+    "x in R^D; f = sum(1 - sigmoid(x)); find df/dx": lambda x: np.sum(1 - sigmoid(x)),
 }
 
 

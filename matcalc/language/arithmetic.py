@@ -30,7 +30,20 @@ class UnsizedIdentity:
     coefficient: sympy.Expr = sympy.S.One
 
 
-Value = Any  # sympy.Basic | UnsizedIdentity
+@dataclass(frozen=True)
+class UnsizedOnes:
+    """``\\mathbf{1}`` (times a scalar; a row when transposed) before the expression around
+    it tells its size: 𝟏ᵀx, x + c𝟏."""
+
+    transposed: bool = False
+    coefficient: sympy.Expr = sympy.S.One
+
+    def sized(self, size: sympy.Expr) -> sympy.Basic:
+        ones = OneMatrix(1, size) if self.transposed else OneMatrix(size, 1)
+        return ones if self.coefficient == 1 else MatMul(self.coefficient, ones)
+
+
+Value = Any  # sympy.Basic | UnsizedIdentity | UnsizedOnes
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,9 @@ class Arithmetic:
     text: Callable[[Span], str]
 
     def finish(self, value: Value, span: Span) -> sympy.Basic:
+        if isinstance(value, UnsizedOnes):
+            raise MatcalcError("the size of the ones vector cannot be told from this expression",
+                               span, hint="give it a size, as in 1_D or \\mathbf{1}_D")
         if isinstance(value, UnsizedIdentity):
             raise MatcalcError("the size of I cannot be told from this expression", span,
                                hint="use I next to a matrix whose size is known, as in 'A + I'")
@@ -52,6 +68,12 @@ class Arithmetic:
             f"{self.text(b_span)} is {Shape(shape_of(b))}", a_span | b_span, hint=hint)
 
     def add(self, a: Value, b: Value, a_span: Span, b_span: Span) -> Value:
+        if isinstance(a, UnsizedOnes) != isinstance(b, UnsizedOnes):  # x + c𝟏
+            ones, other = (a, b) if isinstance(a, UnsizedOnes) else (b, a)
+            rows, cols = shape_of(self.finish(other, a_span | b_span))
+            if is_matrix(other) and (cols, rows)[ones.transposed] == 1:
+                size = (rows, cols)[ones.transposed]
+                a, b = (ones.sized(size), b) if ones is a else (a, ones.sized(size))
         if isinstance(a, UnsizedIdentity) and isinstance(b, UnsizedIdentity):
             return UnsizedIdentity(a.coefficient + b.coefficient)
         if isinstance(a, UnsizedIdentity) or isinstance(b, UnsizedIdentity):
@@ -68,11 +90,8 @@ class Arithmetic:
             scalar, matrix = (a, b) if is_matrix(b) else (b, a)
             if is_constant(scalar):
                 return entrywise(lambda t: scalar + t, matrix)
-            raise MatcalcError(
-                f"a scalar plus a vector or matrix adds to each entry, which matcalc does for "
-                f"numbers only; here {self.text(a_span if scalar is a else b_span)} depends on "
-                "the variables", a_span | b_span,
-                hint="write the ones vector explicitly, as in 'x + c 1_D'")
+            ones = MatMul(scalar, OneMatrix(*shape_of(matrix)))  # x + δ is x + δ𝟏
+            return MatAdd(*terms(matrix), ones) if matrix is a else MatAdd(ones, *terms(matrix))
         if shape_of(a) != shape_of(b) or (is_matrix(a) != is_matrix(b) and shape_of(a) != (1, 1)):
             hint = ""
             if is_matrix(a) and is_matrix(b):
@@ -88,6 +107,16 @@ class Arithmetic:
         return MatMul(identity.coefficient, Identity(size))
 
     def multiply(self, a: Value, b: Value, a_span: Span, b_span: Span) -> Value:
+        if isinstance(a, UnsizedOnes) and not is_matrix(b) and not isinstance(b, UnsizedOnes):
+            return UnsizedOnes(a.transposed, a.coefficient * b)
+        if isinstance(b, UnsizedOnes) and not is_matrix(a) and not isinstance(a, UnsizedOnes):
+            return UnsizedOnes(b.transposed, b.coefficient * a)
+        if isinstance(a, UnsizedOnes) and a.transposed and is_matrix(b):  # 𝟏ᵀx
+            a = a.sized(shape_of(b)[0])
+        if isinstance(b, UnsizedOnes) and not b.transposed and is_matrix(a):  # A𝟏
+            b = b.sized(shape_of(a)[1])
+        a, b = self.finish(a, a_span), self.finish(b, b_span) if isinstance(
+            b, UnsizedOnes) else b
         if isinstance(a, UnsizedIdentity) and isinstance(b, UnsizedIdentity):
             return UnsizedIdentity(a.coefficient * b.coefficient)
         if isinstance(a, UnsizedIdentity):
@@ -110,6 +139,9 @@ class Arithmetic:
         return scalar_if_1x1(MatMul(*factors(a), *factors(b)))
 
     def divide(self, a: Value, b: Value, b_span: Span) -> Value:
+        if isinstance(a, UnsizedOnes):
+            return UnsizedOnes(a.transposed, a.coefficient / self.finish(b, b_span))
+        b = self.finish(b, b_span)
         if is_matrix(b) and not is_matrix(a) and not isinstance(a, UnsizedIdentity) and (
                 1 in shape_of(b)):  # 1/(1 + exp(-z)): a number over a vector, entry by entry
             reciprocal = entrywise(lambda t: 1 / t, b)
@@ -124,6 +156,7 @@ class Arithmetic:
         return a / b
 
     def hadamard(self, a: Value, b: Value, a_span: Span, b_span: Span) -> Value:
+        a, b = self.finish(a, a_span), self.finish(b, b_span)
         if not (is_matrix(a) and is_matrix(b)):
             return self.multiply(a, b, a_span, b_span)
         if shape_of(a) != shape_of(b):
@@ -131,6 +164,8 @@ class Arithmetic:
         return HadamardProduct(a, b)
 
     def postfix(self, base: Value, mark: str, span: Span) -> Value:
+        if isinstance(base, UnsizedOnes) and mark == "transpose":
+            return UnsizedOnes(not base.transposed, base.coefficient)
         base = self.finish(base, span)
         if not is_matrix(base):
             if mark == "transpose":
@@ -165,6 +200,8 @@ def entrywise(function: Callable[[sympy.Expr], sympy.Expr], value: sympy.Basic) 
 
 
 def negate(value: Value) -> Value:
+    if isinstance(value, UnsizedOnes):
+        return UnsizedOnes(value.transposed, -value.coefficient)
     if isinstance(value, UnsizedIdentity):
         return UnsizedIdentity(-value.coefficient)
     if is_matrix(value):

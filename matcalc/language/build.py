@@ -40,6 +40,7 @@ from matcalc.errors import MatcalcError, Span
 from matcalc.language.arithmetic import (
     Arithmetic,
     UnsizedIdentity,
+    UnsizedOnes,
     Value,
     entrywise,
     is_constant,
@@ -609,9 +610,10 @@ class ProblemBuilder:
                 return self.power(self.expr(base), exponent, base.span)
             case Subscript(base=base, index=index) if is_ones(base):  # 1_D, 𝟏_D, \mathbf{1}_D
                 return self.ones(index, node.span)
-            case Ones() | Font(inner=Number(text="1")):
-                raise MatcalcError("the ones vector needs its size", node.span,
-                                   hint="write it with a subscript, as 1_D or \\mathbf{1}_D")
+            case Ones():
+                return UnsizedOnes()
+            case Font(inner=Number(text="1")) if is_ones(node):
+                return UnsizedOnes()
             case Subscript(base=Name(text="I"), index=index) if "I" not in self.declared:
                 return self.resolve_name(Name(node.span, f"I_{index}"))  # I_{D}
             case Subscript(base=base, index=index):
@@ -924,10 +926,10 @@ class ProblemBuilder:
 
     # ---- arithmetic with shape checks --------------------------------------------------
     def power(self, base: Value, exponent: Node, span: Span) -> Value:
-        base = self.arith.finish(base, span)
         mark = exponent_mark(exponent)
-        if mark is not None:
+        if mark is not None:  # postfix sizes what it can (𝟏ᵀ) and finishes the rest
             return self.arith.postfix(base, mark, span | exponent.span)
+        base = self.arith.finish(base, span)
         power = self.expr(exponent)
         if is_matrix(power):
             raise MatcalcError("an exponent must be a scalar", exponent.span)
