@@ -97,6 +97,13 @@ def test_calls_take_their_arguments(text: str, size: int) -> None:
     (r"x in R; f = 2 \sin", "sin needs an argument"),
     (r"x in R; f = \sin x \cos x", "it is not clear where the argument of sin ends"),
     ("x in R; f = sin x cos(x)", "it is not clear where the argument of sin ends"),
+    ("x in R^D; f = |x|^2", "|x| of a vector could be its norm"),
+    (r"x in R^D; f = \sum_i x_i^2", "\\sum with an index is not supported"),
+    ("x in R^D; W in R^{D x D}; f = x^T W^{(2)} x", "W^(2) is read as a name with a label"),
+    ("x in R^D; f = ||x||_p", "the norm ‖x‖_p is not supported"),
+    (r"x in R^D; f = \|x\|_\infty", "the maximum norm ‖x‖_∞ is not supported"),
+    ("X in R^{D x D}; f = ||X||_2", "the spectral norm ‖·‖_2 of a matrix is not supported"),
+    ("x in R^{D x}; f = x^T x", "this size is incomplete"),
 ])
 def test_refusals_name_the_construct(text: str, message: str) -> None:
     import matcalc
@@ -162,7 +169,24 @@ NOTATION = {
         lambda x, A: x @ A @ np.ones(4),
     "x in R^D; f = 1 - sigmoid(x)^T x; find df/dx": lambda x: 1 - sigmoid(x) @ x,
     "x in R^D; f = sum(1 - sigmoid(x)); find df/dx": lambda x: np.sum(1 - sigmoid(x)),
+    # σ(·) with no σ declared is the sigmoid; a declared σ is a number
+    r"x in R^D; A in R^{D x D}; f = 1_D^T \sigma(A x); find df/dx":
+        lambda x, A: np.sum(sigmoid(A @ x)),
+    "x in R^D; A in R^{D x D}; f = 1_D^T sigma(A x); find df/dx":
+        lambda x, A: np.sum(sigmoid(A @ x)),
+    r"x in R^D; delta in R; f = \delta^2 x^T x; find df/dx": lambda x, delta: delta**2 * x @ x,
+    # a label in brackets is part of the name
+    r"x in R^D; \hat{x} = 2 x; f = \hat{x}^T x; find df/dx": lambda x: 2 * x @ x,
 }
+
+
+def test_labels_in_brackets_are_names() -> None:
+    text = "x in R^D\nA^{(1)}, A^{(2)} in R^{D x D}\nf = x^T A^{(2)} A^{(1)} x\nfind df/dx"
+    rng = np.random.default_rng(2)
+    values = {"x": rng.normal(size=3), "A^(1)": rng.normal(size=(3, 3)),
+              "A^(2)": rng.normal(size=(3, 3))}
+    assert_derivative(text, lambda **v: v["x"] @ v["A^(2)"] @ v["A^(1)"] @ v["x"], {"D": 3},
+                      values)
 
 
 @pytest.mark.parametrize("text", NOTATION)

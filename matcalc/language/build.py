@@ -207,6 +207,11 @@ class ProblemBuilder:
     def plain_name(self, node: Node, what: str) -> str:
         if isinstance(node, Group):
             node = node.inner
+        label = self.label(node)
+        if label is not None:
+            return label
+        if isinstance(node, Font) and node.font in ACCENTS and isinstance(node.inner, Name):
+            return node.inner.text + ACCENTS[node.font]
         if isinstance(node, Font):
             node = node.inner
         if isinstance(node, Name):
@@ -314,6 +319,8 @@ class ProblemBuilder:
         return any(argument not in known for argument in self.arguments.get(name, ()))
 
     def left_side(self, node: Node) -> tuple[str, tuple[str, ...]]:
+        if self.label(node) is not None or (isinstance(node, Font) and node.font in ACCENTS):
+            return self.plain_name(node, "a name"), ()
         if isinstance(node, Font):
             node = node.inner
         if isinstance(node, Name):
@@ -558,7 +565,26 @@ class ProblemBuilder:
         return tuple(nodes)
 
     # ---- expressions ----------------------------------------------------------------
+    def label(self, node: Node) -> str | None:
+        """W^{(1)}, h^{(k)}: a name with a label in brackets, as W^(1)."""
+        if isinstance(node, Power) and isinstance(node.base, Name) and isinstance(
+                node.exponent, Group) and isinstance(node.exponent.inner, Name | Number):
+            mark = node.exponent.inner.text
+            if mark.isdigit() or isinstance(node.exponent.inner, Name):
+                return f"{node.base.text}^({mark})"
+        return None
+
     def expr(self, node: Node) -> Value:
+        label = self.label(node)
+        if label is not None:
+            if label in self.known_names():
+                return self.resolve_name(Name(node.span, label))
+            assert isinstance(node, Power)
+            raise MatcalcError(
+                f"{label} is read as a name with a label, not as a power, and it is not "
+                "declared", node.span,
+                hint=f"declare it (e.g. '{label} in R^D'), or write {label.replace('(', '')[:-1]}"
+                     " for a power")
         if isinstance(node, Power | Postfix | Subscript) and isinstance(node.base, Name) \
                 and node.base.text not in self.known_names():
             parts = self.split_name(node.base.text)
@@ -624,6 +650,8 @@ class ProblemBuilder:
                 return self.expr(inner)
             case Frac(numerator=top, denominator=bottom):
                 return self.arith.divide(self.expr(top), self.expr(bottom), bottom.span)
+            case Font(font=font, inner=Name(text=text)) if font in ACCENTS:  # \hat{y} is yhat
+                return self.resolve_name(Name(node.span, text + ACCENTS[font]))
             case Font(inner=inner):
                 return self.expr(inner)
             case NormOf(arg=arg, subscript=subscript):
@@ -634,7 +662,15 @@ class ProblemBuilder:
                 rows, cols = shape_of(value)
                 if is_matrix(value) and rows == cols:  # |A| is det A, as MML writes it
                     return Determinant(value)
+                if is_matrix(value) and 1 in (rows, cols):
+                    raise MatcalcError(
+                        f"|{self.text(arg.span)}| of a vector could be its norm or its entries' "
+                        "absolute values", node.span,
+                        hint="write ||x|| for the norm or abs(x) for the absolute values")
                 return self.apply("abs", value, node.span)
+            case Command(text="sum" | "prod"):
+                raise MatcalcError(f"\\{node.text} with an index is not supported", node.span,
+                                   hint="write the sum with vectors: sum(x), 1_D^T x, x^T x")
             case Command(text=text):
                 if text in FUNCTIONS:
                     raise MatcalcError(f"\\{text} needs an argument", node.span)
@@ -774,10 +810,19 @@ class ProblemBuilder:
             span = span | value_span
         return result
 
+    def is_sigmoid(self, node: Node) -> bool:
+        """σ(...), sigma(...), \\sigma(...) with no σ declared: the logistic sigmoid (MML)."""
+        return isinstance(node, Name) and node.text == "sigma" and not {
+            "sigma"} & (set(self.declared) | set(self.defined) | self.differentiable | set(
+                self.bound[-1] if self.bound else ()))
+
     def factor(self, items: Sequence[Node], index: int) -> tuple[Value, Span, int]:
         """The factor that starts at ``items[index]``: its value, its span, where it ends."""
         item = items[index]
         head = self.function_head(item)
+        if head is None and self.is_sigmoid(item) and index + 1 < len(items) and bracketed(
+                items[index + 1]) is not None:
+            head = ("sigmoid", None)
         if head is None:
             return self.expr(item), item.span, index + 1
         function, exponent = head
@@ -833,6 +878,8 @@ class ProblemBuilder:
         if target in self.defined:
             return self.call_definition(target, node)
         function = FUNCTIONS.get(name) if name not in self.declared else None
+        if self.is_sigmoid(node.name):
+            function = "sigmoid"
         if function is not None:
             if len(node.args) != 1:
                 raise MatcalcError(f"{name} takes one argument, not {len(node.args)}",
@@ -949,6 +996,11 @@ def is_ones(node: Node) -> bool:
     if isinstance(node, Font) and node.font in {"mathbf", "boldsymbol", "bm", "mathbb"}:
         node = node.inner
     return isinstance(node, Ones) or (isinstance(node, Number) and node.text == "1")
+
+
+# \hat{y}, \bar{x}, \tilde{x}: one name each, spelled yhat, xbar, xtilde
+ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde",
+           "widetilde": "tilde"}
 
 
 def unwrapped(node: Node) -> Node:

@@ -296,11 +296,12 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
             denominator = base if exponent == -1 else sympy.Pow(base, -exponent,
                                                                   evaluate=False)
             return "1/" + self.parenthesize(denominator, PRECEDENCE["Mul"], strict=False)
-        if not exponent.is_Number:  # (2π)^(D/2); 1/(2π)^(D/2)
+        if not exponent.is_Number:  # (2π)^(D/2); 1/(2π)^(D/2); x^{D}, not a label x^(D)
             if exponent.could_extract_minus_sign():
                 return "1/" + self._print(sympy.Pow(base, -exponent, evaluate=False))
             power = self._print(exponent)
-            return self.parenthesize(base, PRECEDENCE["Pow"], strict=False) + f"^({power})"
+            power = f"{{{power}}}" if isinstance(exponent, sympy.Symbol) else f"({power})"
+            return self.parenthesize(base, PRECEDENCE["Pow"], strict=False) + f"^{power}"
         if exponent.is_Rational and not exponent.is_Integer:  # u^(2/3); 1/u^(2/3)
             if exponent < 0:
                 return "1/" + self._print(sympy.Pow(base, -exponent, evaluate=False))
@@ -387,6 +388,8 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
         return f"{name}({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_Abs(self, expr: sympy.Abs) -> str:
+        if self.__dict__.get("_entrywise"):  # |x| of a vector would read as ambiguous
+            return f"abs({self._print(expr.args[0])})"
         return f"|{self._print(expr.args[0])}|"
 
     def _print_Shape(self, shape: Shape) -> str:
@@ -583,6 +586,12 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
     def _print_AbstractPartial(self, expr: Any) -> str:
         name = self._print(expr.applied.args[0])
         return f"\\frac{{\\partial {name}}}{{\\partial {self._print(expr.args[2])}}}"
+
+    def _print_Abs(self, expr: sympy.Abs, exp: str | None = None) -> str:
+        if self.__dict__.get("_entrywise"):
+            text = f"\\operatorname{{abs}}\\left({self._print(expr.args[0])}\\right)"
+            return f"{text}^{{{exp}}}" if exp else text
+        return str(super()._print_Abs(expr, exp))
 
     def _print_Commutation(self, expr: Any) -> str:
         return f"K_{{{self._print(expr.args[0])},{self._print(expr.args[1])}}}"
