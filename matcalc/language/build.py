@@ -99,6 +99,7 @@ _SCALAR_FUNCTIONS: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
     "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "exp": sympy.exp,
     "log": sympy.log, "tanh": sympy.tanh, "sigmoid": sigmoid, "sqrt": sympy.sqrt,
     "abs": Abs, "sign": sign_function, "sinh": sympy.sinh, "cosh": sympy.cosh,
+    "softplus": lambda t: sympy.log(1 + sympy.exp(t)),  # read as what it is: log(1 + eᵗ)
 }
 
 

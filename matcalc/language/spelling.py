@@ -29,6 +29,7 @@ ELEMENTWISE = {
     "sin": "sin", "cos": "cos", "tan": "tan", "exp": "exp", "log": "log", "ln": "log",
     "tanh": "tanh", "sigmoid": "sigmoid", "sigma_fn": "sigmoid", "sqrt": "sqrt",
     "abs": "abs", "sign": "sign", "sgn": "sign", "sinh": "sinh", "cosh": "cosh",
+    "softplus": "softplus",
 }
 
 # Functions of a whole matrix or vector.
