@@ -348,6 +348,9 @@ def draw_point(derivation: Derivation, sizes: dict[sympy.Basic, int],
     with np.errstate(all="ignore"):
         for attempt in range(12):
             values = random_values(problem, sizes, rng, positive=attempt % 2 == 1)
+            wrt = derivation.wrt_symbol
+            if wrt not in values:  # by an intermediate: it takes its defined value
+                values[wrt] = evaluate(problem.substituted(wrt), values, sizes)
             try:
                 symbolic = canonical(evaluate(derivation.result, values, sizes), derivation,
                                      sizes)

@@ -118,6 +118,32 @@ class Problem:
     def definition(self, name: str) -> Definition | None:
         return next((d for d in self.definitions if d.name == name), None)
 
+    def substituted(self, expr: sympy.Basic, keep: sympy.Basic | None = None) -> sympy.Basic:
+        """The expression in the declared variables: intermediates replaced by their
+        definitions until none is left (they are acyclic), except ``keep``."""
+        definitions = {d.symbol: d.expr for d in self.definitions if d.symbol != keep}
+        resolved: dict[sympy.Basic, sympy.Basic] = {}
+
+        def resolve(symbol: sympy.Basic) -> sympy.Basic:
+            """Each definition is written out once, its own intermediates first, so a
+            chain of n definitions costs n rebuilds, not n²."""
+            if symbol not in resolved:
+                body = definitions[symbol]
+                inner = {s: resolve(s) for s in _defined_atoms(body, definitions)}
+                resolved[symbol] = body.xreplace(inner) if inner else body
+            return resolved[symbol]
+
+        inner = {s: resolve(s) for s in _defined_atoms(expr, definitions)}
+        return expr.xreplace(inner) if inner else expr
+
+
+def _defined_atoms(expr: sympy.Basic, definitions: dict[sympy.Basic, sympy.Basic]
+                   ) -> set[sympy.Basic]:
+    """The intermediates an expression names directly."""
+    if expr in definitions:
+        return {expr}
+    return {a for a in expr.atoms(sympy.Symbol, sympy.MatrixSymbol) if a in definitions}
+
 
 @dataclass(frozen=True)
 class Math:

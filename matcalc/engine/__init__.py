@@ -83,7 +83,7 @@ def derive(problem: Problem, target: Target, layout: str = "numerator") -> Deriv
     return Derivation(
         target=target, layout=layout, of_symbol=of, wrt_symbol=wrt, chains=found,
         unsimplified=unsimplified, result=result, shape=shape, remarks=tuple(remarks),
-        views=views, function=substitute(problem, of), problem=problem,
+        views=views, function=problem.substituted(of, keep=wrt), problem=problem,
     )
 
 

@@ -124,12 +124,5 @@ def chain_terms(links: Sequence[Link]) -> Terms:
 
 
 def substitute(problem: Problem, expr: sympy.Basic) -> sympy.Basic:
-    """Write an expression in the declared variables: replace intermediates by their
-    definitions until none is left (the definitions are acyclic)."""
-    replacements = {d.symbol: d.expr for d in problem.definitions}
-    for _ in range(len(replacements) + 1):
-        replaced = expr.xreplace(replacements)
-        if replaced == expr:
-            return expr
-        expr = replaced
-    return expr
+    """Write an expression in the declared variables (Problem.substituted)."""
+    return problem.substituted(expr)

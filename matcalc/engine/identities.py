@@ -150,6 +150,8 @@ def factor_common(total: MatAdd) -> sympy.Basic:
             continue
         (common,) = factors
         rest = [algebra.mul(c, *(m[:-1] if side == -1 else m[1:])) for c, m in products]
+        if not all(is_matrix(r) for r in rest):
+            continue  # a scalar left over (2 vᵀw wᵀ + …): nothing to factor as a matrix
         inner = MatAdd(*rest)
         return algebra.mul(inner, *common) if side == -1 else algebra.mul(*common, inner)
     return total
