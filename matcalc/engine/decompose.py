@@ -11,6 +11,8 @@ Imports sympy, matcalc.model and matcalc.objects.
 
 from __future__ import annotations
 
+import itertools
+
 from dataclasses import dataclass, field, replace
 
 import sympy
@@ -38,8 +40,8 @@ class Namer:
     introduced: list[Definition] = field(default_factory=list)
 
     def fresh(self) -> str:
-        candidates = [*NAMES, *(f"u{i}" for i in range(1, 100))]
-        name = next(n for n in candidates if n not in self.taken)
+        candidates = itertools.chain(NAMES, (f"u{i}" for i in itertools.count(1)))
+        name = next(n for n in candidates if n not in self.taken)  # never runs out
         self.taken.add(name)
         return name
 
