@@ -12,7 +12,6 @@ Imports sympy, matcalc.model and matcalc.objects.
 from __future__ import annotations
 
 import itertools
-
 from dataclasses import dataclass, field, replace
 
 import sympy

@@ -53,7 +53,7 @@ def read_expression(text: str, declarations: Sequence[Declaration],
     writes it): the inverse of the printers, used to test that what is printed reads back.
     ``shape`` is the size printed beside it (∈ ℝ^{D×D}), which sizes a lone ``I``."""
 
-    from matcalc.language.arithmetic import UnsizedIdentity
+    from matcalc.language.arithmetic import UnsizedIdentity, UnsizedVector
     from matcalc.language.build import ProblemBuilder
     from matcalc.language.transformer import Define, ToStatements
     from matcalc.objects import as_dimension
@@ -73,6 +73,8 @@ def read_expression(text: str, declarations: Sequence[Declaration],
         value = builder.expr(rhs)
         if isinstance(value, UnsizedIdentity) and shape is not None and shape.rows == shape.cols:
             value = builder.arith.sized(value, shape.rows)
+        if isinstance(value, UnsizedVector) and shape is not None:
+            value = value.sized(shape.cols if value.transposed else shape.rows)
         return builder.arith.finish(value, rhs.span)
     except MatcalcError as error:
         raise error.located(source, "<expression>") from None

@@ -10,7 +10,7 @@ Imports sympy, matcalc.errors, matcalc.model and matcalc.objects.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sympy
@@ -18,7 +18,7 @@ from sympy import HadamardProduct, Identity, Inverse, MatAdd, MatMul, OneMatrix,
 
 from matcalc.errors import MatcalcError, Span
 from matcalc.model import Shape
-from matcalc.objects import Scalar, is_matrix, shape_of
+from matcalc.objects import Scalar, UnitVector, is_matrix, shape_of
 
 # ---- the value being built: a sympy expression, or an identity whose size is not known yet
 
@@ -31,19 +31,28 @@ class UnsizedIdentity:
 
 
 @dataclass(frozen=True)
-class UnsizedOnes:
-    """``\\mathbf{1}`` (times a scalar; a row when transposed) before the expression around
-    it tells its size: 𝟏ᵀx, x + c𝟏."""
+class UnsizedVector:
+    """``\\mathbf{1}`` or ``e_k`` (times a scalar; a row when transposed) before the
+    expression around it tells its size: 𝟏ᵀx, x + c𝟏, e_kᵀv."""
 
     transposed: bool = False
     coefficient: sympy.Expr = sympy.S.One
+    unit: sympy.Expr | None = None  # k for e_k; None for the ones vector
 
     def sized(self, size: sympy.Expr) -> sympy.Basic:
-        ones = OneMatrix(1, size) if self.transposed else OneMatrix(size, 1)
-        return ones if self.coefficient == 1 else MatMul(self.coefficient, ones)
+        if self.unit is None:
+            column: sympy.Basic = OneMatrix(size, 1)
+            vector = OneMatrix(1, size) if self.transposed else column
+        else:
+            column = UnitVector(self.unit, size)
+            vector = Transpose(column) if self.transposed else column
+        return vector if self.coefficient == 1 else MatMul(self.coefficient, vector)
+
+    def times(self, factor: sympy.Expr) -> UnsizedVector:
+        return replace(self, coefficient=self.coefficient * factor)
 
 
-Value = Any  # sympy.Basic | UnsizedIdentity | UnsizedOnes
+Value = Any  # sympy.Basic | UnsizedIdentity | UnsizedVector
 
 
 @dataclass(frozen=True)
@@ -53,9 +62,11 @@ class Arithmetic:
     text: Callable[[Span], str]
 
     def finish(self, value: Value, span: Span) -> sympy.Basic:
-        if isinstance(value, UnsizedOnes):
-            raise MatcalcError("the size of the ones vector cannot be told from this expression",
-                               span, hint="give it a size, as in 1_D or \\mathbf{1}_D")
+        if isinstance(value, UnsizedVector):
+            what = "the ones vector" if value.unit is None else "e_k"
+            raise MatcalcError(f"the size of {what} cannot be told from this expression",
+                               span, hint="give the ones vector a size, as in 1_D, or use it "
+                                          "beside a vector, as in 1^T x or e_k^T v")
         if isinstance(value, UnsizedIdentity):
             raise MatcalcError("the size of I cannot be told from this expression", span,
                                hint="use I next to a matrix whose size is known, as in 'A + I'")
@@ -68,8 +79,8 @@ class Arithmetic:
             f"{self.text(b_span)} is {Shape(shape_of(b))}", a_span | b_span, hint=hint)
 
     def add(self, a: Value, b: Value, a_span: Span, b_span: Span) -> Value:
-        if isinstance(a, UnsizedOnes) != isinstance(b, UnsizedOnes):  # x + c𝟏
-            ones, other = (a, b) if isinstance(a, UnsizedOnes) else (b, a)
+        if isinstance(a, UnsizedVector) != isinstance(b, UnsizedVector):  # x + c𝟏
+            ones, other = (a, b) if isinstance(a, UnsizedVector) else (b, a)
             rows, cols = shape_of(self.finish(other, a_span | b_span))
             if is_matrix(other) and (cols, rows)[ones.transposed] == 1:
                 size = (rows, cols)[ones.transposed]
@@ -107,16 +118,16 @@ class Arithmetic:
         return MatMul(identity.coefficient, Identity(size))
 
     def multiply(self, a: Value, b: Value, a_span: Span, b_span: Span) -> Value:
-        if isinstance(a, UnsizedOnes) and not is_matrix(b) and not isinstance(b, UnsizedOnes):
-            return UnsizedOnes(a.transposed, a.coefficient * b)
-        if isinstance(b, UnsizedOnes) and not is_matrix(a) and not isinstance(a, UnsizedOnes):
-            return UnsizedOnes(b.transposed, b.coefficient * a)
-        if isinstance(a, UnsizedOnes) and a.transposed and is_matrix(b):  # 𝟏ᵀx
+        if isinstance(a, UnsizedVector) and not is_matrix(b) and not isinstance(b, UnsizedVector):
+            return a.times(b)
+        if isinstance(b, UnsizedVector) and not is_matrix(a) and not isinstance(a, UnsizedVector):
+            return b.times(a)
+        if isinstance(a, UnsizedVector) and a.transposed and is_matrix(b):  # 𝟏ᵀx
             a = a.sized(shape_of(b)[0])
-        if isinstance(b, UnsizedOnes) and not b.transposed and is_matrix(a):  # A𝟏
+        if isinstance(b, UnsizedVector) and not b.transposed and is_matrix(a):  # A𝟏
             b = b.sized(shape_of(a)[1])
         a, b = self.finish(a, a_span), self.finish(b, b_span) if isinstance(
-            b, UnsizedOnes) else b
+            b, UnsizedVector) else b
         if isinstance(a, UnsizedIdentity) and isinstance(b, UnsizedIdentity):
             return UnsizedIdentity(a.coefficient * b.coefficient)
         if isinstance(a, UnsizedIdentity):
@@ -139,8 +150,8 @@ class Arithmetic:
         return scalar_if_1x1(MatMul(*factors(a), *factors(b)))
 
     def divide(self, a: Value, b: Value, b_span: Span) -> Value:
-        if isinstance(a, UnsizedOnes):
-            return UnsizedOnes(a.transposed, a.coefficient / self.finish(b, b_span))
+        if isinstance(a, UnsizedVector):
+            return a.times(1 / self.finish(b, b_span))
         b = self.finish(b, b_span)
         if is_matrix(b) and not is_matrix(a) and not isinstance(a, UnsizedIdentity) and (
                 1 in shape_of(b)):  # 1/(1 + exp(-z)): a number over a vector, entry by entry
@@ -164,8 +175,8 @@ class Arithmetic:
         return HadamardProduct(a, b)
 
     def postfix(self, base: Value, mark: str, span: Span) -> Value:
-        if isinstance(base, UnsizedOnes) and mark == "transpose":
-            return UnsizedOnes(not base.transposed, base.coefficient)
+        if isinstance(base, UnsizedVector) and mark == "transpose":
+            return replace(base, transposed=not base.transposed)
         base = self.finish(base, span)
         if not is_matrix(base):
             if mark == "transpose":
@@ -200,8 +211,8 @@ def entrywise(function: Callable[[sympy.Expr], sympy.Expr], value: sympy.Basic) 
 
 
 def negate(value: Value) -> Value:
-    if isinstance(value, UnsizedOnes):
-        return UnsizedOnes(value.transposed, -value.coefficient)
+    if isinstance(value, UnsizedVector):
+        return value.times(sympy.S.NegativeOne)
     if isinstance(value, UnsizedIdentity):
         return UnsizedIdentity(-value.coefficient)
     if is_matrix(value):

@@ -40,7 +40,7 @@ from matcalc.errors import MatcalcError, Span
 from matcalc.language.arithmetic import (
     Arithmetic,
     UnsizedIdentity,
-    UnsizedOnes,
+    UnsizedVector,
     Value,
     entrywise,
     is_constant,
@@ -545,6 +545,9 @@ class ProblemBuilder:
             if size.is_Integer and size < 1:
                 raise MatcalcError("an identity has a positive size", node.span)
             return Identity(size)
+        if base == "e" and underscore and "e" not in self.known_names() and index.isalnum():
+            position = sympy.Integer(int(index)) if index.isdigit() else index_symbol(index)
+            return UnsizedVector(unit=position)  # e_k, the k-th unit vector
         if underscore and index.isalnum() and (base in self.declared or base in self.symbols):
             return self.entry(self.resolve_name(Name(node.span, base)), index, node.span)
         parts = self.split_name(node.text)
@@ -638,9 +641,11 @@ class ProblemBuilder:
             case Subscript(base=base, index=index) if is_ones(base):  # 1_D, 𝟏_D, \mathbf{1}_D
                 return self.ones(index, node.span)
             case Ones():
-                return UnsizedOnes()
+                return UnsizedVector()
             case Font(inner=Number(text="1")) if is_ones(node):
-                return UnsizedOnes()
+                return UnsizedVector()
+            case Subscript(base=Name(text="e"), index=index) if "e" not in self.known_names():
+                return self.resolve_name(Name(node.span, f"e_{index}"))  # e_{k}
             case Subscript(base=Name(text="I"), index=index) if "I" not in self.declared:
                 return self.resolve_name(Name(node.span, f"I_{index}"))  # I_{D}
             case Subscript(base=base, index=index):
