@@ -21,7 +21,7 @@ from sympy.printing.str import StrPrinter
 
 from matcalc.greek import LETTERS
 from matcalc.model import Shape
-from matcalc.objects import Entry, Scalar, Vec, is_matrix
+from matcalc.objects import Entry, Scalar, Vec, is_matrix, shape_of
 from matcalc.objects import picked as picked_entry
 
 GREEK_UNICODE = LETTERS
@@ -313,7 +313,8 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
         return super()._print_Pow(expr, rational)
 
     def _print_Norm(self, expr: Any) -> str:
-        return "‖" + self._print(expr.arg) + "‖"
+        frobenius = shape_of(expr.arg)[1] != 1  # ‖X‖_F of a matrix, ‖x‖ of a vector
+        return "‖" + self._print(expr.arg) + "‖" + ("_F" if frobenius else "")
 
     def _print_Trace(self, expr: sympy.Trace) -> str:
         return f"tr({self._print(expr.arg)})"
@@ -542,8 +543,11 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
                 if _is_negative(term) else (" + " + self._print(term))
         return text
 
-    def _print_Norm(self, expr: Any) -> str:
-        return "\\left\\|" + self._print(expr.arg) + "\\right\\|"
+    def _print_Norm(self, expr: Any, exp: str | None = None) -> str:
+        frobenius = shape_of(expr.arg)[1] != 1
+        text = "\\left\\|" + self._print(expr.arg) + "\\right\\|" + (
+            "_{F}" if frobenius else "")
+        return f"{text}^{{{exp}}}" if exp else text
 
     def _print_Trace(self, expr: sympy.Trace) -> str:
         return f"\\operatorname{{tr}}\\left({self._print(expr.arg)}\\right)"
