@@ -217,7 +217,12 @@ def evaluate_derivation(derivation: Derivation, dims: Mapping[str, int],
     sizes = {sympy.Symbol(name, integer=True, positive=True): int(n)
              for name, n in dims.items()}
     bound = bind(problem, values)
-    return canonical(evaluate(derivation.result, bound, sizes), derivation, sizes)
+    try:
+        with np.errstate(all="ignore"):
+            return canonical(evaluate(derivation.result, bound, sizes), derivation, sizes)
+    except np.linalg.LinAlgError:
+        raise MatcalcError("the derivative is not defined at these values: a matrix it "
+                           "inverts is singular") from None
 
 
 def bind(problem: Problem, values: Mapping[str, Any]) -> dict[sympy.Basic, Number]:

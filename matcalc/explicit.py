@@ -18,6 +18,8 @@ from matcalc.errors import MatcalcError
 from matcalc.model import Derivation, Explicit, Solution
 from matcalc.objects import Delta, Entry, as_dimension
 
+MAX_ENTRIES = 4096  # entries of one written-out tensor (README, Limits)
+
 
 def explicit_entries(derivation: Derivation, dims: Mapping[str, int]) -> Explicit:
     """The tensor of a small case with named entries (R_11, x_2), from the index formula.
@@ -49,6 +51,10 @@ def explicit_entries(derivation: Derivation, dims: Mapping[str, int]) -> Explici
         values[declaration.symbol] = entries[0, 0] if declaration.shape.is_scalar else entries
     out_shape = vector_shape(derivation.of_symbol, sizes)
     in_shape = vector_shape(derivation.wrt_symbol, sizes)
+    count = int(np.prod(out_shape + in_shape, dtype=object))
+    if count > MAX_ENTRIES:
+        raise MatcalcError(f"--dims would write out {count:,} entries; at most {MAX_ENTRIES:,}",
+                           hint="--dims is for small cases, such as M=2,N=3")
     try:
         tensor = np.empty(out_shape + in_shape, dtype=object)
         grids_value = index_tensor_exact(derivation, values, sizes)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from matcalc.errors import MatcalcError, Span
 from matcalc.model import Declaration, Problem, Shape
@@ -34,17 +34,37 @@ def _parser() -> Lark:
 
 def parse(text: str, path: str = "<input>") -> list[Problem]:
     """Every problem in ``text``; a MatcalcError pointing at the first thing wrong."""
-    from matcalc.language.build import build_problems
+    from matcalc.language.build import build_problems, check_nesting
     from matcalc.language.transformer import ToStatements
 
     try:
+        if len(text) > MAX_INPUT:
+            raise MatcalcError(f"the input has {len(text):,} characters; matcalc reads at most "
+                               f"{MAX_INPUT:,}", Span(1, 1, 1, 2),
+                               hint="split it into several files")
         tree = _parser().parse(text if text.endswith("\n") else text + "\n")
         statements = ToStatements().transform(tree)
+        for statement in statements:
+            for node in _expressions(statement):
+                check_nesting(node)
         return build_problems(statements, source=text, path=path)
     except MatcalcError as error:
         raise error.located(text, path) from None
     except Exception as error:  # lark's UnexpectedInput and its subclasses
         raise _lark_error(error, text, path) from None
+
+
+MAX_INPUT = 100_000  # characters in one input (README, Limits)
+
+
+def _expressions(statement: object) -> list[Any]:
+    from matcalc.language.transformer import Node
+
+    found: list[Any] = []
+    for value in vars(statement).values():
+        items = value if isinstance(value, tuple) else (value,)
+        found.extend(item for item in items if isinstance(item, Node))
+    return found
 
 
 def read_expression(text: str, declarations: Sequence[Declaration],

@@ -606,11 +606,8 @@ class ProblemBuilder:
             case Number(text=text):
                 fraction = Fraction(text)
                 return sympy.Rational(fraction.numerator, fraction.denominator)
-            case BinOp(op="+", left=left, right=right):
-                return self.arith.add(self.expr(left), self.expr(right), left.span, right.span)
-            case BinOp(op="-", left=left, right=right):
-                return self.arith.add(self.expr(left), negate(self.expr(right)), left.span,
-                                right.span)
+            case BinOp(op="+" | "-"):
+                return self.sum(node)
             case BinOp(op="*", left=left, right=right):
                 return self.arith.multiply(self.expr(left), self.expr(right), left.span, right.span)
             case BinOp(op="·", left=left, right=right):  # w · x of two vectors is wᵀx
@@ -720,6 +717,21 @@ class ProblemBuilder:
                                     "differentiates ||x||_1, ||x||_2 and ||x||_p for whole p")
         raise MatcalcError(f"the norm ‖x‖_{order} is not supported", span,
                            hint="write the order as a whole number: ||x||_1, ||x||_3")
+
+    def sum(self, node: BinOp) -> Value:
+        """a + b − c + …, term by term from the left (a loop: a sum may have many terms)."""
+        chain: list[BinOp] = []
+        first: Node = node
+        while isinstance(first, BinOp) and first.op in {"+", "-"}:
+            chain.append(first)
+            first = first.left
+        value, span = self.expr(first), first.span
+        for link in reversed(chain):
+            term = self.expr(link.right)
+            value = self.arith.add(value, term if link.op == "+" else negate(term), span,
+                                   link.right.span)
+            span = span | link.right.span
+        return value
 
     def entry(self, vector: Value, index: str, span: Span) -> Value:
         """v_k = e_kᵀ v: the k-th entry of a vector, as a product the rules know."""
@@ -933,12 +945,17 @@ class ProblemBuilder:
             self.bound.pop()
 
     def is_product(self, node: Call) -> bool:
-        """``A(x + b)``, ``Ax(y)``: a declared variable before a bracket multiplies it."""
+        """``A(x + b)``, ``Ax(y)``, ``x_2(y)``: a value before a bracket multiplies it."""
         name = node.name.text
         if name in self.defined or (name in FUNCTIONS and name not in self.declared):
             return False
-        parts = self.split_name(name) or []
-        return name in self.declared or bool(parts and parts[-1] in self.declared)
+        if name in self.differentiable:
+            return False
+        try:  # anything that reads as a value (A, Ax, x_2, N, I_D) multiplies the bracket
+            self.resolve_name(node.name)
+        except MatcalcError:
+            return False  # an unknown name called: an abstract function, p(x, z)
+        return True
 
     def apply(self, function: str, value: Value, span: Span) -> Value:
         value = self.arith.finish(value, span)
@@ -1038,12 +1055,39 @@ def exponent_mark(node: Node) -> str | None:
     return None
 
 
-def walk(node: Node) -> Iterable[Node]:
-    yield node
+def children(node: Node) -> list[Node]:
+    found: list[Node] = []
     for value in vars(node).values():
         if isinstance(value, Node):
-            yield from walk(value)
+            found.append(value)
         elif isinstance(value, tuple):
-            for item in value:
-                if isinstance(item, Node):
-                    yield from walk(item)
+            found.extend(item for item in value if isinstance(item, Node))
+    return found
+
+
+def walk(node: Node) -> Iterable[Node]:
+    """Every node under ``node``, itself first (a loop, not recursion: inputs can be deep)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(children(current)))
+
+
+MAX_NESTING = 60  # brackets, functions and operators inside one another (README, Limits)
+
+
+def check_nesting(node: Node) -> None:
+    """Refuse an expression nested deeper than MAX_NESTING; the terms of a sum, the factors
+    of a product written side by side, do not nest."""
+    stack = [(node, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise MatcalcError(f"this expression nests deeper than {MAX_NESTING} levels",
+                               current.span, hint="name the inner parts with definitions, "
+                                                  "as in 'u = ...'")
+        for child in children(current):
+            chained = isinstance(current, BinOp) and isinstance(child, BinOp) and (
+                child is current.left and {current.op, child.op} <= {"+", "-"})
+            stack.append((child, depth if chained else depth + 1))

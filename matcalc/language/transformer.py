@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lark import Token, Transformer, v_args
+from lark import Token, v_args
 from lark.tree import Meta
+from lark.visitors import Transformer_NonRecursive
 
 from matcalc.errors import MatcalcError, Span
 from matcalc.language.spelling import GREEK, UNICODE_GREEK
@@ -183,8 +184,9 @@ def _name_text(text: str) -> str:
 
 
 @v_args(meta=True, inline=True)
-class ToStatements(Transformer[Token, list[Statement]]):
-    """Parse tree → statements. Methods are named after the grammar's rules and aliases."""
+class ToStatements(Transformer_NonRecursive[Token, list[Statement]]):
+    """Parse tree → statements. Methods are named after the grammar's rules and aliases.
+    Non-recursive, so that a sum of many terms does not exhaust Python's stack."""
 
     def start(self, meta: Meta, *items: Statement) -> list[Statement]:
         return list(items)

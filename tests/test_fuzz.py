@@ -1,0 +1,115 @@
+"""No crash, no hang, whatever the input: every text either solves (derived and checked) or
+raises a MatcalcError that points at a line and column. Inputs are the files in problems/
+mutated at random (characters and tokens inserted, deleted, swapped; lines duplicated and
+dropped) and random token soups from the language's own vocabulary."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import hypothesis.strategies as st
+from hypothesis import HealthCheck, given, settings
+
+import matcalc
+from matcalc.errors import MatcalcError
+from tests.test_properties import FAST
+
+PROBLEMS = [p.read_text(encoding="utf-8")
+            for p in sorted(Path(__file__).parent.parent.joinpath("problems").glob("*.mc"))]
+TOKENS = ["x", "A", "W", "b", "f", "z", "D", "E", "in", "R^D", "R^{D x D}", "R^{E x D}", "=",
+          "+", "-", "*", "/", "^T", "^{-1}", "^2", "'", "(", ")", "{", "}", "[", "]", "|",
+          "||", "_k", "_2", "_F", ",", ";", "\n", " ", "sin", "exp", "log", "tr", "det",
+          "softmax", "sigmoid", "sum", "diag", "I", "1", "0", "2", ".5", "\\frac{1}{2}",
+          "\\sin", "\\log", "\\det", "\\operatorname{tr}", "\\mathbf{x}", "\\top", "\\mu",
+          "\\in", "\\mathbb{R}", "\\times", "\\cdot", "\\odot", "\\otimes", ".*", "⊙", "ᵀ",
+          "⁻¹", "²", "−", "𝟏", "1_D", "e_k", "find", "df/dx", "dF/dX", "find df/dA",
+          "symmetric", "positive definite", "is", "problem:", "## h", "#", "$", "\r",
+          "\\left(", "\\right)", "h(x)", "g(u, v)", "p(x, z)", "differentiable", "\\sigma",
+          "W^{(1)}", "\\hat{y}", "e^{x}", "σ", "∈", "ℝ", "×", "\\"]
+LIMIT_SECONDS = 20.0
+
+
+def outcome(text: str) -> None:
+    """Solve, or fail with a located MatcalcError; anything else fails the test."""
+    start = time.perf_counter()
+    try:
+        matcalc.solve_all(text)
+    except MatcalcError as error:
+        assert error.span is not None or error.message in {"no problem found"}, (
+            f"an error without a location: {error}\n--- input ---\n{text}")
+        assert str(error), text
+    elapsed = time.perf_counter() - start
+    assert elapsed < LIMIT_SECONDS, f"took {elapsed:.1f} s:\n{text}"
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> str:
+    text = draw(st.sampled_from(PROBLEMS))
+    for _ in range(draw(st.integers(1, 4))):
+        position = draw(st.integers(0, len(text)))
+        action = draw(st.sampled_from(["insert", "delete", "replace", "line", "swap"]))
+        if action == "insert":
+            text = text[:position] + draw(st.sampled_from(TOKENS)) + text[position:]
+        elif action == "delete":
+            text = text[:position] + text[position + draw(st.integers(1, 6)):]
+        elif action == "replace":
+            text = text[:position] + draw(st.sampled_from(TOKENS)) + text[position + 1:]
+        elif action == "swap" and 0 < position < len(text):
+            text = text[:position - 1] + text[position] + text[position - 1] + text[position + 1:]
+        else:
+            lines = text.splitlines()
+            if lines:
+                index = draw(st.integers(0, len(lines) - 1))
+                lines.insert(index, lines[draw(st.integers(0, len(lines) - 1))]) if draw(
+                    st.booleans()) else lines.pop(index)
+            text = "\n".join(lines)
+    return text
+
+
+SOUP = st.lists(st.sampled_from(TOKENS), min_size=1, max_size=25).map(" ".join).map(
+    lambda body: "x in R^D\nA, W in R^{D x D}\nb in R^D\n" + body)
+
+FUZZ = settings(FAST, max_examples=150,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                       HealthCheck.data_too_large])
+
+
+@FUZZ
+@given(mutated())
+def test_mutated_problems_solve_or_fail_with_a_location(text: str) -> None:
+    outcome(text)
+
+
+@FUZZ
+@given(SOUP)
+def test_token_soup_solves_or_fails_with_a_location(text: str) -> None:
+    outcome(text)
+
+
+def test_large_inputs_are_refused_or_solved_in_time() -> None:
+    outcome("x in R\nf = " + " + ".join(f"x^{i}" for i in range(1, 501)))
+    outcome("x in R\nf = " + "sin(" * 100 + "x" + ")" * 100)
+    outcome("x in R\nf = " + "(" * 300 + "x" + ")" * 300)
+    outcome("x in R\n" + "\n".join(f"a{i} = sin(a{i - 1})" if i else "a0 = x"
+                                   for i in range(150)) + "\nf = a149\nfind df/dx")
+
+
+def test_limits_are_errors_with_a_location() -> None:
+    import pytest
+
+    with pytest.raises(MatcalcError, match="nests deeper than 60 levels") as deep:
+        matcalc.solve_all("x in R\nf = " + "(" * 80 + "x" + ")" * 80)
+    assert deep.value.span is not None and deep.value.span.line == 2
+    with pytest.raises(MatcalcError, match="at most 100,000"):
+        matcalc.solve_all("x in R\nf = x" + " " * 100_001)
+
+
+def test_evaluate_at_a_singular_point_is_an_error() -> None:
+    import numpy as np
+    import pytest
+
+    derivation = matcalc.solve("x, u in R^D; f = det(x u^T); find df/dx",
+                               check=False).derivations[0]
+    with pytest.raises(MatcalcError, match="singular"):
+        derivation.evaluate({"D": 3}, {"x": np.ones(3), "u": np.ones(3)})
