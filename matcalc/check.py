@@ -77,9 +77,18 @@ def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
     def index(symbol: sympy.Basic) -> Any:
         return values[symbol] if symbol in values else int(symbol)
 
+    cache: dict[sympy.Basic, Number] = {}
+
     def ev(node: sympy.Basic) -> Number:
         if node in values:
             return values[node]
+        if node in cache:  # a part that appears many times is computed once
+            return cache[node]
+        value = compute(node)
+        cache[node] = value
+        return value
+
+    def compute(node: sympy.Basic) -> Number:
         match node:
             case sympy.Number() | sympy.NumberSymbol():
                 return float(node)
@@ -165,6 +174,19 @@ def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
     return ev(expr)
 
 
+def result_value(derivation: Derivation, values: Mapping[sympy.Basic, Number],
+                 sizes: Mapping[sympy.Basic, int]) -> Number:
+    """The result's value, its named intermediates computed forward first, each once (the
+    result may be kept in them: h_k = tanh(W_k h_{k−1}))."""
+    problem = derivation.problem
+    assert problem is not None
+    known = dict(values)
+    for definition in problem.needed(derivation.result):
+        if definition.symbol not in known:
+            known[definition.symbol] = evaluate(definition.expr, known, sizes)
+    return evaluate(derivation.result, known, sizes)
+
+
 def commutation(rows: int, cols: int) -> Any:
     """K with K vec(A) = vec(Aᵀ) for an m×n A: vec(Aᵀ)[l + k·n] = vec(A)[k + l·m]."""
     matrix = np.zeros((rows * cols, rows * cols))
@@ -219,7 +241,7 @@ def evaluate_derivation(derivation: Derivation, dims: Mapping[str, int],
     bound = bind(problem, values)
     try:
         with np.errstate(all="ignore"):
-            return canonical(evaluate(derivation.result, bound, sizes), derivation, sizes)
+            return canonical(result_value(derivation, bound, sizes), derivation, sizes)
     except np.linalg.LinAlgError:
         raise MatcalcError("the derivative is not defined at these values: a matrix it "
                            "inverts is singular") from None
@@ -317,7 +339,8 @@ def check_derivation(derivation: Derivation, *, seed: int = 0, trials: int = 2,
     problem = derivation.problem
     assert problem is not None
     if is_abstract(derivation.function):
-        names = sorted({a.name for a in derivation.function.atoms(Applied, AppliedVector)})
+        names = sorted({a.name for a in objects.parts_of(derivation.function,
+                                                          (Applied, AppliedVector))})
         return Check(True, 0.0, (), 0, f"{', '.join(names)} are abstract functions, which "
                      "have no values to check with" if len(names) > 1 else
                      f"{names[0]} is an abstract function, which has no values to check with")
@@ -357,7 +380,7 @@ def draw_point(derivation: Derivation, sizes: dict[sympy.Basic, int],
             if wrt not in values:  # by an intermediate: it takes its defined value
                 values[wrt] = evaluate(problem.substituted(wrt), values, sizes)
             try:
-                symbolic = canonical(evaluate(derivation.result, values, sizes), derivation,
+                symbolic = canonical(result_value(derivation, values, sizes), derivation,
                                      sizes)
                 numeric = finite_differences(derivation.function, derivation.wrt_symbol,
                                              values, sizes)

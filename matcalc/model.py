@@ -136,6 +136,44 @@ class Problem:
         inner = {s: resolve(s) for s in _defined_atoms(expr, definitions)}
         return expr.xreplace(inner) if inner else expr
 
+    def needed(self, expr: sympy.Basic) -> tuple[Definition, ...]:
+        """The intermediates an expression uses, directly or through others, each after
+        the ones it uses: the program that computes it, in order."""
+        definitions = {d.symbol: d for d in self.definitions}
+        bodies = {symbol: d.expr for symbol, d in definitions.items()}
+        order: list[Definition] = []
+        seen: set[sympy.Basic] = set()
+        stack = [(symbol, False) for symbol in _defined_atoms(expr, bodies)]
+        while stack:
+            symbol, expanded = stack.pop()
+            if expanded:
+                order.append(definitions[symbol])
+                continue
+            if symbol in seen:
+                continue
+            seen.add(symbol)
+            stack.append((symbol, True))
+            stack.extend((s, False) for s in _defined_atoms(bodies[symbol], bodies)
+                         if s not in seen)
+        return tuple(order)
+
+
+def printed_size(expr: sympy.Basic) -> int:
+    """How many symbols an expression has when printed as a tree (shared parts counted each
+    time they appear), counted over its DAG in linear time."""
+    sizes: dict[sympy.Basic, int] = {}
+    stack = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        if node in sizes:
+            continue
+        if ready or not node.args:
+            sizes[node] = 1 + sum(sizes[a] for a in node.args)
+        else:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args if a not in sizes)
+    return sizes[expr]
+
 
 def _defined_atoms(expr: sympy.Basic, definitions: dict[sympy.Basic, sympy.Basic]
                    ) -> set[sympy.Basic]:

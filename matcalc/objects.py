@@ -226,10 +226,26 @@ class AbstractPartial(MatrixExpr):
         return (rows, shape_of(self.argument)[0])
 
 
+def parts_of(expr: sympy.Basic, kinds: type | tuple[type, ...]) -> set[sympy.Basic]:
+    """The sub-expressions of the given kinds, each shared part visited once (sympy's atoms()
+    walks a shared part every time it appears, which is exponential in a deep chain)."""
+    found: set[sympy.Basic] = set()
+    seen: set[sympy.Basic] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if isinstance(node, kinds):
+            found.add(node)
+        stack.extend(node.args)
+    return found
+
+
 def is_abstract(expr: sympy.Basic) -> bool:
     """Whether an expression involves abstract functions (and so cannot be evaluated)."""
-    return bool(expr.atoms(Applied, AppliedVector, AbstractPartial)) or isinstance(
-        expr, Applied | AppliedVector | AbstractPartial)
+    return bool(parts_of(expr, (Applied, AppliedVector, AbstractPartial)))
 
 
 class DiffScalar(_NumberOf):

@@ -13,7 +13,7 @@ import dataclasses
 import sympy
 
 from matcalc.engine import algebra
-from matcalc.engine.chain import chain_terms, chains, is_tensor_chain, substitute
+from matcalc.engine.chain import chain_terms, chains, is_tensor_chain, path_count, substitute
 from matcalc.engine.decompose import decompose
 from matcalc.engine.identities import simplify, use_properties
 from matcalc.engine.layout import check_layout, in_layout
@@ -30,6 +30,7 @@ from matcalc.model import (
     Solution,
     Target,
     TensorViews,
+    printed_size,
     transposes,
 )
 from matcalc.objects import shape_of
@@ -50,7 +51,7 @@ def derive(problem: Problem, target: Target, layout: str = "numerator") -> Deriv
     if definition is None or variable is None:
         raise MatcalcError(f"cannot differentiate {target.of} by {target.wrt}", target.span)
     symmetric = symmetric_symbols(problem)
-    problem = decompose(problem)
+    problem = named_parts(problem, target)
     found = chains(problem, target.of, target.wrt, symmetric)
     remarks: list[Sentence] = []
     if target.implied:
@@ -67,11 +68,19 @@ def derive(problem: Problem, target: Target, layout: str = "numerator") -> Deriv
     if matrices:
         terms = tuple(t for chain in found for t in chain_terms(chain.links))
         total = matrix_value(terms, of, wrt)
-        views = substituted_views(problem, tensor_views(terms, of, wrt), symmetric)
     else:
         rows, wrt_rows = shape_of(of)[0], shape_of(wrt)[0]
         total = algebra.add(*(chain.product for chain in found), rows=rows, cols=wrt_rows)
-    unsimplified = substitute(problem, total)
+    written_out = problem.substituted(total)  # shares repeated parts, so it is cheap to make
+    size = printed_size(written_out)
+    named = size > MAX_WRITTEN_OUT
+    if matrices:
+        views = tensor_views(terms, of, wrt)
+        views = named_views(views, symmetric) if named else substituted_views(
+            problem, views, symmetric)
+    unsimplified = total if named else written_out
+    if named:
+        remarks.append(where(problem, total, size))
     shape = Shape(shape_of(unsimplified))
     unsimplified, shape = in_layout(unsimplified, shape, of, wrt, layout)
     result, used = simplify(unsimplified, symmetric)
@@ -85,6 +94,54 @@ def derive(problem: Problem, target: Target, layout: str = "numerator") -> Deriv
         unsimplified=unsimplified, result=result, shape=shape, remarks=tuple(remarks),
         views=views, function=problem.substituted(of, keep=wrt), problem=problem,
     )
+
+
+# Every path from f to x is shown as its own chain, as MML 5.9 asks; past this many paths a
+# derivation would be too long to read (and to compute): a clear error says so (README).
+MAX_PATHS = 64
+
+
+def named_parts(problem: Problem, target: Target) -> Problem:
+    """The problem with its inner expressions named, as long as the names do not multiply
+    the paths past MAX_PATHS (a residual layer tanh(A h) + h keeps A h unnamed then)."""
+    decomposed = decompose(problem)
+    if path_count(decomposed, target.of, target.wrt) <= MAX_PATHS:
+        return decomposed
+    decomposed = decompose(problem, new_paths=False)
+    count = path_count(decomposed, target.of, target.wrt)
+    if count > MAX_PATHS:
+        definition = problem.definition(target.of)
+        raise MatcalcError(
+            f"{target.of} depends on {target.wrt} along {count:,} paths; matcalc shows each "
+            f"path and takes at most {MAX_PATHS}", target.span or (
+                definition.span if definition else None),
+            hint="write a repeated part inside one definition, as h2 = tanh(A h1) + h1, "
+                 "rather than as names of its own")
+    return decomposed
+
+
+# A result is shown in the declared variables when that takes at most this many symbols, as
+# for every textbook exercise; otherwise in the named intermediates, "where h = …" (README).
+MAX_WRITTEN_OUT = 400
+
+
+def where(problem: Problem, total: sympy.Basic, size: int) -> Sentence:
+    """The intermediates a result keeps, each defined once, in the order they are computed."""
+    sentence: list[str | Math] = [
+        f"Written out in the declared variables the result would take {size:,} symbols, so it "
+        "is kept in the named intermediates, where "]
+    for index, definition in enumerate(problem.needed(total)):
+        sentence += [", " if index else "", Math(definition.symbol), " = ",
+                     Math(definition.expr)]
+    sentence.append(".")
+    return tuple(sentence)
+
+
+def named_views(views: TensorViews, symmetric: frozenset[sympy.Basic]) -> TensorViews:
+    """The views in the named intermediates, simplified like the result."""
+    index, _ = use_properties(views.index, symmetric)
+    return dataclasses.replace(views, differential=simplify(views.differential, symmetric)[0],
+                               index=index, vec=simplify(views.vec, symmetric)[0])
 
 
 def substituted_views(problem: Problem, views: TensorViews,

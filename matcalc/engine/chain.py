@@ -40,6 +40,27 @@ def paths(problem: Problem, of: str, wrt: str) -> list[list[str]]:
             for rest in paths(problem, used, wrt)]
 
 
+def path_count(problem: Problem, of: str, wrt: str) -> int:
+    """How many paths lead from ``of`` down to ``wrt``, counted without listing them."""
+    counts: dict[str, int] = {wrt: 1}
+    order: list[str] = []
+    stack = [(of, False)]
+    while stack:  # dependencies first, in a loop: a graph may be deep
+        name, ready = stack.pop()
+        if name in counts:
+            continue
+        if ready:
+            counts[name] = sum(counts.get(used, 0) for used in names_used(problem, name))
+            continue
+        if problem.definition(name) is None:
+            counts[name] = 0
+            continue
+        stack.append((name, True))
+        stack.extend((used, False) for used in names_used(problem, name) if used not in counts)
+        order.append(name)
+    return counts.get(of, 0)
+
+
 def symbol_of(problem: Problem, name: str) -> sympy.Basic:
     item = problem.definition(name) or problem.declaration(name)
     assert item is not None

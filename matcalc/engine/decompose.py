@@ -26,6 +26,7 @@ from matcalc.objects import (
     Norm,
     Scalar,
     Softmax,
+    is_matrix,
     picked,
     shape_of,
 )
@@ -37,6 +38,7 @@ NAMES = ("u", "v", "w", "h", "r", "s", "p", "q", "k", "m")
 class Namer:
     taken: set[str]
     introduced: list[Definition] = field(default_factory=list)
+    new_paths: bool = True  # may a name open a second path to a variable used outside it?
 
     def fresh(self) -> str:
         candidates = itertools.chain(NAMES, (f"u{i}" for i in itertools.count(1)))
@@ -97,9 +99,21 @@ class Namer:
         if picked is not None:  # log s_k with s = softmax(u): name the vector, not its entry
             return argument.xreplace({picked: self.name(picked, like)}) if composite(
                 picked) else argument
-        if not composite(core):
+        if not composite(core) or not (self.new_paths or alone(core, like.expr)):
             return self.split(argument, like)
         return argument.xreplace({core: self.name(core, like)})
+
+
+def alone(core: sympy.Basic, whole: sympy.Basic) -> bool:
+    """Whether the variables of ``core`` appear in ``whole`` only inside it, so that naming
+    it adds no second path (tanh(A h) + h: naming A h would give h two paths)."""
+    rows, cols = shape_of(core)
+    stand_in = MatrixSymbol(sympy.Dummy().name, rows, cols) if is_matrix(core) else (
+        sympy.Dummy())
+    rest = whole.xreplace({core: stand_in})
+    variables = core.atoms(sympy.Symbol, MatrixSymbol) - {
+        s for s in core.atoms(sympy.Symbol) if s.is_integer}
+    return not any(rest.has(v) for v in variables)
 
 
 def strip_numbers(expr: sympy.Basic) -> sympy.Basic:
@@ -134,12 +148,13 @@ def composite(expr: sympy.Basic) -> bool:
     return not isinstance(expr, units) and not expr.is_number
 
 
-def decompose(problem: Problem) -> Problem:
-    """The problem with named intermediates for the composite arguments of its functions."""
+def decompose(problem: Problem, new_paths: bool = True) -> Problem:
+    """The problem with named intermediates for the composite arguments of its functions;
+    with ``new_paths`` False, only those that add no second path through the graph."""
     taken = {d.name for d in problem.declarations} | {d.name for d in problem.definitions}
     taken |= {d.function for d in problem.definitions if d.function}
     taken |= {str(s) for d in problem.declarations for s in d.shape.dims}
-    namer = Namer(taken)
+    namer = Namer(taken, new_paths=new_paths)
     definitions = [replace(d, expr=namer.split(d.expr, d)) for d in problem.definitions]
     if not namer.introduced:
         return problem
