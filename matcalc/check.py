@@ -114,7 +114,10 @@ def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
             case Transpose():
                 return np.transpose(ev(node.arg))
             case Inverse():
-                return np.linalg.inv(ev(node.arg))
+                matrix = ev(node.arg)
+                if np.linalg.cond(matrix) > 1e12:  # numerically singular: XᵀX with m < n
+                    raise np.linalg.LinAlgError("the matrix to invert is singular")
+                return np.linalg.inv(matrix)
             case MatPow():
                 return np.linalg.matrix_power(ev(node.base), int(node.exp))
             case Identity():
@@ -333,6 +336,9 @@ def finite_differences(function: sympy.Basic, wrt: sympy.Basic,
     return out
 
 
+SIZE_DRAWS = 8  # size choices tried before the check gives up on finding a finite point
+
+
 def check_derivation(derivation: Derivation, *, seed: int = 0, trials: int = 2,
                      tolerance: float = 1e-5) -> Check:
     """The result against finite differences, at ``trials`` random size choices."""
@@ -348,10 +354,16 @@ def check_derivation(derivation: Derivation, *, seed: int = 0, trials: int = 2,
     worst = 0.0
     sizes: dict[sympy.Basic, int] = {}
     for _ in range(trials):
-        sizes = random_sizes(problem, rng)
-        try:
-            _, symbolic, numeric = draw_point(derivation, sizes, rng)
-        except MatcalcError as failure:
+        failure: MatcalcError | None = None
+        for _ in range(SIZE_DRAWS):  # XᵀX is singular when X has fewer rows than columns:
+            sizes = random_sizes(problem, rng)  # other sizes are drawn until it is not
+            try:
+                _, symbolic, numeric = draw_point(derivation, sizes, rng)
+                failure = None
+                break
+            except MatcalcError as error:
+                failure = error
+        if failure is not None:
             return Check(False, float("inf"), named(sizes), trials, failure.message)
         out_shape = vector_shape(derivation.of_symbol, sizes)
         in_shape = vector_shape(derivation.wrt_symbol, sizes)
