@@ -63,8 +63,9 @@ def solve_file(path: str | Path, *, layout: str = "numerator", check: bool = Tru
 
 
 def derive(expr: sympy.Basic, wrt: sympy.Basic, *, layout: str = "numerator",
-           check: bool = False, name: str = "f") -> Derivation:
-    """Explain ∂expr/∂wrt for a sympy expression built in Python (MatrixSymbols, Symbols)."""
+           check: bool = True, name: str = "f") -> Derivation:
+    """Explain ∂expr/∂wrt for a sympy expression built in Python (MatrixSymbols, Symbols);
+    checked numerically by default, like ``solve``."""
     if not isinstance(wrt, sympy.MatrixSymbol | sympy.Symbol):
         raise MatcalcError("wrt must be a MatrixSymbol or a Symbol")
     if expr.is_Matrix and expr.shape == (1, 1):

@@ -241,6 +241,7 @@ def evaluate_derivation(derivation: Derivation, dims: Mapping[str, int],
     assert problem is not None
     sizes = {sympy.Symbol(name, integer=True, positive=True): int(n)
              for name, n in dims.items()}
+    validate(derivation, sizes, values)
     bound = bind(problem, values)
     try:
         with np.errstate(all="ignore"):
@@ -248,6 +249,35 @@ def evaluate_derivation(derivation: Derivation, dims: Mapping[str, int],
     except np.linalg.LinAlgError:
         raise MatcalcError("the derivative is not defined at these values: a matrix it "
                            "inverts is singular") from None
+
+
+def validate(derivation: Derivation, sizes: Mapping[sympy.Basic, int],
+             values: Mapping[str, Any]) -> None:
+    """Every variable the result uses has a value of its declared size; an error says which
+    does not."""
+    problem = derivation.problem
+    assert problem is not None
+    used = objects.parts_of(problem.substituted(derivation.result),
+                            (sympy.Symbol, MatrixSymbol))
+    for declaration in problem.declarations:
+        if declaration.symbol not in used:
+            continue
+        missing = sorted(str(d) for size in declaration.shape.dims
+                         for d in as_dimension(size).free_symbols if d not in sizes)
+        if missing:
+            raise MatcalcError(f"the size {missing[0]} is not given",
+                               hint=f"pass it in dims, e.g. {{{missing[0]!r}: 3}}")
+        if declaration.name not in values:
+            raise MatcalcError(f"no value for {declaration.name}",
+                               hint=f"pass it in values, e.g. {{{declaration.name!r}: ...}}")
+        expected = vector_shape(declaration.symbol, sizes)
+        given = np.shape(values[declaration.name])
+        if given != expected and not (expected == () and given in {(1,), (1, 1)}):
+            declared = " × ".join(str(d) for d in declaration.shape.dims)
+            raise MatcalcError(
+                f"{declaration.name} is declared {declared}, so it needs shape {expected}, "
+                f"not {given}", hint="sizes: " + ", ".join(
+                    f"{d} = {n}" for d, n in sorted(sizes.items(), key=lambda i: str(i[0]))))
 
 
 def bind(problem: Problem, values: Mapping[str, Any]) -> dict[sympy.Basic, Number]:

@@ -62,9 +62,17 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--brief", action="store_true",
                        help="show only the partials, the chain and the result")
     solve.add_argument("--no-color", action="store_true", help="plain text without colour")
-    solve.add_argument("--width", type=int, default=None, metavar="N",
-                       help="text width in columns (default: the terminal's, or 100)")
+    solve.add_argument("--width", type=width, default=None, metavar="N",
+                       help="text width in columns, at least 40 (default: the terminal's, "
+                            "or 100)")
     return parser
+
+
+def width(text: str) -> int:
+    """--width N: a whole number of columns, at least 40 (a formula needs room)."""
+    if not text.strip().isdigit() or int(text) < 40:
+        raise argparse.ArgumentTypeError(f"expected a width of at least 40 columns, not {text!r}")
+    return int(text)
 
 
 def sizes(text: str) -> dict[str, int]:

@@ -10,6 +10,7 @@ the convenience methods at the bottom import later layers inside the method.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -52,6 +53,26 @@ class Shape:
 
     def __str__(self) -> str:
         return "×".join(str(d) for d in self.dims)
+
+    # A shape behaves as the tuple of its sizes: len, indexing, iteration, == (1, D).
+    def __len__(self) -> int:
+        return len(self.dims)
+
+    def __getitem__(self, index: int) -> sympy.Expr:
+        return self.dims[index]
+
+    def __iter__(self) -> Iterator[sympy.Expr]:
+        return iter(self.dims)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Shape):
+            return self.dims == other.dims
+        if isinstance(other, tuple):
+            return self.dims == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.dims)
 
 
 class Property(enum.Enum):
@@ -336,6 +357,16 @@ class Derivation:
 
         return render_derivation(self, "latex", **options)
 
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        """One line: <Derivation df/dx: 1×D, checked>."""
+        status = ("not checked" if self.checked is None else "check failed"
+                  if not self.checked.passed else "checked" if self.checked.trials else
+                  "not checkable")
+        return f"<Derivation d{self.target.of}/d{self.target.wrt}: {self.shape}, {status}>"
+
     def to_json(self, **options: Any) -> str:
         from matcalc.render import render_derivation
 
@@ -366,6 +397,14 @@ class Solution:
         from matcalc.render import render
 
         return render(self, "text", **options)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        title = f" {self.problem.title!r}" if self.problem.title else ""
+        targets = ", ".join(repr(d) for d in self.derivations)
+        return f"<Solution{title}: {targets}>"
 
     def to_latex(self, **options: Any) -> str:
         from matcalc.render import render

@@ -40,3 +40,26 @@ def test_derive_explains_a_sympy_expression() -> None:
     assert "quadratic form" in derivation.to_text()
     assert "\\top" in derivation.to_latex()
     assert '"rule": "quadratic form"' in derivation.to_json()
+
+
+def test_api_ergonomics() -> None:
+    import numpy as np
+    import pytest
+    import sympy
+
+    solution = matcalc.solve("problem: demo\nx in R^D\nA in R^{D x D}\nf = x^T A x")
+    derivation = solution.derivations[0]
+    D = sympy.Symbol("D", integer=True, positive=True)
+    assert derivation.shape == (1, D) and len(derivation.shape) == 2
+    assert derivation.shape[1] == D and list(derivation.shape) == [1, D]
+    assert repr(derivation) == "<Derivation df/dx: 1×D, checked>"
+    assert repr(solution) == "<Solution 'demo': <Derivation df/dx: 1×D, checked>>"
+    assert "Result" in str(derivation) and "Result" in str(solution)
+    x = sympy.MatrixSymbol("x", D, 1)
+    assert matcalc.derive(x.T * x, x).checked is not None  # checked by default, like solve
+    for dims, values, message in [
+            ({"D": 3}, {"x": np.ones(3)}, "no value for A"),
+            ({}, {"x": np.ones(3), "A": np.eye(3)}, "the size D is not given"),
+            ({"D": 3}, {"x": np.ones(4), "A": np.eye(3)}, r"needs shape \(3,\), not \(4,\)")]:
+        with pytest.raises(matcalc.MatcalcError, match=message):
+            derivation.evaluate(dims, values)

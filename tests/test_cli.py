@@ -105,3 +105,14 @@ def test_a_failed_check_is_shown_and_exits_1(monkeypatch: pytest.MonkeyPatch,
     captured = capsys.readouterr()
     assert "NUMERIC CHECK FAILED" in captured.out
     assert "failed the numeric check" in captured.err
+
+
+def test_width_below_40_is_a_usage_error(capsys: object) -> None:
+    import pytest
+
+    from matcalc.cli import main
+
+    for width in ("0", "-3", "12"):
+        with pytest.raises(SystemExit) as leaving:
+            main(["solve", "-e", "x in R^D; f = x^T x", "--width", width])
+        assert leaving.value.code == 2
