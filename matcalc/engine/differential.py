@@ -23,6 +23,7 @@ from sympy import (
     HadamardProduct,
     Identity,
     Inverse,
+    KroneckerProduct,
     Lambda,
     MatAdd,
     MatMul,
@@ -348,7 +349,9 @@ class Differentiator:
                 t = Dummy("t", real=True)
                 derivative = expr.func(t).diff(t).xreplace({t: argument})
                 return scale(derivative, self.d(argument))
-        raise unsupported(f"the differential of {expr}")
+        raise unsupported("the differential of " + (
+            "a Kronecker product of matrices" if isinstance(expr, KroneckerProduct) else
+            f"an expression of the kind {type(expr).__name__}"))
 
     def scalar(self, terms: Terms) -> Terms:
         """A 1×1 differential as a number: tr of itself."""

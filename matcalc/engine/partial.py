@@ -13,6 +13,17 @@ from matcalc.model import Step
 from matcalc.objects import Scalar, shape_of
 
 
+def construct(expr: sympy.Basic, wrt: sympy.Basic) -> str:
+    """What an expression is, in words, for a message (the engine formats no formulas)."""
+    if isinstance(expr, sympy.Pow) and expr.exp.has(wrt):
+        return "a power whose exponent depends on the variable (such as 2^x)"
+    if isinstance(expr, sympy.KroneckerProduct):
+        return "a Kronecker product of matrices"
+    if isinstance(expr, sympy.Function):
+        return f"the function {type(expr).__name__}"
+    return f"an expression of the kind {type(expr).__name__}"
+
+
 def partial(expr: sympy.Basic, wrt: sympy.Basic, symmetric: frozenset[sympy.Basic]) -> Step:
     """The step for ∂expr/∂wrt (numerator layout), with its sub-steps."""
 
@@ -23,7 +34,7 @@ def partial(expr: sympy.Basic, wrt: sympy.Basic, symmetric: frozenset[sympy.Basi
             step = rule.match(sub, by, context)
             if step is not None:
                 return step
-        raise MatcalcError(f"no rule for the derivative of {sub} with respect to {by}",
+        raise MatcalcError(f"no rule yet for the derivative of {construct(sub, by)}",
                            hint="this construct is not supported yet")
 
     def top(sub: sympy.Basic, by: sympy.Basic) -> Step:
