@@ -436,6 +436,15 @@ class PowerRule(Rule):
                 Math(base), ".")
 
 
+def free_letter(*exprs: sympy.Basic) -> str:
+    """A letter for an identity stated in a sentence, free in what the sentence is about."""
+    taken = {str(s) for expr in exprs for s in getattr(expr, "free_symbols", ())}
+    # ξ, as textbooks write f(ξ): a letter problems seldom use for a variable (t, s, u are
+    # common ones: "at u = u + 1" was seen)
+    return next(letter for letter in ("xi", "zeta", "tau", "eta", "omega")
+                if letter not in taken)
+
+
 @dataclass(frozen=True, kw_only=True)
 class ScalarChain(Rule):
     """∂f(s)/∂x = f'(s) ∂s/∂x for a scalar function f of a scalar s"""
@@ -457,7 +466,7 @@ class ScalarChain(Rule):
 
     def explain(self) -> Sentence:
         (argument,) = self.expr.args
-        u = Dummy("u")
+        u = Dummy(free_letter(self.expr, self.outer))  # not a name of this step: u = u + 1
         return ("The outer function ", Math(self.expr.func(u)),
                 " has derivative ", Math(scalar_derivative(self.expr.func, u)),
                 "; at ", Math(u), " = ", Math(argument), " it is ", Math(self.outer),
