@@ -450,6 +450,9 @@ class ProblemBuilder:
                 return self.plain_name(name, "a name")
         if isinstance(node, Name) and len(node.text) > 1 and node.text[0] == "d":
             return node.text[1:]
+        label = self.label(node)  # dW^{(1)}
+        if label is not None and label.startswith("d") and len(label.split("^")[0]) > 1:
+            return label[1:]
         raise wrong
 
     def implied_target(self) -> Target:
