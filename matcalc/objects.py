@@ -17,6 +17,10 @@ import sympy
 from sympy import Expr, Function
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
+# The variable of every function applied entry by entry (t ↦ exp(t)): one for all, so that
+# two applications of the same function are equal expressions and their terms collect.
+ENTRY = sympy.Dummy("t", real=True)
+
 
 class Scalar(Expr):
     """The single entry of a 1×1 matrix expression, usable wherever a number is."""

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 import sympy
 from sympy import (
     Determinant,
-    Dummy,
     HadamardProduct,
     Identity,
     Inverse,
@@ -38,6 +37,7 @@ from matcalc.engine import algebra
 from matcalc.errors import MatcalcError
 from matcalc.model import Sentence
 from matcalc.objects import (
+    ENTRY,
     Applied,
     AppliedVector,
     LogSumExp,
@@ -308,7 +308,7 @@ class Differentiator:
                              else trace(inner))
             case ElementwiseApplyFunction():
                 self.note(("d f(U) = f'(U) ⊙ dU for f applied entry by entry",))
-                t = Dummy("t", real=True)
+                t = ENTRY
                 derivative = ElementwiseApplyFunction(
                     Lambda(t, expr.function(t).diff(t)), expr.expr)
                 return hadamard(derivative, self.d(expr.expr))
@@ -346,7 +346,7 @@ class Differentiator:
                 return scale(exponent * base ** (exponent - 1), self.d(base))
             case sympy.Function() | sympy.Abs() if len(expr.args) == 1:
                 (argument,) = expr.args
-                t = Dummy("t", real=True)
+                t = ENTRY
                 derivative = expr.func(t).diff(t).xreplace({t: argument})
                 return scale(derivative, self.d(argument))
         raise unsupported("the differential of " + (

@@ -58,6 +58,12 @@ def use_properties(expr: sympy.Basic,
 def tidy(expr: sympy.Basic) -> sympy.Basic:
     """Rebuild products and sums with the algebra helpers: identities out, terms collected,
     scalar coefficients cancelled."""
+    if isinstance(expr, Transpose):  # (2v)ᵀ = 2vᵀ, so that it collects with 2vᵀ
+        inner = tidy(expr.arg)
+        coefficient, matrix = algebra.split_coefficient(inner)
+        if coefficient != 1 and not isinstance(matrix, MatMul):
+            return algebra.mul(coefficient, algebra.transpose(matrix))
+        return Transpose(inner)
     if isinstance(expr, MatMul):
         parts = [tidy(a) for a in expr.args]
         picked = pick_through_sum(parts)

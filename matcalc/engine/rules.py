@@ -36,6 +36,7 @@ from matcalc.engine import algebra
 from matcalc.errors import MatcalcError
 from matcalc.model import Math, Sentence, Shape, Step
 from matcalc.objects import (
+    ENTRY,
     AbstractPartial,
     Applied,
     AppliedVector,
@@ -103,7 +104,7 @@ def column(value: sympy.Basic) -> sympy.Basic:
 def scalar_derivative(function: Callable[[sympy.Expr], sympy.Expr] | Lambda,
                       at: sympy.Basic) -> sympy.Expr:
     """f'(at) for a scalar function, by sympy's (scalar, trusted) differentiation."""
-    t = Dummy("t", real=True)
+    t = ENTRY
     body = function(t)
     return body.diff(t).xreplace({t: at})
 
@@ -349,7 +350,7 @@ class ElementwiseFunction(Rule):
         if not isinstance(expr, ElementwiseApplyFunction):
             return None
         function, argument = expr.function, expr.expr
-        t = Dummy("t", real=True)
+        t = ENTRY
         derivative = Lambda(t, function(t).diff(t))
         inner = context.partial(argument, wrt)
         rows = shape_of(argument)[0]

@@ -18,7 +18,7 @@ from sympy import HadamardProduct, Identity, Inverse, MatAdd, MatMul, OneMatrix,
 
 from matcalc.errors import MatcalcError, Span
 from matcalc.model import Shape
-from matcalc.objects import Scalar, UnitVector, is_matrix, shape_of
+from matcalc.objects import ENTRY, Scalar, UnitVector, is_matrix, shape_of
 
 # ---- the value being built: a sympy expression, or an identity whose size is not known yet
 
@@ -203,10 +203,10 @@ def is_constant(value: sympy.Basic) -> bool:
 
 def entrywise(function: Callable[[sympy.Expr], sympy.Expr], value: sympy.Basic) -> sympy.Basic:
     """f applied to each entry of a vector or matrix."""
-    from sympy import Dummy, Lambda
+    from sympy import Lambda
     from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
-    t = Dummy("t", real=True)
+    t = ENTRY
     return ElementwiseApplyFunction(Lambda(t, function(t)), value)
 
 

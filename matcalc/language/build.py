@@ -21,7 +21,6 @@ import sympy
 from sympy import (
     Abs,
     Determinant,
-    Dummy,
     Identity,
     Inverse,
     KroneckerProduct,
@@ -81,6 +80,7 @@ from matcalc.language.transformer import (
 )
 from matcalc.model import Declaration, Definition, Problem, Property, Shape, Target
 from matcalc.objects import (
+    ENTRY,
     Applied,
     AppliedVector,
     LogSumExp,
@@ -709,7 +709,7 @@ class ProblemBuilder:
                 span, hint="matcalc differentiates the Frobenius norm ||X||_F")
         if order.isdigit() and int(order) >= 1:
             p = int(order)
-            t = Dummy("t", real=True)
+            t = ENTRY
             power = Abs(t) if p == 1 else Abs(t) ** p
             total = Scalar(MatMul(OneMatrix(1, rows),
                                   ElementwiseApplyFunction(Lambda(t, power), value)))
@@ -966,7 +966,7 @@ class ProblemBuilder:
             scalar_function = _SCALAR_FUNCTIONS[ELEMENTWISE[function]]
             if not is_matrix(value):
                 return scalar_function(value)
-            t = Dummy("t", real=True)
+            t = ENTRY
             return ElementwiseApplyFunction(Lambda(t, scalar_function(t)), value)
         rows, cols = shape_of(value)
         described = f"{self.text(span)} is {Shape((rows, cols))}"
