@@ -76,6 +76,7 @@ def tidy(expr: sympy.Basic) -> sympy.Basic:
                 common, part = common_scalar(part)
                 coefficient *= common
             matrices.append(part)
+        coefficient, matrices = number_in_front(coefficient, matrices)
         return algebra.mul(simplify_scalar(coefficient), *matrices)
     if isinstance(expr, MatAdd):
         total = algebra.add(*(tidy(a) for a in expr.args), rows=expr.shape[0],
@@ -86,6 +87,17 @@ def tidy(expr: sympy.Basic) -> sympy.Basic:
     if not is_matrix(expr):
         return simplify_scalar(expr)
     return expr
+
+
+def number_in_front(coefficient: sympy.Expr, matrices: list[sympy.Basic]
+                    ) -> tuple[sympy.Expr, list[sympy.Basic]]:
+    """vᵀv vᵀ = (vᵀv) vᵀ: a leading product that is a number joins the coefficient, so that
+    3vᵀvvᵀ and (vᵀv)vᵀ are seen to be like terms."""
+    for end in range(len(matrices) - 1, 1, -1):
+        head = matrices[:end]
+        if shape_of(head[0])[0] == 1 and shape_of(head[-1])[1] == 1:
+            return coefficient * Scalar(MatMul(*head)), matrices[end:]
+    return coefficient, matrices
 
 
 def pick(row: Transpose, matrix: sympy.Basic) -> sympy.Basic | None:
