@@ -249,5 +249,8 @@ def introduced(derivation: Derivation) -> list[Sentence]:
     if problem is None:
         return []
     used = {name for chain in derivation.chains for name in chain.names}
+    shown = set().union(*(step.expr.free_symbols | step.value.free_symbols
+                          for step in derivation.steps))  # a name a step writes with (u)
     return [("Let ", Math(d.symbol), " = ", Math(d.expr), ".")
-            for d in problem.definitions if d.introduced and d.name in used]
+            for d in problem.definitions
+            if d.introduced and (d.name in used or d.symbol in shown)]
