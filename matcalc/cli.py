@@ -166,7 +166,9 @@ def print_text(solutions: list, args: argparse.Namespace) -> None:  # type: igno
     from matcalc.render.text import solution_view
 
     console = Console(no_color=args.no_color or None, width=args.width, highlight=False)
+    stated: set[str] = set()  # the layout is explained once per output
     for index, solution in enumerate(solutions):
         if index:
             console.print()
-        console.print(solution_view(solution, brief=args.brief, notes=notes(solution)))
+        console.print(solution_view(solution, brief=args.brief,
+                                    notes=notes(solution, stated)))

@@ -21,23 +21,28 @@ def render_all(solutions: list[Solution], fmt: str, *, standalone: bool = False,
     if fmt == "latex":
         from matcalc.render import latex
 
-        body = "\n".join(latex.solution_latex(s, brief=brief, notes=notes(s))
+        stated: set[str] = set()
+        body = "\n".join(latex.solution_latex(s, brief=brief, notes=notes(s, stated))
                          for s in solutions)
         return latex.standalone(body) if standalone else body
     if fmt == "text":
         from matcalc.render.text import render_text
 
-        return "\n".join(render_text(s, width=width, brief=brief, notes=notes(s))
+        said: set[str] = set()
+        return "\n".join(render_text(s, width=width, brief=brief, notes=notes(s, said))
                          for s in solutions)
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-def notes(solution: Solution) -> tuple[str, ...]:
-    """The layout note: which convention the derivatives below are written in."""
+def notes(solution: Solution, stated: set[str] | None = None) -> tuple[str, ...]:
+    """The layout note: which convention the derivatives below are written in, once per
+    output (``stated`` holds the layouts already explained)."""
     from matcalc.render.printers import unicode
     from matcalc.render.sentence import LAYOUT_NOTES, fill
 
-    layouts = {d.layout for d in solution.derivations}
+    layouts = {d.layout for d in solution.derivations} - (stated or set())
+    if stated is not None:
+        stated |= layouts
     return tuple(fill(LAYOUT_NOTES[layout], unicode) for layout in sorted(layouts))
 
 
