@@ -101,9 +101,8 @@ def step_item(step: Step) -> str:
     items = []
     for depth, sub in say.step_walk(step):
         mark = latex(say.partial_of(sub.expr, sub.wrt, sub.views).expr)
-        # three pieces of math, so that a long line breaks at = and at ∈
-        line = (f"{'  ' * depth}\\item ${mark}$ ${{}} = "
-                f"{latex(sub.value)}$ ${{}} \\in {latex(sub.shape)}$ "
+        line = (f"{'  ' * depth}\\item ${mark} = "
+                f"{latex(sub.value)} \\in {latex(sub.shape)}$ "
                 f"(\\emph{{{words(say.rule_title(sub))}}}). {text(say.explanation(sub))}")
         items.append((depth, line))
     out: list[str] = []
