@@ -21,7 +21,7 @@ from sympy.printing.str import StrPrinter
 
 from matcalc.greek import LETTERS
 from matcalc.model import Shape
-from matcalc.objects import Entry, Scalar, Vec, is_matrix, shape_of
+from matcalc.objects import Entry, Scalar, Softmax, Vec, is_matrix, shape_of
 from matcalc.objects import picked as picked_entry
 
 GREEK_UNICODE = LETTERS
@@ -420,7 +420,8 @@ def applied(expr: ElementwiseApplyFunction, argument_text: str) -> sympy.Basic:
     (variable,) = function.variables
     bare = _is_simple(argument) or _only_function_argument(function.expr, variable) or (
         isinstance(argument, ElementwiseApplyFunction)
-        and _only_function_argument(argument.function.expr, argument.function.variables[0]))
+        and _only_function_argument(argument.function.expr, argument.function.variables[0])
+    ) or isinstance(argument, Softmax | sympy.Trace | sympy.Determinant)  # a call: softmax(z)
     name = argument_text if bare else f"({argument_text})"
     return function.expr.xreplace({variable: Verbatim(name)})
 
