@@ -40,6 +40,8 @@ from matcalc.objects import (
     AbstractPartial,
     Applied,
     AppliedVector,
+    Delta,
+    Entry,
     LogSumExp,
     Norm,
     Scalar,
@@ -437,12 +439,13 @@ class PowerRule(Rule):
                 Math(base), ".")
 
 
-def free_letter(*exprs: sympy.Basic) -> str:
-    """A letter for an identity stated in a sentence, free in what the sentence is about."""
+def free_letter(*exprs: sympy.Basic,
+                names: tuple[str, ...] = ("xi", "zeta", "tau", "eta", "omega")) -> str:
+    """A letter for an identity stated in a sentence, free in what the sentence is about:
+    by default ξ, as textbooks write f(ξ), a letter problems seldom use for a variable (t, s,
+    u are common ones: "at u = u + 1" was seen)."""
     taken = {str(s) for expr in exprs for s in getattr(expr, "free_symbols", ())}
-    # ξ, as textbooks write f(ξ): a letter problems seldom use for a variable (t, s, u are
-    # common ones: "at u = u + 1" was seen)
-    return next(letter for letter in ("xi", "zeta", "tau", "eta", "omega")
+    return next(letter for letter in (*names, "xi", "zeta", "tau", "eta", "omega")
                 if letter not in taken)
 
 
@@ -592,10 +595,17 @@ class SoftmaxRule(Rule):
         return cls.make(expr, wrt, algebra.mul(jacobian, inner.value), substeps=(inner,))
 
     def explain(self) -> Sentence:
-        s = self.expr
-        return ("With s = ", Math(s), ", ∂s_i/∂u_j = s_i(δ_ij − s_j), so the Jacobian of "
-                "softmax is ", Math(MatAdd(DiagMatrix(s), algebra.mul(-1, s, Transpose(s)))),
-                ", times the derivative of ", Math(s.arg), ".")
+        s, argument = self.expr, self.expr.arg
+        rows = shape_of(argument)[0]
+        name = MatrixSymbol(free_letter(argument, names=("s", "p", "q", "r")), rows, 1)
+        i, j = (sympy.Symbol(letter, integer=True) for letter in ("i", "j"))
+        entry_i, entry_j = Entry(name, i, sympy.S.Zero), Entry(name, j, sympy.S.Zero)
+        return ("With ", Math(name), " = ", Math(s), ", ∂", Math(entry_i), "/∂",
+                Math(Entry(argument, j, sympy.S.Zero)), " = ",
+                Math(sympy.Mul(entry_i, Delta(i, j) - entry_j, evaluate=False)),
+                ", so the Jacobian of softmax is ",
+                Math(MatAdd(DiagMatrix(s), algebra.mul(-1, s, Transpose(s)))),
+                ", times the derivative of ", Math(argument), ".")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -613,9 +623,9 @@ class LogSumExpRule(Rule):
         return cls.make(expr, wrt, value, substeps=(inner,))
 
     def explain(self) -> Sentence:
-        return ("The gradient of log-sum-exp is softmax: ∂", Math(self.expr), "/∂u = ",
-                Math(Transpose(Softmax(self.expr.arg))), ", times the derivative of ",
-                Math(self.expr.arg), ".")
+        return ("The gradient of log-sum-exp is softmax: the derivative of ", Math(self.expr),
+                " by ", Math(self.expr.arg), " is ", Math(Transpose(Softmax(self.expr.arg))),
+                ", which multiplies the derivative of ", Math(self.expr.arg), ".")
 
 
 @dataclass(frozen=True, kw_only=True)
