@@ -43,8 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="problem files (.mc); '-' reads standard input")
     solve.add_argument("-e", "--expr", action="append", default=[], metavar="TEXT",
                        help="an inline problem (may be repeated)")
-    solve.add_argument("-f", "--format", choices=("text", "latex", "json"), default="text",
-                       help="output format (default: text)")
+    solve.add_argument("-f", "--format", choices=("text", "latex", "json", "markdown"),
+                       default="text", help="output format (default: text); markdown is for "
+                                            "GitHub, Obsidian and notebooks")
     solve.add_argument("-o", "--output", metavar="FILE",
                        help="write to FILE (whole or not at all) instead of standard output")
     solve.add_argument("--standalone", action="store_true",

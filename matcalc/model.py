@@ -357,6 +357,14 @@ class Derivation:
 
         return render_derivation(self, "latex", **options)
 
+    def to_markdown(self, **options: Any) -> str:
+        from matcalc.render import render_derivation
+
+        return render_derivation(self, "markdown", **options)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
     def __str__(self) -> str:
         return self.to_text()
 
@@ -397,6 +405,14 @@ class Solution:
         from matcalc.render import render
 
         return render(self, "text", **options)
+
+    def to_markdown(self, **options: Any) -> str:
+        from matcalc.render import render
+
+        return render(self, "markdown", **options)
+
+    def _repr_markdown_(self) -> str:  # Jupyter shows a solution as Markdown with math
+        return self.to_markdown()
 
     def __str__(self) -> str:
         return self.to_text()

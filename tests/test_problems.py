@@ -42,7 +42,8 @@ def test_problem_states_its_expected_answer(problem: Path) -> None:
     assert re.search(r"#\s*Expected:", problem.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("fmt, suffix", [("text", "txt"), ("latex", "tex"), ("json", "json")])
+@pytest.mark.parametrize("fmt, suffix", [("text", "txt"), ("latex", "tex"), ("json", "json"),
+                                         ("markdown", "md")])
 @pytest.mark.parametrize("problem", PROBLEMS, ids=lambda p: p.stem)
 def test_rendered_output_matches_golden(problem: Path, fmt: str, suffix: str,
                                         golden: Callable[[str, str], None]) -> None:

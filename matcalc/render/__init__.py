@@ -8,7 +8,7 @@ from typing import Any
 
 from matcalc.model import Derivation, Solution
 
-FORMATS = ("text", "latex", "json")
+FORMATS = ("text", "latex", "json", "markdown")
 
 
 def render_all(solutions: list[Solution], fmt: str, *, standalone: bool = False,
@@ -25,6 +25,12 @@ def render_all(solutions: list[Solution], fmt: str, *, standalone: bool = False,
         body = "\n".join(latex.solution_latex(s, brief=brief, notes=notes(s, stated))
                          for s in solutions)
         return latex.standalone(body) if standalone else body
+    if fmt == "markdown":
+        from matcalc.render.markdown import solution_markdown
+
+        told: set[str] = set()
+        return "\n".join(solution_markdown(s, brief=brief, notes=notes(s, told))
+                         for s in solutions)
     if fmt == "text":
         from matcalc.render.text import render_text
 

@@ -1,0 +1,117 @@
+"""Markdown for notes (GitHub, Obsidian, Jupyter): headings, a table of the partials, a
+numbered list of the steps, and math in $…$ and $$…$$ with only the macros their MathJax
+knows (no preamble needed).
+
+The math is the LaTeX printer's; the words are the sentences' own, escaped for Markdown.
+Imports matcalc.model, render.printers, render.sentence.
+"""
+
+from __future__ import annotations
+
+from matcalc.model import Derivation, Sentence, Solution, Step
+from matcalc.render import sentence as say
+from matcalc.render.printers import Dims, latex
+
+_ESCAPES = {"\\": "\\\\", "*": "\\*", "_": "\\_", "`": "\\`", "|": "\\|", "<": "&lt;"}
+
+
+def words(text: str) -> str:
+    return "".join(_ESCAPES.get(char, char) for char in text)
+
+
+def math(expr: object) -> str:
+    return f"${latex(expr)}$"
+
+
+def cell_math(*exprs: object) -> str:
+    """Math inside a table cell, where a bare | would end the cell; several expressions
+    are joined by =."""
+    body = " = ".join(latex(expr) for expr in exprs)
+    return "$" + body.replace("\\|", "\\Vert ").replace("|", "\\vert ") + "$"
+
+
+def text(sentence: Sentence) -> str:
+    return say.fill(sentence, math, words)
+
+
+def display(lines: list[str]) -> list[str]:
+    """A $$ block of aligned lines."""
+    return ["$$", "\\begin{aligned}", " \\\\\n".join(lines), "\\end{aligned}", "$$", ""]
+
+
+def step_items(step: Step, number: int) -> list[str]:
+    out = []
+    for depth, sub in say.step_walk(step):
+        mark = latex(say.partial_of(sub.expr, sub.wrt, sub.views).expr)
+        bullet = f"{number}." if depth == 0 else "-"
+        out.append(f"{'   ' * depth}{bullet} ${mark} = {latex(sub.value)} \\in "
+                   f"{latex(sub.shape)}$ (*{words(say.rule_title(sub))}*). "
+                   f"{text(say.explanation(sub))}")
+    return out
+
+
+def derivation_markdown(derivation: Derivation, *, brief: bool = False) -> str:
+    target = latex(say.target(derivation).expr)
+    out = [f"### ${target}$", ""]
+    if derivation.target.implied:
+        out += [text(derivation.remarks[0]), ""]
+    lets = say.introduced(derivation)
+    if lets:
+        out += ["Name the inner expressions: " + " ".join(text(let) for let in lets), ""]
+    for path in say.chain_names(derivation):
+        out += [f"Dependency chain: {text(path)}.", ""]
+    rows = []
+    for chain in derivation.chains:
+        for link in chain.links:
+            step = link.step
+            mark = say.partial_of(link.of_symbol, link.wrt_symbol, step.views).expr
+            rows.append(f"| {cell_math(mark, step.value)} | {cell_math(step.shape)} | "
+                        f"{words(say.rule_title(step))} |")
+    if rows:
+        out += ["| partial derivative | dimensions | rule |", "| --- | --- | --- |", *rows, ""]
+    if not brief:
+        number = 0
+        for chain in derivation.chains:
+            for link in chain.links:
+                number += 1
+                out += step_items(link.step, number)
+        out.append("")
+    out += ["By the chain rule," if say.has_chain(derivation) else "So", ""]
+    lines = []
+    for chain in derivation.chains if say.has_chain(derivation) else ():
+        factors = " ".join(
+            f"\\underbrace{{{latex(say.partial_of(link.of_symbol, link.wrt_symbol, link.step.views).expr)}}}"  # noqa: E501
+            f"_{{{latex(Dims(say.vec_shape(link.step)))}}}" for link in chain.links)
+        lines.append(f"{target} &= {factors} \\in {latex(chain.shape)}")
+        lines.append(f"&= {latex(chain.product)}")
+    lines.append(f"{target} &= {latex(derivation.result)} \\in {latex(derivation.shape)}")
+    for equation, space in say.view_lines(derivation.views, derivation.of_symbol,
+                                          derivation.wrt_symbol):
+        left, right = say.fill(equation, latex, words).split(" = ", 1)
+        label = say.fill(space, latex, lambda w: f"\\text{{{w}}}")
+        lines.append(f"{left} &= {right} \\quad {label}")
+    out += display(lines)
+    if say.contracts(derivation):
+        out += [text(say.contraction(derivation)), ""]
+    if say.is_tensor(derivation.views):
+        out += [text(say.VEC_NOTE), ""]
+    remarks = derivation.remarks[1:] if derivation.target.implied else derivation.remarks
+    out += [f"{text(remark)}\n" for remark in remarks]
+    passed = derivation.checked is None or derivation.checked.passed
+    checked = derivation.checked is not None and derivation.checked.trials > 0
+    mark = "✓ " if checked and passed else "✗ " if not passed else ""
+    out += [f"{mark}{text(say.check(derivation.checked))}", ""]
+    return "\n".join(out)
+
+
+def solution_markdown(solution: Solution, *, brief: bool = False,
+                      notes: tuple[str, ...] = ()) -> str:
+    problem = solution.problem
+    out = [f"## {words(problem.title or 'Problem')}", ""]
+    given = [text(line) for line in say.declarations(problem)]
+    out += ["Given " + "; ".join(given) + ".", ""]
+    out += display([say.fill(say.definition(d), latex, lambda w: w).replace(" = ", " &= ", 1)
+                    for d in problem.definitions])
+    out += [f"*{words(note)}*\n" for note in notes]
+    out += [derivation_markdown(d, brief=brief) for d in solution.derivations]
+    return "\n".join(out)
