@@ -177,7 +177,26 @@ class SumRule(Rule):
         value = algebra.add(*(s.value for s in substeps), rows=shape.rows, cols=shape.cols)
         return cls.make(expr, wrt, value, substeps=substeps)
 
+    @property
+    def varying(self) -> list[Step]:
+        return [s for s in self.substeps if depends(s.expr, self.wrt)]
+
+    @property
+    def title(self) -> str:
+        """Ax + b is a linear map plus a constant; the sum rule is for terms that vary."""
+        if len(self.varying) == 1:
+            inner = self.varying[0]
+            return f"{getattr(inner, 'title', inner.name)} plus constant"
+        return "sum rule"
+
     def explain(self) -> Sentence:
+        if len(self.varying) == 1:
+            constants = [s.expr for s in self.substeps if not depends(s.expr, self.wrt)]
+            return ("Only the term ", Math(self.varying[0].expr), " depends on ",
+                    Math(self.wrt), "; the constant ",
+                    Math(algebra.add(*constants, rows=shape_of(constants[0])[0],
+                                     cols=shape_of(constants[0])[1])),
+                    " has derivative zero.")
         return ("The derivative of a sum is the sum of the derivatives of its terms.",)
 
 
@@ -302,8 +321,8 @@ class ProductRule(Rule):
 
     @property
     def scaled_only(self) -> bool:
-        """Only numbers multiply the factor that depends on x (−½z, 3 log s)."""
-        return all(a.is_number for a in self.expr.args if not depends(a, self.wrt))
+        """Only scalars multiply the factor that depends on x (−½z, 3 log s, −u²/(2σ²))."""
+        return all(not is_matrix(a) for a in self.expr.args if not depends(a, self.wrt))
 
     def explain(self) -> Sentence:
         if self.single and self.scaled_only:
@@ -467,6 +486,14 @@ class ScalarChain(Rule):
         inner = context.partial(argument, wrt)
         value = algebra.mul(outer, inner.value)
         return cls.make(expr, wrt, value, outer=outer, substeps=(inner,))
+
+    @property
+    def title(self) -> str:
+        """log(s) by s is a known derivative; the chain rule is for a composite argument."""
+        if self.expr.args[0] == self.wrt:
+            name = {"Abs": "abs"}.get(type(self.expr).__name__, type(self.expr).__name__)
+            return f"derivative of {name}"
+        return "chain rule"
 
     def explain(self) -> Sentence:
         (argument,) = self.expr.args
