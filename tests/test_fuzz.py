@@ -113,3 +113,8 @@ def test_evaluate_at_a_singular_point_is_an_error() -> None:
                                check=False).derivations[0]
     with pytest.raises(MatcalcError, match="singular"):
         derivation.evaluate({"D": 3}, {"x": np.ones(3), "u": np.ones(3)})
+
+
+def test_a_lone_carriage_return_is_a_line_break() -> None:
+    outcome("\r Chains whose links are tensors: a title\nx in R^D\nf = x^T x")
+    outcome("x in R^D\rf = x^T x\r\nfind df/dx")

@@ -37,6 +37,8 @@ def parse(text: str, path: str = "<input>") -> list[Problem]:
     from matcalc.language.build import build_problems, check_nesting
     from matcalc.language.transformer import ToStatements
 
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # one line break, as lark counts
+
     try:
         if len(text) > MAX_INPUT:
             raise MatcalcError(f"the input has {len(text):,} characters; matcalc reads at most "
