@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 
 from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -73,20 +74,24 @@ def derivation_view(derivation: Derivation, *, brief: bool = False) -> Renderabl
                 number += 1
                 for depth, step in say.step_walk(link.step):
                     marker = f"{number}." if depth == 0 else "•"
-                    indent = "   " * depth
-                    body.append(Text.assemble(
-                        f"{indent}{marker} ", (say.fill(say.step_line(step), unicode), "bold"),
-                        ("  " + say.rule_title(step), "cyan")))
-                    body.append(Text(indent + "   " + say.fill(say.explanation(step), unicode)))
+                    indent = 3 * depth
+                    # wrapped lines keep the step's hanging indent
+                    body.append(Padding(Text.assemble(
+                        f"{marker} ", (say.fill(say.step_line(step), unicode), "bold"),
+                        ("  " + say.rule_title(step), "cyan")), (0, 0, 0, indent)))
+                    body.append(Padding(Text(say.fill(say.explanation(step), unicode)),
+                                        (0, 0, 0, indent + 3)))
                     for equation, space in say.view_lines(step.views, step.expr, step.wrt):
-                        body.append(Text(indent + "   " + say.fill(equation, unicode) + "   "
-                                         + say.fill(space, unicode)))
+                        body.append(Padding(Text(say.fill(equation, unicode) + "   "
+                                                 + say.fill(space, unicode)),
+                                            (0, 0, 0, indent + 3)))
     if say.has_chain(derivation):
         body.append(Text("Chain rule", style="bold"))
         headline, paths, products = say.chain_rule(derivation)
-        body.append(Text("  " + say.fill(headline, unicode)))
-        body.extend(Text("    " + say.fill(path, unicode), style="dim") for path in paths)
-        body.append(Text("  " + say.fill(products, unicode)))
+        body.append(Padding(Text(say.fill(headline, unicode)), (0, 0, 0, 2)))
+        body.extend(Padding(Text(say.fill(path, unicode), style="dim"), (0, 0, 0, 4))
+                    for path in paths)
+        body.append(Padding(Text(say.fill(products, unicode)), (0, 0, 0, 2)))
         if say.contracts(derivation):
             body.append(line(say.contraction(derivation), "italic"))
     body.append(Text.assemble(
