@@ -37,6 +37,12 @@ class Scalar(Expr):
     def matrix(self) -> MatrixExpr:
         return self.args[0]
 
+    # sympy.latex(d.result) shows the product itself, not the wrapper
+    def _latex(self, printer: sympy.printing.printer.Printer) -> str:
+        own = getattr(printer, "_print_Scalar", None)  # matcalc's printers know it better
+        return str(own(self) if own else printer._print(self.matrix))
+
+
     def _eval_is_real(self) -> bool:
         return True
 
