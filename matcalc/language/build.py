@@ -128,7 +128,7 @@ def split_problems(statements: Sequence[Statement]) -> list[tuple[Header | None,
 def build_problems(statements: Sequence[Statement], *, source: str, path: str) -> list[Problem]:
     groups = split_problems(statements)
     if not groups:
-        raise MatcalcError("no problem found", None,
+        raise MatcalcError("no problem found", Span(1, 1, 1, 2),
                            hint="write declarations and definitions, e.g. 'x in R^D' and "
                                 "'f = x^T x'", source=source, path=path)
     problems = []
