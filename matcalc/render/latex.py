@@ -82,9 +82,14 @@ def derivation_latex(derivation: Derivation, *, brief: bool = False) -> str:
     if say.is_tensor(derivation.views):
         out.append(text(say.VEC_NOTE))
     remarks = derivation.remarks[1:] if derivation.target.implied else derivation.remarks
-    out += [text(remark).capitalize()[:1] + text(remark)[1:] + "." for remark in remarks]
+    out += [sentence_case(text(remark)) for remark in remarks]
     out += ["", text(say.check(derivation.checked)), ""]
     return "\n".join(out)
+
+
+def sentence_case(words_: str) -> str:
+    """A capital first letter and one full stop."""
+    return words_[:1].upper() + words_[1:] + ("" if words_.endswith(".") else ".")
 
 
 def view_rows(views: TensorViews | None, of: object, wrt: object) -> list[str]:
