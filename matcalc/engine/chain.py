@@ -18,7 +18,7 @@ from matcalc.engine.partial import partial
 from matcalc.engine.views import matrix_value, of_entry
 from matcalc.errors import MatcalcError
 from matcalc.model import Chain, Declaration, Definition, Link, Problem, Shape, Step
-from matcalc.objects import is_matrix, shape_of
+from matcalc.objects import is_matrix, parts_of, shape_of
 
 
 def names_used(problem: Problem, name: str) -> list[str]:
@@ -26,8 +26,8 @@ def names_used(problem: Problem, name: str) -> list[str]:
     definition = problem.definition(name)
     assert definition is not None
     everything: list[Definition | Declaration] = [*problem.definitions, *problem.declarations]
-    return [item.name for item in everything
-            if item.name != name and definition.expr.has(item.symbol)]
+    symbols = parts_of(definition.expr, (sympy.Symbol, sympy.MatrixSymbol))  # once, not per item
+    return [item.name for item in everything if item.name != name and item.symbol in symbols]
 
 
 def paths(problem: Problem, of: str, wrt: str) -> list[list[str]]:
