@@ -167,7 +167,8 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
         if picked is not None:  # e_kᵀv reads v_k
             vector, index = picked
             text = self._print(vector)
-            text = text if isinstance(vector, sympy.MatrixSymbol) else f"({text})"
+            bare = isinstance(vector, sympy.MatrixSymbol | Softmax)  # z_k, softmax(z)_k
+            text = text if bare else f"({text})"
             return f"{text}_{self._print(index)}"
         return self._print(expr.matrix)
 
@@ -476,7 +477,7 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
         if picked is not None:
             vector, index = picked
             text = self._print(vector)
-            if not isinstance(vector, sympy.MatrixSymbol):
+            if not isinstance(vector, sympy.MatrixSymbol | Softmax):
                 text = f"\\left({text}\\right)"
             return f"{text}_{{{self._print(index)}}}"
         return self._print(expr.matrix)
