@@ -41,13 +41,8 @@ def text(sentence: Sentence) -> str:
 def derivation_latex(derivation: Derivation, *, brief: bool = False) -> str:
     target = latex(say.target(derivation).expr)
     out = [f"\\paragraph{{${target}$}}", ""]
-    if derivation.target.implied:
-        out += [text(derivation.remarks[0]), ""]
-    lets = say.introduced(derivation)
-    if lets:
-        out += ["Name the inner expressions: " + " ".join(text(let) for let in lets), ""]
-    for path in say.chain_names(derivation):
-        out += [f"Dependency chain: {text(path)}.", ""]
+    for paragraph in say.opening(derivation):
+        out += [text(paragraph), ""]
     rows = []
     for chain in derivation.chains:
         for link in chain.links:

@@ -53,13 +53,8 @@ def step_items(step: Step, number: int) -> list[str]:
 def derivation_markdown(derivation: Derivation, *, brief: bool = False) -> str:
     target = latex(say.target(derivation).expr)
     out = [f"### ${target}$", ""]
-    if derivation.target.implied:
-        out += [text(derivation.remarks[0]), ""]
-    lets = say.introduced(derivation)
-    if lets:
-        out += ["Name the inner expressions: " + " ".join(text(let) for let in lets), ""]
-    for path in say.chain_names(derivation):
-        out += [f"Dependency chain: {text(path)}.", ""]
+    for paragraph in say.opening(derivation):
+        out += [text(paragraph), ""]
     rows = []
     for chain in derivation.chains:
         for link in chain.links:

@@ -243,6 +243,23 @@ def explicit_heading(derivation: Derivation) -> Sentence:
     return (f"Written out for {sizes} (indices from 1):",)
 
 
+def opening(derivation: Derivation) -> list[Sentence]:
+    """What a derivation says before its partials: the implied target, the names it
+    introduces, its dependency chains (for the page formats, one paragraph each)."""
+    paragraphs: list[Sentence] = []
+    if derivation.target.implied:
+        paragraphs.append(derivation.remarks[0])
+    lets = introduced(derivation)
+    if lets:
+        joined: list[str | Math] = ["Name the inner expressions: "]
+        for index, let in enumerate(lets):
+            joined += [" "] if index else []
+            joined += list(let)
+        paragraphs.append(tuple(joined))
+    paragraphs += [("Dependency chain: ", *path, ".") for path in chain_names(derivation)]
+    return paragraphs
+
+
 def introduced(derivation: Derivation) -> list[Sentence]:
     """Let u = Ax − b: the intermediates the engine named, in the order it named them."""
     problem = derivation.problem
