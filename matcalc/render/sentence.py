@@ -24,7 +24,7 @@ from matcalc.model import (
     Step,
     TensorViews,
 )
-from matcalc.objects import Entry, Vec
+from matcalc.objects import Applied, AppliedVector, Entry, Vec, parts_of
 from matcalc.render.printers import Dims, PartialMark, Space
 
 LAYOUT_NOTES: dict[str, Sentence] = {
@@ -70,6 +70,16 @@ def declarations(problem: Problem) -> list[Sentence]:
         line.extend([" ∈ ", Math(Space(shape))])
         line.extend(f", {p}" for p in properties)
         lines.append(tuple(line))
+    for item in problem.definitions:  # z ∈ ℝ^E, declared for an abstract t(ε, ν)
+        if isinstance(item.expr, AppliedVector):
+            lines.append((Math(item.symbol), " ∈ ", Math(Space(item.shape))))
+    abstract = sorted({f.name for d in problem.definitions
+                       for f in parts_of(d.expr, (Applied, AppliedVector))})
+    if abstract:
+        names: list[str | Math] = []
+        for index, name in enumerate(abstract):
+            names += [", " if index else "", Math(sympy.Symbol(name))]
+        lines.append((*names, " differentiable"))
     return lines
 
 
