@@ -98,6 +98,13 @@ def definition(item: Definition) -> Sentence:
     return (*head, " = ", Math(item.expr))
 
 
+def _minus(expr: sympy.Basic) -> bool:
+    """Whether an expression is written with a leading minus (a negative number in front)."""
+    factors = expr.args if isinstance(expr, sympy.MatMul | sympy.Mul) else (expr,)
+    coefficient = sympy.Mul(*(f for f in factors if not getattr(f, "is_Matrix", False)))
+    return bool(coefficient.as_coeff_Mul()[0] < 0)
+
+
 def chain_names(derivation: Derivation) -> list[Sentence]:
     """f ← z ← y ← x, one line per path."""
     lines: list[Sentence] = []
@@ -128,7 +135,9 @@ def chain_rule(derivation: Derivation) -> tuple[Sentence, list[Sentence], Senten
             factors.extend([" ", partial_of(link.of_symbol, link.wrt_symbol, link.step.views)])
             shapes.extend(["(", Math(Dims(vec_shape(link.step))), ")"])
         headline.extend([" + " if index else "", *factors[1:]])
-        products.extend([" + " if index else "", Math(chain.product)])
+        negative = index and _minus(chain.product)  # "− 1/q ∂q/∂ν", not "+ −1/q ∂q/∂ν"
+        products.extend([" − " if negative else " + " if index else "",
+                         Math(-chain.product if negative else chain.product)])
         arranged: tuple[str | Math, ...] = ()
         product_shape = getattr(chain.product, "shape", (1, 1))
         if derivation.views is not None and not is_tensor(derivation.views) and \
