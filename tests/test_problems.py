@@ -65,6 +65,9 @@ def test_latex_of_every_problem_compiles(tmp_path: Path) -> None:
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-3000:]
     assert (tmp_path / "all.pdf").stat().st_size > 1000
+    log = (tmp_path / "all.log").read_text(encoding="utf-8", errors="replace")
+    overfull = [line for line in log.splitlines() if line.startswith("Overfull \\hbox")]
+    assert not overfull, "\n".join(overfull)  # nothing runs into the margin
 
 
 def test_written_out_entries_match_golden(golden: Callable[[str, str], None]) -> None:

@@ -140,6 +140,7 @@ PREAMBLE = r"""\documentclass{article}
 \usepackage[utf8]{inputenc}
 \usepackage{amsmath,amssymb}
 \usepackage[margin=2.5cm]{geometry}
+\emergencystretch=3em
 \begin{document}
 """
 
