@@ -264,6 +264,12 @@ class Step:
     def explain(self) -> Sentence:
         return ()
 
+    @property
+    def rule(self) -> str:
+        """The rule's name as the output shows it: "quadratic form", "linear map plus
+        constant" (a rule may title itself by what it found)."""
+        return str(getattr(self, "title", self.name))
+
 
 @dataclass(frozen=True)
 class Link:

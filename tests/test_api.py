@@ -63,3 +63,9 @@ def test_api_ergonomics() -> None:
             ({"D": 3}, {"x": np.ones(4), "A": np.eye(3)}, r"needs shape \(3,\), not \(4,\)")]:
         with pytest.raises(matcalc.MatcalcError, match=message):
             derivation.evaluate(dims, values)
+
+
+def test_step_rule_is_the_name_shown() -> None:
+    derivation = matcalc.solve("x, b in R^D; A in R^{D x D}; f = A x + b; find df/dx",
+                               check=False).derivations[0]
+    assert [step.rule for step in derivation.steps] == ["linear map plus constant"]

@@ -52,7 +52,7 @@ def fill(sentence: Sentence, math: Callable[[object], str],
 def rule_title(step: Step) -> str:
     """The rule's name as a reader sees it (a product rule with one varying factor is a
     linear map)."""
-    return str(getattr(step, "title", step.name))
+    return step.rule
 
 
 def declarations(problem: Problem) -> list[Sentence]:
