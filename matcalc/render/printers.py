@@ -21,7 +21,7 @@ from sympy.printing.str import StrPrinter
 
 from matcalc.greek import LETTERS
 from matcalc.model import Shape
-from matcalc.objects import Entry, Scalar, Softmax, Vec, is_matrix, shape_of
+from matcalc.objects import Diff, Entry, Scalar, Softmax, Vec, is_matrix, shape_of
 from matcalc.objects import picked as picked_entry
 
 GREEK_UNICODE = LETTERS
@@ -525,7 +525,12 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
             if isinstance(magnitude, sympy.Add) or _holds_product(magnitude):
                 text = f"\\left({text}\\right)"
             prefix = sign + text + " "
-        return prefix + " ".join(pieces)
+        joined = pieces[0]
+        for before, (matrix, piece) in zip(matrices, zip(matrices[1:], pieces[1:],
+                                                          strict=True), strict=False):
+            differential = isinstance(before, Diff) or isinstance(matrix, Diff)
+            joined += (" \\, " if differential else " ") + piece  # A \, dX \, B, not AdXB
+        return prefix + joined
 
     def _print_MatAdd(self, expr: sympy.MatAdd) -> str:
         terms = _ordered_terms(expr.args)
