@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import sympy
 
 from matcalc.errors import MatcalcError, Span
-from matcalc.objects import Entry
+from matcalc.objects import Entry, is_matrix, parts_of, shape_of
 
 if TYPE_CHECKING:
     import numpy
@@ -201,7 +201,7 @@ def _defined_atoms(expr: sympy.Basic, definitions: dict[sympy.Basic, sympy.Basic
     """The intermediates an expression names directly."""
     if expr in definitions:
         return {expr}
-    return {a for a in expr.atoms(sympy.Symbol, sympy.MatrixSymbol) if a in definitions}
+    return {a for a in parts_of(expr, (sympy.Symbol, sympy.MatrixSymbol)) if a in definitions}
 
 
 @dataclass(frozen=True)
@@ -310,11 +310,8 @@ def transposes(of: sympy.Basic, wrt: sympy.Basic, layout: str) -> bool:
     """Whether the layout changes this derivative: the denominator layout transposes
     derivatives of scalars and vectors by vectors (∂f/∂x becomes a column); by or of a
     matrix, a derivative is the same in both (a gradient is shaped like its matrix)."""
-    def vector_or_scalar(expr: sympy.Basic) -> bool:
-        return not getattr(expr, "is_Matrix", False) or expr.shape[1] == 1
-
-    by_vector = getattr(wrt, "is_Matrix", False) and wrt.shape[1] == 1
-    return layout == "denominator" and bool(by_vector) and vector_or_scalar(of)
+    by_vector = is_matrix(wrt) and shape_of(wrt)[1] == 1
+    return layout == "denominator" and by_vector and shape_of(of)[1] == 1
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import dataclasses
 import sympy
 
 from matcalc.engine import algebra
-from matcalc.engine.chain import chain_terms, chains, is_tensor_chain, path_count, substitute
+from matcalc.engine.chain import chain_terms, chains, is_tensor_chain, path_count
 from matcalc.engine.decompose import decompose
 from matcalc.engine.identities import simplify, use_properties
 from matcalc.engine.layout import check_layout, in_layout
@@ -75,9 +75,8 @@ def derive(problem: Problem, target: Target, layout: str = "numerator") -> Deriv
     size = printed_size(written_out)
     named = size > MAX_WRITTEN_OUT
     if matrices:
-        views = tensor_views(terms, of, wrt)
-        views = named_views(views, symmetric) if named else substituted_views(
-            problem, views, symmetric)
+        views = cleaned_views(tensor_views(terms, of, wrt), symmetric,
+                              None if named else problem)
     unsimplified = total if named else written_out
     if named:
         remarks.append(where(problem, total, size))
@@ -137,22 +136,17 @@ def where(problem: Problem, total: sympy.Basic, size: int) -> Sentence:
     return tuple(sentence)
 
 
-def named_views(views: TensorViews, symmetric: frozenset[sympy.Basic]) -> TensorViews:
-    """The views in the named intermediates, simplified like the result."""
-    index, _ = use_properties(views.index, symmetric)
-    return dataclasses.replace(views, differential=simplify(views.differential, symmetric)[0],
-                               index=index, vec=simplify(views.vec, symmetric)[0])
+def cleaned_views(views: TensorViews, symmetric: frozenset[sympy.Basic],
+                  problem: Problem | None) -> TensorViews:
+    """The views simplified like the result: in the declared variables when a problem is
+    given to write them out with, else in the named intermediates."""
+    def written(expr: sympy.Basic) -> sympy.Basic:
+        return problem.substituted(expr) if problem is not None else expr
 
-
-def substituted_views(problem: Problem, views: TensorViews,
-                      symmetric: frozenset[sympy.Basic]) -> TensorViews:
-    """The views in the declared variables, simplified like the result."""
-    def clean(expr: sympy.Basic) -> sympy.Basic:
-        return simplify(substitute(problem, expr), symmetric)[0]
-
-    index, _ = use_properties(substitute(problem, views.index), symmetric)
-    return dataclasses.replace(views, differential=clean(views.differential), index=index,
-                               vec=clean(views.vec))
+    index, _ = use_properties(written(views.index), symmetric)
+    return dataclasses.replace(
+        views, differential=simplify(written(views.differential), symmetric)[0], index=index,
+        vec=simplify(written(views.vec), symmetric)[0])
 
 
 def solve(problem: Problem, layout: str = "numerator") -> Solution:

@@ -43,7 +43,6 @@ def paths(problem: Problem, of: str, wrt: str) -> list[list[str]]:
 def path_count(problem: Problem, of: str, wrt: str) -> int:
     """How many paths lead from ``of`` down to ``wrt``, counted without listing them."""
     counts: dict[str, int] = {wrt: 1}
-    order: list[str] = []
     stack = [(of, False)]
     while stack:  # dependencies first, in a loop: a graph may be deep
         name, ready = stack.pop()
@@ -57,7 +56,6 @@ def path_count(problem: Problem, of: str, wrt: str) -> int:
             continue
         stack.append((name, True))
         stack.extend((used, False) for used in names_used(problem, name) if used not in counts)
-        order.append(name)
     return counts.get(of, 0)
 
 
@@ -142,8 +140,3 @@ def chain_terms(links: Sequence[Link]) -> Terms:
     for link in reversed(links[:-1]):
         terms = compose(link_terms(link), terms, size)
     return terms
-
-
-def substitute(problem: Problem, expr: sympy.Basic) -> sympy.Basic:
-    """Write an expression in the declared variables (Problem.substituted)."""
-    return problem.substituted(expr)

@@ -796,9 +796,9 @@ class ProblemBuilder:
 
         What a function word takes, as textbooks write it: the bracket right after it
         (``\\sin(x)^2`` is sin(x)², like ``sin(x)^2``); another function word and its
-        argument (``\\log\\det X``); otherwise the whole product up to the next function
-        word (``\\sin 2x`` is sin(2x), ``\\det AX`` is det(AX), ``\\sin x \\cos x`` is
-        sin(x) cos(x)). ``\\sin^2 x`` is (sin x)².
+        argument (``\\log\\det X``); otherwise the whole product after it (``\\sin 2x`` is
+        sin(2x), ``\\det AX`` is det(AX)), and a function of the same kind within it is
+        refused as unclear (``\\sin x \\cos x``). ``\\sin^2 x`` is (sin x)².
         """
         first = items[0]
         if isinstance(first, BinOp) and first.op in {"*", "/", "⊙", "⊗"} \
@@ -864,10 +864,11 @@ class ProblemBuilder:
             while end < len(items) and not self.ends_argument(function, items[end]):
                 end += 1
             if end < len(items):  # \sin x \cos x: a product of two, or sin(x cos x)?
+                other = self.applied_function(items[end])
                 raise MatcalcError(
                     f"it is not clear where the argument of {function} ends", item.span |
-                    items[end].span, hint=f"use brackets: {function}(x) cos(x) for a product, "
-                                          f"{function}(x cos(x)) for one function")
+                    items[end].span, hint=f"use brackets: {function}(…) {other}(…) for a "
+                                          f"product, {function}(… {other}(…)) for one function")
             run, parts, at = items[index + 1:end], [], 0
             while at < len(run):  # the argument may hold functions of the other kind
                 part, part_span, at = self.factor(run, at)

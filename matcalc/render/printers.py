@@ -45,10 +45,11 @@ def _is_simple(expr: sympy.Basic) -> bool:
 
 def _ordered_terms(terms: tuple[sympy.Basic, ...]) -> list[sympy.Basic]:
     """Positive terms first, so x − μ does not print as −μ + x."""
-    return sorted(terms, key=lambda t: _is_negative(t))
+    return sorted(terms, key=lambda t: is_negative(t))
 
 
-def _is_negative(term: sympy.Basic) -> bool:
+def is_negative(term: sympy.Basic) -> bool:
+    """Whether a term is written with a leading minus (−2xᵀ, −1/q ∂q/∂ν)."""
     if is_matrix(term):
         if not isinstance(term, sympy.MatMul):
             return False
@@ -242,7 +243,7 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
         terms = _ordered_terms(expr.args)
         text = self._print(terms[0])
         for term in terms[1:]:
-            if _is_negative(term):
+            if is_negative(term):
                 text += " − " + self._print(-term if not is_matrix(term) else
                                             sympy.MatMul(*(-term.args[0],), *term.args[1:]))
             else:
@@ -256,7 +257,7 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
         terms = _ordered_terms(expr.args)  # sympy's own order: numbers first, 1 + z
         text = self._print(terms[0])
         for term in terms[1:]:
-            text += (" − " + self._print(-term)) if _is_negative(term) else (
+            text += (" − " + self._print(-term)) if is_negative(term) else (
                 " + " + self._print(term))
         return text
 
@@ -526,17 +527,17 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
                 text = f"\\left({text}\\right)"
             prefix = sign + text + " "
         joined = pieces[0]
-        for before, (matrix, piece) in zip(matrices, zip(matrices[1:], pieces[1:],
-                                                          strict=True), strict=False):
-            differential = isinstance(before, Diff) or isinstance(matrix, Diff)
-            joined += (" \\, " if differential else " ") + piece  # A \, dX \, B, not AdXB
+        for index in range(1, len(pieces)):  # A \, dX \, B, not AdXB
+            differential = isinstance(matrices[index - 1], Diff) or isinstance(
+                matrices[index], Diff)
+            joined += (" \\, " if differential else " ") + pieces[index]
         return prefix + joined
 
     def _print_MatAdd(self, expr: sympy.MatAdd) -> str:
         terms = _ordered_terms(expr.args)
         text = self._print(terms[0])
         for term in terms[1:]:
-            if _is_negative(term):
+            if is_negative(term):
                 text += " - " + self._print(sympy.MatMul(-term.args[0], *term.args[1:]))
             else:
                 text += " + " + self._print(term)
@@ -547,7 +548,7 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
         text = self._print(terms[0])
         for term in terms[1:]:
             text += (" - " + self.parenthesize(-term, PRECEDENCE["Add"], strict=True)) \
-                if _is_negative(term) else (" + " + self._print(term))
+                if is_negative(term) else (" + " + self._print(term))
         return text
 
     def _print_Norm(self, expr: Any, exp: str | None = None) -> str:
@@ -731,7 +732,7 @@ def latex(expr: Any) -> str:
     return str(_latex.doprint(expr))
 
 
-__all__ = ["Dims", "MmlLatexPrinter", "PartialMark", "Space", "UnicodePrinter", "latex", "unicode"]
+__all__ = ["Dims", "MmlLatexPrinter", "PartialMark", "Space", "UnicodePrinter", "is_negative", "latex", "unicode"]
 
 
 def pretty(matrix: Any) -> str:

@@ -25,7 +25,7 @@ from matcalc.model import (
     TensorViews,
 )
 from matcalc.objects import Applied, AppliedVector, Entry, Vec, parts_of
-from matcalc.render.printers import Dims, PartialMark, Space
+from matcalc.render.printers import Dims, PartialMark, Space, is_negative
 
 LAYOUT_NOTES: dict[str, Sentence] = {
     "numerator": ("Numerator layout (as in Mathematics for Machine Learning): ∂f/∂x has a "
@@ -98,13 +98,6 @@ def definition(item: Definition) -> Sentence:
     return (*head, " = ", Math(item.expr))
 
 
-def _minus(expr: sympy.Basic) -> bool:
-    """Whether an expression is written with a leading minus (a negative number in front)."""
-    factors = expr.args if isinstance(expr, sympy.MatMul | sympy.Mul) else (expr,)
-    coefficient = sympy.Mul(*(f for f in factors if not getattr(f, "is_Matrix", False)))
-    return bool(coefficient.as_coeff_Mul()[0] < 0)
-
-
 def chain_names(derivation: Derivation) -> list[Sentence]:
     """f ← z ← y ← x, one line per path."""
     lines: list[Sentence] = []
@@ -135,7 +128,7 @@ def chain_rule(derivation: Derivation) -> tuple[Sentence, list[Sentence], Senten
             factors.extend([" ", partial_of(link.of_symbol, link.wrt_symbol, link.step.views)])
             shapes.extend(["(", Math(Dims(vec_shape(link.step))), ")"])
         headline.extend([" + " if index else "", *factors[1:]])
-        negative = index and _minus(chain.product)  # "− 1/q ∂q/∂ν", not "+ −1/q ∂q/∂ν"
+        negative = index and is_negative(chain.product)  # "− 1/q ∂q/∂ν", not "+ −1/q ∂q/∂ν"
         products.extend([" − " if negative else " + " if index else "",
                          Math(-chain.product if negative else chain.product)])
         arranged: tuple[str | Math, ...] = ()
