@@ -732,7 +732,8 @@ def latex(expr: Any) -> str:
     return str(_latex.doprint(expr))
 
 
-__all__ = ["Dims", "MmlLatexPrinter", "PartialMark", "Space", "UnicodePrinter", "is_negative", "latex", "unicode"]
+__all__ = ["Dims", "MmlLatexPrinter", "PartialMark", "Space", "UnicodePrinter", "is_negative",
+           "latex", "unicode"]
 
 
 def pretty(matrix: Any) -> str:
