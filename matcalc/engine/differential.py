@@ -309,9 +309,11 @@ class Differentiator:
             case ElementwiseApplyFunction():
                 self.note(("d f(U) = f'(U) ⊙ dU for f applied entry by entry",))
                 t = ENTRY
-                derivative = ElementwiseApplyFunction(
-                    Lambda(t, expr.function(t).diff(t)), expr.expr)
-                return hadamard(derivative, self.d(expr.expr))
+                slope = expr.function(t).diff(t)
+                if not slope.has(t):  # a constant c: c ⊙ dU is c dU
+                    return scale(slope, self.d(expr.expr))
+                return hadamard(ElementwiseApplyFunction(Lambda(t, slope), expr.expr),
+                                self.d(expr.expr))
             case HadamardProduct() if len(expr.args) == 2:
                 self.note(("d(U ⊙ V) = dU ⊙ V + U ⊙ dV",))
                 first, second = expr.args

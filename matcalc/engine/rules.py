@@ -375,8 +375,11 @@ class ElementwiseFunction(Rule):
         derivative = Lambda(t, function(t).diff(t))
         inner = context.partial(argument, wrt)
         rows = shape_of(argument)[0]
-        jacobian = (ZeroMatrix(rows, rows) if derivative.expr == 0 else
-                    DiagMatrix(ElementwiseApplyFunction(derivative, argument)))
+        if derivative.expr.has(t):
+            jacobian = DiagMatrix(ElementwiseApplyFunction(derivative, argument))
+        else:  # a constant derivative c: the Jacobian is c I (t ↦ t + 1 gives I)
+            jacobian = (ZeroMatrix(rows, rows) if derivative.expr == 0 else
+                        algebra.mul(derivative.expr, Identity(rows)))
         value = algebra.mul(jacobian, inner.value)
         return cls.make(expr, wrt, value, function=function, derivative=derivative,
                         argument=argument, substeps=(inner,))
