@@ -126,7 +126,9 @@ def all_read_back(text: str) -> None:
 EXTRA_SCALARS = st.one_of(
     st.sampled_from(["sum(exp(x))", "1/(x^T x)", "(x^T x)^{1/3}", "sin(log(x^T x))",
                      "sum(1 + exp(x))", "sum(1/(1 + exp(-A x)))", "||x||_1", "sum(x^2)",
-                     "exp(c)/(1 + exp(c))", "1/(x^T B x) x^T a"]),
+                     "exp(c)/(1 + exp(c))", "1/(x^T B x) x^T a", "||x||_3",
+                     "sum(x .* x + c)", "log |B|", "e^{x^T a}", "sum(sigmoid(x))",
+                     "sum(softplus(x))", "1/D x^T x", "||B x||_1"]),
     scalar(2))
 
 
@@ -146,3 +148,7 @@ def test_random_vector_by_vector_reads_back(expression: str) -> None:
 @given(scalar(2))
 def test_random_scalar_by_matrix_reads_back(expression: str) -> None:
     all_read_back(f"f = {expression}\nfind df/dB")
+
+
+def test_a_called_function_reads_back() -> None:
+    all_read_back("s(t) = t^2 + sin(t)\nf = s(x^T a) + s(c)\nfind df/dx")

@@ -46,6 +46,17 @@ def scalar_leaf() -> st.SearchStrategy[Pair]:
         ("sum(exp(x))", r"\mathbf{1}_D^\top \exp(x)"),
         ("1/2", r"\frac12"),
         ("2", "2"),
+        # constructs this version added, in both spellings
+        ("||x||_1", r"\|x\|_1"),
+        ("||x||_3", r"\left\| x \right\|_{3}"),
+        ("log(det(B))", r"\log|B|"),
+        ("exp(x^T a)", r"e^{x^\top a}"),
+        ("sum(sigmoid(x))", r"\mathbf{1}^\top \sigma(x)"),
+        ("sum(log(1 + exp(x)))", r"\boldsymbol{1}_D^\top \operatorname{softplus}(x)"),
+        ("sum(x .* x + c)", r"\mathbf{1}^\top (x \odot x + c)"),
+        ("sum(1/(1 + exp(-B x)))", r"𝟏_Dᵀ \frac{1}{1 + \exp(-B x)}"),
+        ("x^T a", r"x \cdot a"),
+        ("D c", r"D \times c"),
     ])
 
 
@@ -88,7 +99,8 @@ def scalar(depth: int) -> st.SearchStrategy[Pair]:
                                                   if p[0] != "sigmoid" else
                                                   rf"\operatorname{{sigmoid}}^2({p[1][1]})")),
         st.tuples(st.sampled_from(["sin", "cos", "exp", "tanh"]), scalar_leaf().filter(
-            lambda p: "exp" not in p[0] and "log" not in p[0])).map(
+            lambda p: not any(word in p[0] + p[1] for word in (
+                "exp", "log", "sigma", "softplus", "cdot", "times", "𝟏", "|")))).map(
             lambda p: (f"{p[0]}(2 {p[1][0]})", rf"\{p[0]} 2 {p[1][1]}")
             if p[1][0] not in {"1/2", "2"} else (f"{p[0]}({p[1][0]})", rf"\{p[0]} {p[1][1]}")),
         inner.map(lambda p: (f"log(1 + ({p[0]})^2)", rf"\ln\left(1 + {{{p[1]}}}^2\right)")),
