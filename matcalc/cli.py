@@ -21,6 +21,7 @@ EXAMPLE = """\
 examples:
   matcalc solve problems/mml-5.8a.mc
   matcalc solve problems/*.mc --format latex --standalone -o notes.tex
+  matcalc solve problems/mml-5.8a.mc --format html -o mml-5.8a.html
   matcalc solve -e 'x in R^D; A in R^{D x D}; f = x^T A x; find df/dx'
   echo 'x in R^D
   f = log(1 + x^T x)' | matcalc solve - --format json
@@ -43,9 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="problem files (.mc); '-' reads standard input")
     solve.add_argument("-e", "--expr", action="append", default=[], metavar="TEXT",
                        help="an inline problem (may be repeated)")
-    solve.add_argument("-f", "--format", choices=("text", "latex", "json", "markdown"),
+    solve.add_argument("-f", "--format", choices=("text", "latex", "markdown", "html", "json"),
                        default="text", help="output format (default: text); markdown is for "
-                                            "GitHub, Obsidian and notebooks")
+                                            "GitHub, Obsidian and notebooks; html is one "
+                                            "self-contained page with MathML")
     solve.add_argument("-o", "--output", metavar="FILE",
                        help="write to FILE (whole or not at all) instead of standard output")
     solve.add_argument("--standalone", action="store_true",

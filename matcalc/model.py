@@ -365,8 +365,24 @@ class Derivation:
 
         return render_derivation(self, "markdown", **options)
 
+    def to_html(self, **options: Any) -> str:
+        from matcalc.render import render_derivation
+
+        return render_derivation(self, "html", **options)
+
+    def _repr_html_(self) -> str:  # Jupyter: the page's body, styled, in the cell
+        from matcalc.render import render_derivation
+
+        return render_derivation(self, "html", fragment=True)
+
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
+
+    def _repr_latex_(self) -> str:
+        """For front ends that show LaTeX: the result as one display equation."""
+        from matcalc.render.latex import result_equation
+
+        return result_equation(self)
 
     def __str__(self) -> str:
         return self.to_text()
@@ -414,8 +430,24 @@ class Solution:
 
         return render(self, "markdown", **options)
 
-    def _repr_markdown_(self) -> str:  # Jupyter shows a solution as Markdown with math
+    def to_html(self, **options: Any) -> str:
+        from matcalc.render import render
+
+        return render(self, "html", **options)
+
+    def _repr_html_(self) -> str:  # Jupyter: the page's body, styled, in the cell
+        from matcalc.render import render
+
+        return render(self, "html", fragment=True)
+
+    def _repr_markdown_(self) -> str:  # front ends without HTML: Markdown with math
         return self.to_markdown()
+
+    def _repr_latex_(self) -> str:
+        """For front ends that show LaTeX: each result as a display equation."""
+        from matcalc.render.latex import result_equation
+
+        return "\n".join(result_equation(d) for d in self.derivations)
 
     def __str__(self) -> str:
         return self.to_text()

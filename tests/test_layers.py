@@ -1,5 +1,5 @@
-"""Imports point one way: language → engine → render, never back; rich, lark and numpy
-stay at the edges."""
+"""Imports point one way: language → engine → render, never back; rich, lark, numpy and
+latex2mathml stay at the edges."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "matcalc"
 FORBIDDEN = {  # layer → modules it must not import at module level
-    "errors": {"matcalc", "sympy", "rich", "lark", "numpy"},
-    "greek": {"matcalc", "sympy", "rich", "lark", "numpy"},
-    "model": {"matcalc.language", "matcalc.engine", "matcalc.render", "rich", "lark", "numpy"},
-    "language": {"matcalc.engine", "matcalc.render", "matcalc.cli", "rich", "numpy"},
-    "engine": {"matcalc.language", "matcalc.render", "matcalc.cli", "rich", "lark", "numpy"},
+    "errors": {"matcalc", "sympy", "rich", "lark", "numpy", "latex2mathml"},
+    "greek": {"matcalc", "sympy", "rich", "lark", "numpy", "latex2mathml"},
+    "model": {"matcalc.language", "matcalc.engine", "matcalc.render", "rich", "lark", "numpy", "latex2mathml"},
+    "language": {"matcalc.engine", "matcalc.render", "matcalc.cli", "rich", "numpy", "latex2mathml"},
+    "engine": {"matcalc.language", "matcalc.render", "matcalc.cli", "rich", "lark", "numpy", "latex2mathml"},
     "render": {"matcalc.language", "matcalc.engine", "matcalc.cli", "lark", "numpy"},
-    "check": {"matcalc.language", "matcalc.engine", "matcalc.render", "rich", "lark"},
-    "explicit": {"matcalc.language", "matcalc.engine", "matcalc.render", "rich", "lark"},
+    "check": {"matcalc.language", "matcalc.engine", "matcalc.render", "rich", "lark", "latex2mathml"},
+    "explicit": {"matcalc.language", "matcalc.engine", "matcalc.render", "rich", "lark", "latex2mathml"},
 }
 
 

@@ -1,5 +1,5 @@
-"""Solutions → text, LaTeX or JSON. Each format's module is imported when it is asked for,
-so ``import matcalc`` never loads rich.
+"""Solutions → text, LaTeX, Markdown, HTML or JSON. Each format's module is imported when
+it is asked for, so ``import matcalc`` never loads rich or latex2mathml.
 """
 
 from __future__ import annotations
@@ -8,12 +8,13 @@ from typing import Any
 
 from matcalc.model import Derivation, Solution
 
-FORMATS = ("text", "latex", "json", "markdown")
+FORMATS = ("text", "latex", "markdown", "html", "json")
 
 
 def render_all(solutions: list[Solution], fmt: str, *, standalone: bool = False,
-               width: int = 100, brief: bool = False) -> str:
-    """Every solution in one document of the format."""
+               width: int = 100, brief: bool = False, fragment: bool = False) -> str:
+    """Every solution in one document of the format (HTML: a complete page, or with
+    ``fragment`` a styled block for a notebook cell)."""
     if fmt == "json":
         from matcalc.render.json import dumps
 
@@ -31,6 +32,16 @@ def render_all(solutions: list[Solution], fmt: str, *, standalone: bool = False,
         told: set[str] = set()
         return "\n".join(solution_markdown(s, brief=brief, notes=notes(s, told))
                          for s in solutions)
+    if fmt == "html":
+        from matcalc.render import html
+
+        shown: set[str] = set()
+        body = "\n".join(html.solution_html(s, brief=brief, notes=notes(s, shown))
+                         for s in solutions)
+        if fragment:
+            return html.fragment(body)
+        title = "; ".join(s.problem.title or "Problem" for s in solutions)
+        return html.page(body, f"matcalc: {title}")
     if fmt == "text":
         from matcalc.render.text import render_text
 

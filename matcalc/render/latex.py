@@ -50,7 +50,8 @@ def derivation_latex(derivation: Derivation, *, brief: bool = False) -> str:
             mark = say.partial_of(link.of_symbol, link.wrt_symbol, step.views).expr
             rows.append(f"  {latex(mark)} &= {latex(step.value)} \\in {latex(step.shape)} "
                         f"&& \\text{{{words(say.rule_title(step))}}}")
-            rows.extend(view_rows(step.views, link.of_symbol, link.wrt_symbol))
+            rows.extend(f"  {row}" for row in view_rows(step.views, link.of_symbol,
+                                                        link.wrt_symbol))
     if rows:
         out += ["\\begin{align*}", " \\\\\n".join(rows), "\\end{align*}"]
     if not brief:
@@ -60,18 +61,8 @@ def derivation_latex(derivation: Derivation, *, brief: bool = False) -> str:
                 out.append(step_item(link.step))
         out += ["\\end{enumerate}"]
     out.append("By the chain rule," if say.has_chain(derivation) else "So")
-    out.append("\\begin{align*}")
-    lines = []
-    for chain in derivation.chains if say.has_chain(derivation) else ():
-        factors = " ".join(
-            f"\\underbrace{{{latex(say.partial_of(link.of_symbol, link.wrt_symbol, link.step.views).expr)}}}"  # noqa: E501
-            f"_{{{latex(Dims(say.vec_shape(link.step)))}}}" for link in chain.links)
-        lines.append(f"  {target} &= {factors} \\in {latex(chain.shape)}")
-        lines.append(f"  &= {latex(chain.product)}")
-    lines.append(f"  {target} &= {latex(derivation.result)} \\in {latex(derivation.shape)}")
-    lines.extend(view_rows(derivation.views, derivation.of_symbol, derivation.wrt_symbol))
-    out.append(" \\\\\n".join(lines))
-    out.append("\\end{align*}")
+    out += ["\\begin{align*}", " \\\\\n".join(f"  {row}" for row in result_rows(derivation)),
+            "\\end{align*}"]
     if say.contracts(derivation):
         out.append(text(say.contraction(derivation)))
     if say.is_tensor(derivation.views):
@@ -80,6 +71,29 @@ def derivation_latex(derivation: Derivation, *, brief: bool = False) -> str:
     out += [sentence_case(text(remark)) for remark in remarks]
     out += ["", text(say.check(derivation.checked)), ""]
     return "\n".join(out)
+
+
+def result_rows(derivation: Derivation) -> list[str]:
+    """The alignment rows from the chain rule to the result: each chain with its factors'
+    dimensions under them, its product, the result and its index and vec views. Markdown and
+    HTML show the same rows."""
+    target = latex(say.target(derivation).expr)
+    rows = []
+    for chain in derivation.chains if say.has_chain(derivation) else ():
+        factors = " \\; ".join(
+            f"\\underbrace{{{latex(say.partial_of(link.of_symbol, link.wrt_symbol, link.step.views).expr)}}}"  # noqa: E501
+            f"_{{{latex(Dims(say.vec_shape(link.step)))}}}" for link in chain.links)
+        rows.append(f"{target} &= {factors} \\in {latex(chain.shape)}")
+        rows.append(f"&= {latex(chain.product)}")
+    rows.append(f"{target} &= {latex(derivation.result)} \\in {latex(derivation.shape)}")
+    rows.extend(view_rows(derivation.views, derivation.of_symbol, derivation.wrt_symbol))
+    return rows
+
+
+def result_equation(derivation: Derivation) -> str:
+    """df/dx = result ∈ ℝ^{…} as one display equation (a notebook's LaTeX view)."""
+    target = latex(say.target(derivation).expr)
+    return (f"$$ {target} = {latex(derivation.result)} \\in {latex(derivation.shape)} $$")
 
 
 def sentence_case(words_: str) -> str:
@@ -93,7 +107,7 @@ def view_rows(views: TensorViews | None, of: object, wrt: object) -> list[str]:
     for equation, space in say.view_lines(views, of, wrt):
         left, right = say.fill(equation, latex, words).split(" = ", 1)
         label = say.fill(space, latex, lambda w: f"\\text{{{words(w)}}}")
-        rows.append(f"  {left} &= {right} && {label}")
+        rows.append(f"{left} &= {right} && {label}")
     return rows
 
 

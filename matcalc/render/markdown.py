@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from matcalc.model import Derivation, Sentence, Solution, Step
 from matcalc.render import sentence as say
-from matcalc.render.printers import Dims, latex
+from matcalc.render.latex import result_rows
+from matcalc.render.printers import latex
 
 _ESCAPES = {"\\": "\\\\", "*": "\\*", "_": "\\_", "`": "\\`", "|": "\\|", "<": "&lt;"}
 
@@ -72,19 +73,7 @@ def derivation_markdown(derivation: Derivation, *, brief: bool = False) -> str:
                 out += step_items(link.step, number)
         out.append("")
     out += ["By the chain rule," if say.has_chain(derivation) else "So", ""]
-    lines = []
-    for chain in derivation.chains if say.has_chain(derivation) else ():
-        factors = " ".join(
-            f"\\underbrace{{{latex(say.partial_of(link.of_symbol, link.wrt_symbol, link.step.views).expr)}}}"  # noqa: E501
-            f"_{{{latex(Dims(say.vec_shape(link.step)))}}}" for link in chain.links)
-        lines.append(f"{target} &= {factors} \\in {latex(chain.shape)}")
-        lines.append(f"&= {latex(chain.product)}")
-    lines.append(f"{target} &= {latex(derivation.result)} \\in {latex(derivation.shape)}")
-    for equation, space in say.view_lines(derivation.views, derivation.of_symbol,
-                                          derivation.wrt_symbol):
-        left, right = say.fill(equation, latex, words).split(" = ", 1)
-        label = say.fill(space, latex, lambda w: f"\\text{{{w}}}")
-        lines.append(f"{left} &= {right} \\quad {label}")
+    lines = result_rows(derivation)
     out += display(lines)
     if say.contracts(derivation):
         out += [text(say.contraction(derivation)), ""]
