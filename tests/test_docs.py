@@ -1,5 +1,6 @@
 """Every example in docs/language.md runs: an `mc` block solves and passes its numeric check;
-an `mc error` block fails with the message in its first line."""
+an `mc error` block fails with the message in its first line. README's excerpt of each
+output format is found in that format's real output."""
 
 from __future__ import annotations
 
@@ -33,3 +34,23 @@ def test_documented_example(kind: str, text: str) -> None:
         matcalc.solve_all(body)
     assert expected in str(caught.value)
     assert caught.value.span is not None
+
+
+README = Path(__file__).parent.parent / "README.md"
+EXCERPTS = re.findall(r"```output (\w+)\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+EXAMPLE = "x in R^D; f = log(1 + x^T x); find df/dx"
+
+
+def test_readme_shows_every_format() -> None:
+    from matcalc.render import FORMATS
+
+    assert sorted(fmt for fmt, _ in EXCERPTS) == sorted(FORMATS)
+
+
+@pytest.mark.parametrize("fmt, excerpt", EXCERPTS, ids=[fmt for fmt, _ in EXCERPTS])
+def test_readme_excerpt_is_the_real_output(fmt: str, excerpt: str,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from matcalc.cli import main
+
+    main(["solve", "-e", EXAMPLE, "--format", fmt, "--brief", "--width", "80", "--no-color"])
+    assert excerpt in capsys.readouterr().out
