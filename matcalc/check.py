@@ -168,8 +168,10 @@ def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
             case ElementwiseApplyFunction():
                 (variable,) = node.function.variables
                 inner = ev(node.expr)
-                return evaluate(node.function.expr, {**values, variable: inner}, sizes) * \
-                    np.ones_like(inner)
+                body = node.function.expr
+                if type(body) in _FUNCTIONS and body.args == (variable,):  # tanh, exp, …
+                    return _FUNCTIONS[type(body)](inner)
+                return evaluate(body, {**values, variable: inner}, sizes) * np.ones_like(inner)
             case sympy.Function() if type(node) in _FUNCTIONS:
                 return _FUNCTIONS[type(node)](ev(node.args[0]))
         raise MatcalcError(f"cannot evaluate {type(node).__name__} numerically")

@@ -87,10 +87,10 @@ def outer_factors(matrix: sympy.Basic) -> tuple[sympy.Expr, sympy.Basic, sympy.B
         return None
     scalars = [a for a in matrix.args if not is_matrix(a)]
     factors = [a for a in matrix.args if is_matrix(a)]
-    for split in range(1, len(factors)):
-        column = algebra.mul(*factors[:split])
-        if shape_of(column)[1] == 1:
-            return sympy.Mul(*scalars), column, algebra.mul(*factors[split:])
+    for split in range(1, len(factors)):  # a product has as many columns as its last factor
+        if shape_of(factors[split - 1])[1] == 1:
+            return (sympy.Mul(*scalars), algebra.mul(*factors[:split]),
+                    algebra.mul(*factors[split:]))
     return None
 
 
