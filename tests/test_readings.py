@@ -189,6 +189,24 @@ def test_labels_in_brackets_are_names() -> None:
                       values)
 
 
+@pytest.mark.parametrize("written", ["W_1 x + b_1", "W_{1} x + b_{1}", "{W_{1}} x + {b_{1}}",
+                                     "W1 x + b1"])
+def test_numbered_names_as_textbooks_write_them(written: str) -> None:
+    """W_1 is the name W1 when W is not a name (the LaTeX output prints W1 as {W_{1}})."""
+    text = f"x, b1 in R^D\nW1 in R^{{D x D}}\nf = ({written})^T x\nfind df/dx"
+    rng = np.random.default_rng(3)
+    values = {"x": rng.normal(size=3), "b1": rng.normal(size=3), "W1": rng.normal(size=(3, 3))}
+    assert_derivative(text, lambda **v: (v["W1"] @ v["x"] + v["b1"]) @ v["x"], {"D": 3},
+                      values)
+
+
+def test_a_subscript_on_a_declared_vector_stays_an_entry() -> None:
+    text = "x, w, w1 in R^D\nf = w_1 x^T x\nfind df/dx"
+    rng = np.random.default_rng(4)
+    values = {"x": rng.normal(size=3), "w": rng.normal(size=3), "w1": rng.normal(size=3)}
+    assert_derivative(text, lambda **v: v["w"][0] * v["x"] @ v["x"], {"D": 3}, values)
+
+
 @pytest.mark.parametrize("text", NOTATION)
 def test_notation(text: str) -> None:
     function = NOTATION[text]

@@ -551,6 +551,8 @@ class ProblemBuilder:
         if base == "e" and underscore and "e" not in self.known_names() and index.isalnum():
             position = sympy.Integer(int(index)) if index.isdigit() else index_symbol(index)
             return UnsizedVector(unit=position)  # e_k, the k-th unit vector
+        if self.numbered(base, index) is not None:  # W_1 is the name W1 (how it prints)
+            return self.resolve_name(Name(node.span, base + index))
         if underscore and index.isalnum() and (base in self.declared or base in self.symbols):
             return self.entry(self.resolve_name(Name(node.span, base)), index, node.span)
         parts = self.split_name(node.text)
@@ -561,6 +563,14 @@ class ProblemBuilder:
             f"unknown name {node.text!r}: it is not declared and cannot be split into "
             "declared names", node.span,
             hint=f"declare it, e.g. '{node.text} in R^D', or put spaces between names")
+
+    def numbered(self, base: str, index: str) -> str | None:
+        """W1 for W_1 when W1 is a name and W is not (W_1 is then no entry of W): names
+        with digits, as textbooks write them (W_1, b_1) and as the LaTeX output prints them."""
+        known = self.known_names()
+        if index.isdigit() and base and base not in known and base + index in known:
+            return base + index
+        return None
 
     def split_nodes(self, node: Name, parts: list[str]) -> tuple[Node, ...]:
         nodes: list[Node] = []
@@ -648,6 +658,8 @@ class ProblemBuilder:
                 return self.resolve_name(Name(node.span, f"e_{index}"))  # e_{k}
             case Subscript(base=Name(text="I"), index=index) if "I" not in self.declared:
                 return self.resolve_name(Name(node.span, f"I_{index}"))  # I_{D}
+            case Subscript(base=Name(text=text), index=index) if self.numbered(text, index):
+                return self.resolve_name(Name(node.span, text + index))  # W_{1} is W1
             case Subscript(base=base, index=index):
                 return self.entry(self.expr(base), index, node.span)
             case Postfix(base=base, mark=mark):

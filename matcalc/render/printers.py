@@ -9,6 +9,7 @@ Imports sympy's printing and matcalc.objects / matcalc.model.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -437,6 +438,20 @@ def _only_function_argument(body: sympy.Basic, variable: sympy.Basic) -> bool:
     return all(_only_function_argument(a, variable) for a in body.args)
 
 
+def textbook_name(name: str) -> str | None:
+    """W1 as W_{1}, yhat as \\hat{y}, mu2 as \\mu_{2}: a letter (or a Greek letter's name)
+    with a number or a hat, as textbooks write it; the reader reads both back as the name."""
+    match = re.fullmatch(r"([A-Za-z]+?)(hat)?(\d*)", name)
+    if match is None or bool(match.group(2)) == bool(match.group(3)):  # one mark, not both
+        return None
+    stem, hat, number = match.groups()
+    if len(stem) > 1 and stem not in GREEK_LATEX:
+        return None
+    letter = GREEK_LATEX.get(stem, stem)
+    body = f"\\hat{{{letter}}}" if hat else letter
+    return f"{{{body}_{{{number}}}}}" if number else body  # braced: {W_{1}}_{ij}, {W_{1}}^{\\top}
+
+
 class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
     """LaTeX as MML prints it: y^{\\top} S^{-1} y, \\operatorname{diag}(\\cos(z)) A."""
 
@@ -462,6 +477,9 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
     def _print_Symbol(self, expr: sympy.Symbol, style: str = "plain") -> str:
         if expr.name in GREEK_LATEX:
             return GREEK_LATEX[expr.name]
+        textbook = textbook_name(expr.name)
+        if textbook is not None:
+            return textbook
         if len(expr.name) > 1 and "_" not in expr.name and "\\" not in expr.name \
                 and not expr.name.startswith("("):
             return "\\mathit{" + expr.name + "}"
