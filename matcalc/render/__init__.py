@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from matcalc.model import Derivation, Solution
+from matcalc.model import Derivation, Sentence, Solution
 
 FORMATS = ("text", "latex", "markdown", "html", "json")
 
@@ -51,16 +51,15 @@ def render_all(solutions: list[Solution], fmt: str, *, standalone: bool = False,
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-def notes(solution: Solution, stated: set[str] | None = None) -> tuple[str, ...]:
+def notes(solution: Solution, stated: set[str] | None = None) -> tuple[Sentence, ...]:
     """The layout note: which convention the derivatives below are written in, once per
     output (``stated`` holds the layouts already explained)."""
-    from matcalc.render.printers import unicode
-    from matcalc.render.sentence import LAYOUT_NOTES, fill
+    from matcalc.render.sentence import LAYOUT_NOTES
 
     layouts = {d.layout for d in solution.derivations} - (stated or set())
     if stated is not None:
         stated |= layouts
-    return tuple(fill(LAYOUT_NOTES[layout], unicode) for layout in sorted(layouts))
+    return tuple(LAYOUT_NOTES[layout] for layout in sorted(layouts))
 
 
 def render(solution: Solution, fmt: str, **options: Any) -> str:

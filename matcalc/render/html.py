@@ -93,7 +93,7 @@ def math(expr: object) -> str:
 
 
 def text(sentence: Sentence) -> str:
-    return say.fill(sentence, math, words)
+    return say.fill_joined(sentence, latex, words, mathml)
 
 
 def display(rows: list[str]) -> str:
@@ -166,7 +166,7 @@ def derivation_html(derivation: Derivation, *, brief: bool = False) -> str:
     return "\n".join(out)
 
 
-def solution_html(solution: Solution, *, brief: bool = False, notes: tuple[str, ...] = ()
+def solution_html(solution: Solution, *, brief: bool = False, notes: tuple[Sentence, ...] = ()
                   ) -> str:
     problem = solution.problem
     out = [f'<section class="problem"><h2>{words(problem.title or "Problem")}</h2>']
@@ -175,7 +175,7 @@ def solution_html(solution: Solution, *, brief: bool = False, notes: tuple[str, 
     if problem.definitions:
         out.append(display([say.fill(say.definition(d), latex, lambda w: w).replace(
             " = ", " &= ", 1) for d in problem.definitions]))
-    out += [f'<p class="note">{words(note)}</p>' for note in notes]
+    out += [f'<p class="note">{text(note)}</p>' for note in notes]
     out += [derivation_html(d, brief=brief) for d in solution.derivations]
     out.append("</section>")
     return "\n".join(out)

@@ -35,7 +35,7 @@ def math(expr: object) -> str:
 
 
 def text(sentence: Sentence) -> str:
-    return say.fill(sentence, math, words)
+    return say.fill_joined(sentence, latex, words, lambda formula: f"${formula}$")
 
 
 def derivation_latex(derivation: Derivation, *, brief: bool = False) -> str:
@@ -135,7 +135,7 @@ def step_item(step: Step) -> str:
     return "\n".join(out)
 
 
-def solution_latex(solution: Solution, *, brief: bool = False, notes: tuple[str, ...] = ()
+def solution_latex(solution: Solution, *, brief: bool = False, notes: tuple[Sentence, ...] = ()
                    ) -> str:
     problem = solution.problem
     out = [f"\\subsection*{{{words(problem.title or 'Problem')}}}", ""]
@@ -145,7 +145,7 @@ def solution_latex(solution: Solution, *, brief: bool = False, notes: tuple[str,
     out.append(" \\\\\n".join("  " + say.fill(say.definition(d), latex, words).replace(
         " = ", " &= ", 1) for d in problem.definitions))
     out += ["\\end{align*}"]
-    out += [words(note) for note in notes]
+    out += [text(note) for note in notes]
     out += [derivation_latex(d, brief=brief) for d in solution.derivations]
     return "\n".join(out)
 

@@ -32,7 +32,7 @@ def cell_math(*exprs: object) -> str:
 
 
 def text(sentence: Sentence) -> str:
-    return say.fill(sentence, math, words)
+    return say.fill_joined(sentence, latex, words, lambda formula: f"${formula}$")
 
 
 def display(lines: list[str]) -> list[str]:
@@ -89,13 +89,13 @@ def derivation_markdown(derivation: Derivation, *, brief: bool = False) -> str:
 
 
 def solution_markdown(solution: Solution, *, brief: bool = False,
-                      notes: tuple[str, ...] = ()) -> str:
+                      notes: tuple[Sentence, ...] = ()) -> str:
     problem = solution.problem
     out = [f"## {words(problem.title or 'Problem')}", ""]
     given = [text(line) for line in say.declarations(problem)]
     out += ["Given " + "; ".join(given) + ".", ""]
     out += display([say.fill(say.definition(d), latex, lambda w: w).replace(" = ", " &= ", 1)
                     for d in problem.definitions])
-    out += [f"*{words(note)}*\n" for note in notes]
+    out += [f"*{text(note)}*\n" for note in notes]
     out += [derivation_markdown(d, brief=brief) for d in solution.derivations]
     return "\n".join(out)

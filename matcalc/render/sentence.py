@@ -27,15 +27,44 @@ from matcalc.model import (
 from matcalc.objects import Applied, AppliedVector, Entry, Vec, parts_of
 from matcalc.render.printers import Dims, PartialMark, Space, is_negative
 
+_F, _X = sympy.Symbol("f"), sympy.Symbol("x")
 LAYOUT_NOTES: dict[str, Sentence] = {
-    "numerator": ("Numerator layout (as in Mathematics for Machine Learning): ∂f/∂x has a "
-                  "row for each entry of f and a column for each entry of x, so a scalar by "
-                  "a vector is a row vector; a scalar by a matrix is shaped like the matrix.",),
+    "numerator": ("Numerator layout (as in Mathematics for Machine Learning): ",
+                  Math(PartialMark(_F, _X)), " has a row for each entry of ", Math(_F),
+                  " and a column for each entry of ", Math(_X), ", so a scalar by a vector "
+                  "is a row vector; a scalar by a matrix is shaped like the matrix."),
     "denominator": ("Denominator layout (gradients as columns, as in the Matrix Cookbook): "
                     "a result by a vector is the transpose of the numerator-layout Jacobian, "
                     "so a scalar by a vector is a column vector; a scalar by a matrix is "
                     "shaped like the matrix in both layouts.",),
 }
+
+# Words between two formulas that make them one formula: x ∈ ℝ^D, u = xᵀx, f ← z ← x.
+JOINERS = {" = ": " = ", " ∈ ": r" \in ", " ← ": r" \leftarrow ", " → ": r" \to ", ", ": ", "}
+
+
+def fill_joined(sentence: Sentence, latex: Callable[[object], str],
+                words: Callable[[str], str], formula: Callable[[str], str]) -> str:
+    """The sentence for a LaTeX-based format: each run of math joined by a relation word
+    is one formula (``formula`` wraps its LaTeX: $…$, or MathML), so x ∈ ℝ^D is set as
+    mathematics, not as two formulas around a text symbol."""
+    out: list[str] = []
+    run: list[str] = []
+    for index, part in enumerate(sentence):
+        if isinstance(part, Math):
+            run.append(latex(part.expr))
+            continue
+        after = sentence[index + 1] if index + 1 < len(sentence) else None
+        if run and part in JOINERS and isinstance(after, Math):
+            run.append(JOINERS[part])
+            continue
+        if run:
+            out.append(formula("".join(run)))
+            run = []
+        out.append(words(part))
+    if run:
+        out.append(formula("".join(run)))
+    return "".join(out)
 
 
 VEC_NOTE: Sentence = (

@@ -23,7 +23,7 @@ def line(sentence: Sentence, style: str = "") -> Text:
     return Text(say.fill(sentence, unicode), style=style)
 
 
-def solution_view(solution: Solution, *, brief: bool = False, notes: tuple[str, ...] = ()
+def solution_view(solution: Solution, *, brief: bool = False, notes: tuple[Sentence, ...] = ()
                   ) -> RenderableType:
     problem = solution.problem
     parts: list[RenderableType] = [Text(problem.title or "Problem", style="bold")]
@@ -35,7 +35,7 @@ def solution_view(solution: Solution, *, brief: bool = False, notes: tuple[str, 
     for index, item in enumerate(problem.definitions):
         given.add_row("Define" if index == 0 else "", line(say.definition(item)))
     parts.append(given)
-    parts.extend(Text(note, style="italic dim") for note in notes)
+    parts.extend(line(note, "italic dim") for note in notes)
     parts.extend(derivation_view(d, brief=brief) for d in solution.derivations)
     return Group(*parts)
 
@@ -133,7 +133,7 @@ def explicit_view(derivation: Derivation) -> list[RenderableType]:
 
 
 def render_text(solution: Solution, *, width: int = 100, brief: bool = False,
-                notes: tuple[str, ...] = ()) -> str:
+                notes: tuple[Sentence, ...] = ()) -> str:
     """The view as plain text at a fixed width (no colour): for files and golden tests."""
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, color_system=None, force_terminal=False,
