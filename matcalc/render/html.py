@@ -73,7 +73,8 @@ def tidy(parent: Element) -> None:
     children = list(parent)
     if (len(children) >= 2 and children[0].get("form") == "prefix"
             and children[-1].get("form") == "postfix"
-            and not any(node.tag in _TALL for child in children for node in child.iter())):
+            and not any(node.tag in _TALL and node.get("accent") != "true"  # ŷ is not tall
+                        for child in children for node in child.iter())):
         children[0].set("stretchy", "false")  # a stretched bracket around one line of
         children[-1].set("stretchy", "false")  # text takes a bigger glyph with wide sides
     for index, child in enumerate(children):
