@@ -71,3 +71,17 @@ def test_step_rule_is_the_name_shown() -> None:
     derivation = matcalc.solve("x, b in R^D; A in R^{D x D}; f = A x + b; find df/dx",
                                check=False).derivations[0]
     assert [step.rule for step in derivation.steps] == ["linear map plus constant"]
+
+
+def test_matrix_products_take_the_precedence_sympy_gives_them() -> None:
+    """matcalc registers a cheap precedence for MatMul (sympy's negates and simplifies the
+    whole product, which takes seconds on a deep network); it decides as sympy does."""
+    from sympy.printing.precedence import precedence, precedence_Mul
+
+    D = sympy.Symbol("D", integer=True, positive=True)
+    A, B = sympy.MatrixSymbol("A", D, D), sympy.MatrixSymbol("B", D, D)
+    x = sympy.MatrixSymbol("x", D, 1)
+    t = sympy.Symbol("t")
+    for product in (A * B, -A * B, 2 * A * x, -3 * A.T * B, t * A * B, -t * A * B,
+                    sympy.Rational(-1, 2) * x.T * A, A * sympy.DiagMatrix(x) * B):
+        assert precedence(product) == precedence_Mul(product), product
