@@ -99,12 +99,10 @@ def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
             case MatrixSymbol() | sympy.Symbol():
                 raise MatcalcError(f"no value for {node}")
             case MatMul():  # before Mul: sympy's MatMul subclasses Mul
-                result: Number = 1.0
-                for arg in node.args:
-                    value = ev(arg)
-                    both = np.ndim(result) == 2 and np.ndim(value) == 2
-                    result = result @ value if both else result * value
-                return result
+                factors = [ev(arg) for arg in node.args]
+                matrices = [f for f in factors if np.ndim(f) == 2]
+                scalars = [f for f in factors if np.ndim(f) != 2]
+                return product_of([*scalars, chain_product(matrices)] if matrices else scalars)
             case sympy.Add() | MatAdd():
                 return sum_of([ev(a) for a in node.args])
             case sympy.Mul():
@@ -177,6 +175,26 @@ def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
         raise MatcalcError(f"cannot evaluate {type(node).__name__} numerically")
 
     return ev(expr)
+
+
+def chain_product(matrices: list[Any]) -> Any:
+    """A₁A₂⋯Aₖ in the cheaper order: matrix times vector, never matrix times matrix, where
+    the chain passes through a column. A product that ends in a column is taken from the
+    right; one through a column inside (… h xᵀ) is cut there, the column part from the right
+    and the row part from the left; otherwise from the left, which is reverse mode's order
+    for a row in front (2hᵀ diag(…) W …)."""
+    if matrices[0].shape[0] != 1:
+        inner = [m.shape[1] for m in matrices]
+        if 1 in inner:
+            cut = inner.index(1) + 1
+            column = matrices[cut - 1]
+            for matrix in reversed(matrices[:cut - 1]):
+                column = matrix @ column
+            return column if cut == len(matrices) else column @ chain_product(matrices[cut:])
+    result = matrices[0]
+    for matrix in matrices[1:]:
+        result = result @ matrix
+    return result
 
 
 def result_value(derivation: Derivation, values: Mapping[sympy.Basic, Number],

@@ -68,3 +68,21 @@ def test_the_check_draws_sizes_at_which_the_function_is_defined(text: str) -> No
         derivation = matcalc.solve(text, check=False).derivations[0]
         result = derivation.check(seed=seed)
         assert result.passed, (seed, result)
+
+
+@pytest.mark.parametrize("shapes", [
+    [(1, 3), (3, 3), (3, 4)],           # a row in front: from the left
+    [(3, 3), (3, 4), (4, 1)],           # ends in a column: from the right
+    [(3, 3), (3, 2), (2, 1), (1, 4)],   # through a column: cut there (… h xᵀ)
+    [(2, 1), (1, 3)],                   # an outer product
+    [(3, 3), (3, 3)],                   # no column anywhere
+    [(4, 1)],
+])
+def test_chain_product_in_any_order_is_the_product(shapes: list[tuple[int, int]]) -> None:
+    from functools import reduce
+
+    from matcalc.check import chain_product
+
+    rng = np.random.default_rng(5)
+    matrices = [rng.normal(size=shape) for shape in shapes]
+    assert np.allclose(chain_product(matrices), reduce(np.matmul, matrices))
