@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import hypothesis.strategies as st
+import sympy
 from hypothesis import HealthCheck, given, settings
 
 import matcalc
@@ -118,3 +119,20 @@ def test_evaluate_at_a_singular_point_is_an_error() -> None:
 def test_a_lone_carriage_return_is_a_line_break() -> None:
     outcome("\r Chains whose links are tensors: a title\nx in R^D\nf = x^T x")
     outcome("x in R^D\rf = x^T x\r\nfind df/dx")
+
+
+def test_a_sum_of_many_fractions_is_not_brought_together() -> None:
+    """sympy's cancel takes exponential time in the number of denominators (over 100 s for
+    these eight); past MAX_CANCEL_DENOMINATORS the coefficient is shown as derived."""
+    from matcalc.engine.identities import MAX_CANCEL_DENOMINATORS
+
+    terms = 2 * MAX_CANCEL_DENOMINATORS
+    names = ", ".join(f"b{i}" for i in range(terms + 1))
+    text = (f"x in R^D\n{names} in R\nf = "
+            + " + ".join(f"1/(b{i} + b{i + 1}^2 + x^T x)" for i in range(terms))
+            + "\nfind df/dx")
+    derivation = matcalc.solve(text).derivations[0]
+    assert derivation.checked is not None and derivation.checked.passed
+    denominators = {p.base for p in sympy.preorder_traversal(derivation.result)
+                    if isinstance(p, sympy.Pow) and p.exp.is_negative}
+    assert len(denominators) == terms
