@@ -16,7 +16,7 @@ from rich.text import Text
 
 from matcalc.model import Derivation, Math, Sentence, Solution
 from matcalc.render import sentence as say
-from matcalc.render.printers import pretty, unicode
+from matcalc.render.printers import grid, unicode
 
 
 def line(sentence: Sentence, style: str = "") -> Text:
@@ -122,14 +122,14 @@ def explicit_view(derivation: Derivation) -> list[RenderableType]:
     if explicit is None:
         return []
     slices = Table.grid(padding=(0, 3))
-    cells = [Text(say.fill(say.explicit_slice(derivation, index), unicode) + "\n" + pretty(m))
+    cells = [Text(say.fill(say.explicit_slice(derivation, index), unicode) + "\n" + grid(m))
              for index, m in explicit.slices]
     for start in range(0, len(cells), 4):
         slices.add_row(*cells[start:start + 4])
     vec = say.fill((say.partial_of(derivation.of_symbol, derivation.wrt_symbol,
                                    derivation.views, True), " ="), unicode)
     return [Text(say.fill(say.explicit_heading(derivation), unicode), style="bold"), slices,
-            Text(vec + "\n" + pretty(explicit.vec))]
+            Text(vec + "\n" + grid(explicit.vec))]
 
 
 def render_text(solution: Solution, *, width: int = 100, brief: bool = False,
