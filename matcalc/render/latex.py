@@ -26,8 +26,8 @@ _TEXT_ESCAPES = {
 
 
 def words(text: str) -> str:
-    """Plain words for LaTeX text mode."""
-    return "".join(_TEXT_ESCAPES.get(char, char) for char in text)
+    """Plain words for LaTeX text mode (--no-check stays two hyphens, not a dash)."""
+    return "".join(_TEXT_ESCAPES.get(char, char) for char in text).replace("--", "-{}-")
 
 
 def math(expr: object) -> str:
@@ -40,7 +40,7 @@ def text(sentence: Sentence) -> str:
 
 def derivation_latex(derivation: Derivation, *, brief: bool = False) -> str:
     target = latex(say.target(derivation).expr)
-    out = [f"\\paragraph{{${target}$}}", ""]
+    out = [f"\\subsubsection*{{\\boldmath $\\displaystyle {target}$}}", ""]
     for paragraph in say.opening(derivation):
         out += [text(paragraph), ""]
     rows = []

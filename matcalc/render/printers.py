@@ -438,6 +438,9 @@ def _only_function_argument(body: sympy.Basic, variable: sympy.Basic) -> bool:
     return all(_only_function_argument(a, variable) for a in body.args)
 
 
+_TALL = re.compile(r"\\(?:[dt]?frac|sum|prod|int|underbrace|begin|sqrt|binom|left)")
+
+
 def textbook_name(name: str) -> str | None:
     """W1 as W_{1}, yhat as \\hat{y}, mu2 as \\mu_{2}: a letter (or a Greek letter's name)
     with a number or a hat, as textbooks write it; the reader reads both back as the name."""
@@ -468,7 +471,19 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
         return str(super()._print_Pow(expr))
 
     def _bracket(self, text: str) -> str:
-        return f"\\left({text}\\right)"
+        """(x) around one line of type, \\left( \\right) around a fraction or a sum: after
+        a function name \\left( adds TeX's thin space, the gap of "tanh (z)"."""
+        return f"\\left({text}\\right)" if _TALL.search(text) else f"({text})"
+
+    _add_parens = _bracket  # sympy's name for the same thing
+
+    def _print_Function(self, expr: sympy.Function, exp: str | None = None) -> str:
+        text = str(super()._print_Function(expr, exp))
+        opening, closing = "{\\left(", " \\right)}"
+        start = text.find(opening)  # sympy writes name{\left(arguments \right)}
+        if start > 0 and text.endswith(closing):
+            return text[:start] + self._bracket(text[start + len(opening):-len(closing)])
+        return text
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
         super().__init__({"mul_symbol": None, "inv_trig_style": "abbreviated",
@@ -497,7 +512,7 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
             vector, index = picked
             text = self._print(vector)
             if not isinstance(vector, sympy.MatrixSymbol | Softmax):
-                text = f"\\left({text}\\right)"
+                text = self._bracket(text)
             return f"{text}_{{{self._print(index)}}}"
         return self._print(expr.matrix)
 
@@ -531,8 +546,8 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
         pieces = []
         for matrix in matrices:
             text = self.parenthesize(matrix, PRECEDENCE["Mul"], strict=False)
-            if isinstance(matrix, sympy.MatAdd) and not text.startswith("\\left("):
-                text = f"\\left({self._print(matrix)}\\right)"
+            if isinstance(matrix, sympy.MatAdd) and text == self._print(matrix):
+                text = self._bracket(text)  # a sum in a product is always bracketed
             pieces.append(text)
         prefix = ""
         if coefficient == -1:
@@ -542,7 +557,7 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
             magnitude = -coefficient if sign else coefficient
             text = self._print(magnitude)
             if isinstance(magnitude, sympy.Add) or _holds_product(magnitude):
-                text = f"\\left({text}\\right)"
+                text = self._bracket(text)
             prefix = sign + text + " "
         joined = pieces[0]
         for index in range(1, len(pieces)):  # A \, dX \, B, not AdXB
@@ -576,13 +591,13 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
         return f"{text}^{{{exp}}}" if exp else text
 
     def _print_Trace(self, expr: sympy.Trace) -> str:
-        return f"\\operatorname{{tr}}\\left({self._print(expr.arg)}\\right)"
+        return "\\operatorname{tr}" + self._bracket(self._print(expr.arg))
 
     def _print_Determinant(self, expr: sympy.Determinant) -> str:
-        return f"\\det\\left({self._print(expr.arg)}\\right)"
+        return "\\det" + self._bracket(self._print(expr.arg))
 
     def _print_DiagMatrix(self, expr: Any) -> str:
-        return f"\\operatorname{{diag}}\\left({self._print(expr.args[0])}\\right)"
+        return "\\operatorname{diag}" + self._bracket(self._print(expr.args[0]))
 
     def _print_HadamardProduct(self, expr: sympy.HadamardProduct) -> str:
         return " \\odot ".join(self.parenthesize(a, PRECEDENCE["Mul"]) for a in expr.args)
@@ -595,21 +610,21 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
             return "I_{" + self._print(factor.shape[0]) + "}"
         text = self.parenthesize(factor, PRECEDENCE["Mul"])
         if isinstance(factor, sympy.MatMul) and factor.args[0] == -1:
-            return f"\\left({text}\\right)"
+            return self._bracket(text)
         return text
 
     def _print_Vec(self, expr: Any) -> str:
-        return f"\\operatorname{{vec}}\\left({self._print(expr.arg)}\\right)"
+        return "\\operatorname{vec}" + self._bracket(self._print(expr.arg))
 
     def _print_Softmax(self, expr: Any) -> str:
-        return f"\\operatorname{{softmax}}\\left({self._print(expr.arg)}\\right)"
+        return "\\operatorname{softmax}" + self._bracket(self._print(expr.arg))
 
     def _print_LogSumExp(self, expr: Any) -> str:
-        return f"\\operatorname{{lse}}\\left({self._print(expr.arg)}\\right)"
+        return "\\operatorname{lse}" + self._bracket(self._print(expr.arg))
 
     def _print_Applied(self, expr: Any) -> str:
         arguments = ", ".join(self._print(a) for a in expr.arguments)
-        return f"{self._print(expr.args[0])}\\left({arguments}\\right)"
+        return self._print(expr.args[0]) + self._bracket(arguments)
 
     _print_AppliedVector = _print_Applied
 
@@ -619,7 +634,7 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
 
     def _print_Abs(self, expr: sympy.Abs, exp: str | None = None) -> str:
         if self.__dict__.get("_entrywise"):
-            text = f"\\operatorname{{abs}}\\left({self._print(expr.args[0])}\\right)"
+            text = "\\operatorname{abs}" + self._bracket(self._print(expr.args[0]))
             return f"{text}^{{{exp}}}" if exp else text
         return str(super()._print_Abs(expr, exp))
 
@@ -634,8 +649,8 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
     def _print_Entry(self, expr: Any) -> str:
         matrix, row, col = expr.args
         name = self._print(matrix)
-        if not isinstance(matrix, sympy.MatrixSymbol):
-            name = f"\\left({name}\\right)"
+        if not isinstance(matrix, sympy.MatrixSymbol) or "_" in name:
+            name = self._bracket(name)  # (W_{2})_{kl}, not W_{2kl}
         indices = "".join(self._print(i) for i in (row, col) if i != 0 or not i.is_Number)
         return f"{name}_{{{indices}}}"
 
@@ -657,7 +672,7 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
         if coefficient < 0:
             return "-" + self.parenthesize(-expr, PRECEDENCE["Mul"], strict=True) \
                 if not isinstance(-expr, sympy.Add) else \
-                "-\\left(" + self._print(-expr) + "\\right)"
+                "-" + self._bracket(self._print(-expr))
         if coefficient.is_Rational and not coefficient.is_Integer and \
                 not _has_denominator(rest):
             return (f"\\frac{{{coefficient.p}}}{{{coefficient.q}}} "
@@ -665,11 +680,11 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
         return str(super()._print_Mul(expr))
 
     def _print_exp(self, expr: sympy.exp, exp: str | None = None) -> str:
-        text = f"\\exp\\left({self._print(expr.args[0])}\\right)"
+        text = "\\exp" + self._bracket(self._print(expr.args[0]))
         return f"{text}^{{{exp}}}" if exp else text
 
     def _print_sigmoid(self, expr: Any, exp: str | None = None) -> str:
-        text = f"\\operatorname{{sigmoid}}\\left({self._print(expr.args[0])}\\right)"
+        text = "\\operatorname{sigmoid}" + self._bracket(self._print(expr.args[0]))
         return f"{text}^{{{exp}}}" if exp else text
 
     def _print_Shape(self, shape: Shape) -> str:
