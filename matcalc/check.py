@@ -13,6 +13,7 @@ Imports numpy, sympy, matcalc.model, matcalc.objects, matcalc.errors.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -65,6 +66,9 @@ _FUNCTIONS: dict[type, Callable[[Number], Number]] = {
     sigmoid: lambda t: 1 / (1 + np.exp(-t)),
     sympy.sec: lambda t: 1 / np.cos(t), sympy.sech: lambda t: 1 / np.cosh(t),
 }
+
+
+DEEPEST = 30_000  # Python frames an evaluation may use: three a level of the tree
 
 
 def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
@@ -174,7 +178,15 @@ def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
                 return _FUNCTIONS[type(node)](ev(node.args[0]))
         raise MatcalcError(f"cannot evaluate {type(node).__name__} numerically")
 
-    return ev(expr)
+    depth = sys.getrecursionlimit()  # a deep network substituted is a deep tree; its
+    sys.setrecursionlimit(max(depth, DEEPEST))  # walk is Python calls only (no C stack)
+    try:
+        return ev(expr)
+    except RecursionError:
+        raise MatcalcError(f"the expression is nested too deeply to evaluate (more than "
+                           f"about {DEEPEST // 3:,} levels)") from None
+    finally:
+        sys.setrecursionlimit(depth)
 
 
 def chain_product(matrices: list[Any]) -> Any:

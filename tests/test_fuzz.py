@@ -104,6 +104,23 @@ def test_limits_are_errors_with_a_location() -> None:
     assert deep.value.span is not None and deep.value.span.line == 2
     with pytest.raises(MatcalcError, match="at most 100,000"):
         matcalc.solve_all("x in R\nf = x" + " " * 100_001)
+    residual = "\n".join(["x in R^D", "A in R^{D x D}", "h0 = x",
+                          *(f"h{k} = tanh(A h{k - 1}) + h{k - 1}" for k in range(1, 141)),
+                          "f = h140^T h140"])
+    with pytest.raises(MatcalcError, match="levels deep when its definitions are written "
+                                           "out; matcalc reads at most 400") as written:
+        matcalc.solve_all(residual)
+    assert written.value.span is not None and written.value.span.line == 137  # h134
+
+
+def test_the_deepest_accepted_network_solves_and_checks() -> None:
+    """Just under the written-out depth limit, everything works: the check evaluates the
+    130-layer residual network (about 390 levels) without running out of stack."""
+    residual = "\n".join(["x in R^D", "A in R^{D x D}", "h0 = x",
+                          *(f"h{k} = tanh(A h{k - 1}) + h{k - 1}" for k in range(1, 131)),
+                          "f = h130^T h130", "find df/dx"])
+    derivation = matcalc.solve(residual).derivations[0]
+    assert derivation.checked is not None and derivation.checked.passed
 
 
 def test_evaluate_at_a_singular_point_is_an_error() -> None:

@@ -51,6 +51,7 @@ def derive(problem: Problem, target: Target, layout: str = "numerator") -> Deriv
     if definition is None or variable is None:
         raise MatcalcError(f"cannot differentiate {target.of} by {target.wrt}", target.span)
     symmetric = symmetric_symbols(problem)
+    written = problem  # as the user wrote it: what the check differentiates numerically
     problem = named_parts(problem, target)
     found = chains(problem, target.of, target.wrt, symmetric)
     remarks: list[Sentence] = []
@@ -91,7 +92,7 @@ def derive(problem: Problem, target: Target, layout: str = "numerator") -> Deriv
     return Derivation(
         target=target, layout=layout, of_symbol=of, wrt_symbol=wrt, chains=found,
         unsimplified=unsimplified, result=result, shape=shape, remarks=tuple(remarks),
-        views=views, function=problem.substituted(of, keep=wrt), problem=problem,
+        views=views, function=written.substituted(of, keep=wrt), problem=problem,
     )
 
 

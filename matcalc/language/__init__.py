@@ -49,7 +49,10 @@ def parse(text: str, path: str = "<input>") -> list[Problem]:
         for statement in statements:
             for node in _expressions(statement):
                 check_nesting(node)
-        return build_problems(statements, source=text, path=path)
+        problems = build_problems(statements, source=text, path=path)
+        for problem in problems:
+            check_depth(problem)
+        return problems
     except MatcalcError as error:
         raise error.located(text, path) from None
     except Exception as error:  # lark's UnexpectedInput and its subclasses
@@ -57,6 +60,39 @@ def parse(text: str, path: str = "<input>") -> list[Problem]:
 
 
 MAX_INPUT = 100_000  # characters in one input (README, Limits)
+MAX_DEPTH = 400  # levels of an expression with its definitions written out (README, Limits)
+
+
+def check_depth(problem: Problem) -> None:
+    """Refuse definitions that, written out in the declared variables, nest deeper than
+    MAX_DEPTH levels (a network of more than about 130 residual layers): sympy walks such
+    an expression by recursion. Each definition's depth is computed once, from those it
+    uses, so this is linear in the size of the problem."""
+    import sympy
+
+    bodies = {d.symbol: d for d in problem.definitions}
+    depths: dict[sympy.Basic, int] = {}
+
+    def depth(expr: sympy.Basic) -> int:
+        deepest = 0
+        stack = [(expr, 0)]  # the expression's own tree is at most MAX_NESTING deep
+        while stack:
+            node, level = stack.pop()
+            if node in depths:  # a definition it uses, already measured
+                deepest = max(deepest, level + depths[node])
+                continue
+            deepest = max(deepest, level)
+            stack.extend((arg, level + 1) for arg in node.args)
+        return deepest
+
+    for definition in problem.needed(sympy.Tuple(*bodies)):
+        depths[definition.symbol] = depth(definition.expr)
+        if depths[definition.symbol] > MAX_DEPTH:
+            raise MatcalcError(
+                f"{definition.name} nests {depths[definition.symbol]} levels deep when its "
+                f"definitions are written out; matcalc reads at most {MAX_DEPTH}",
+                definition.span, hint="fewer layers; a network of up to about 130 layers "
+                                      "is fine")
 
 
 def _expressions(statement: object) -> list[Any]:

@@ -21,15 +21,15 @@ residual = MatAdd(x, MatMul(-1, mu))
 
 @pytest.mark.parametrize("expr, text, tex", [
     (Transpose(x), "xᵀ", "x^{\\top}"),
-    (Transpose(residual), "(x − μ)ᵀ", "\\left(x - \\mu\\right)^{\\top}"),
+    (Transpose(residual), "(x − μ)ᵀ", "(x - \\mu)^{\\top}"),
     (Inverse(S), "S⁻¹", "S^{-1}"),
     (Transpose(Inverse(S)), "S⁻ᵀ", "S^{-\\top}"),
     (MatMul(Transpose(x), Inverse(S), x), "xᵀS⁻¹x", "x^{\\top} S^{-1} x"),
     (MatMul(2, Transpose(x)), "2xᵀ", "2 x^{\\top}"),
     (Scalar(MatMul(Transpose(x), x)), "xᵀx", "x^{\\top} x"),
     (Norm(x) ** 2, "‖x‖²", "\\left\\|x\\right\\|^{2}"),
-    (Trace(A), "tr(A)", "\\operatorname{tr}\\left(A\\right)"),
-    (DiagMatrix(x), "diag(x)", "\\operatorname{diag}\\left(x\\right)"),
+    (Trace(A), "tr(A)", "\\operatorname{tr}(A)"),
+    (DiagMatrix(x), "diag(x)", "\\operatorname{diag}(x)"),
     (Identity(D), "I", "I"),
     (sympy.Rational(-1, 2) * sympy.Symbol("z"), "−½z", "-\\frac{1}{2} z"),
 ])
