@@ -94,6 +94,11 @@ def test_large_inputs_are_refused_or_solved_in_time() -> None:
     outcome("x in R\nf = " + "(" * 300 + "x" + ")" * 300)
     outcome("x in R\n" + "\n".join(f"a{i} = sin(a{i - 1})" if i else "a0 = x"
                                    for i in range(150)) + "\nf = a149\nfind df/dx")
+    # no find line: the variable is found through the definitions, each visited once (it
+    # was found by substituting them, which doubles at every residual layer: a hang)
+    outcome("\n".join(["x in R^D", "A in R^{D x D}", "h0 = x",
+                       *(f"h{k} = tanh(A h{k - 1}) + h{k - 1}" for k in range(1, 41)),
+                       "f = h40^T h40"]))
 
 
 def test_limits_are_errors_with_a_location() -> None:

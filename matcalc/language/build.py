@@ -481,12 +481,21 @@ class ProblemBuilder:
             name = self.aliases.get(arguments[0], arguments[0])
         if name in self.declared and name not in self.defined:
             return Target(of, name, None, implied=True)
-        free = self.built[of].expr
-        for _ in self.defined:  # substitute every intermediate to find the variables
-            free = free.xreplace({self.symbols[n]: self.built[n].expr for n in self.built})
+        named = {self.symbols[n]: n for n in self.built}
+        free: set[sympy.Basic] = set()  # the variables reached through the definitions,
+        todo, visited = [of], set()  # each definition visited once (never substituted:
+        while todo:  # a residual network would double at every layer)
+            name = todo.pop()
+            if name not in visited:
+                visited.add(name)
+                for symbol in self.built[name].expr.free_symbols:
+                    if symbol in named:
+                        todo.append(named[symbol])
+                    else:
+                        free.add(symbol)
         candidates = [d.name for d in self.declared.values()
                       if d.name not in self.defined and Property.CONSTANT not in d.properties
-                      and free.has(d.symbol)]
+                      and d.symbol in free]
         if not candidates:
             raise MatcalcError(f"{of} depends on no declared variable, so there is nothing to "
                                "differentiate", self.defined[of].span,
