@@ -132,7 +132,8 @@ def partials_table(derivation: Derivation) -> str:
             step = link.step
             mark = latex(say.partial_of(link.of_symbol, link.wrt_symbol, step.views).expr)
             views = "".join(f"<br>{mathml(unaligned(row))}" for row in
-                            view_rows(step.views, link.of_symbol, link.wrt_symbol))
+                            view_rows(step.views, link.of_symbol, link.wrt_symbol)
+                            if say.views_of_steps(derivation))
             rows.append(f"<tr><td>{mathml(f'{mark} = {latex(step.value)}')}{views}</td>"
                         f"<td>{math(step.shape)}</td>"
                         f'<td class="rule">{words(say.rule_title(step))}</td></tr>')

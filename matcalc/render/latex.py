@@ -50,8 +50,9 @@ def derivation_latex(derivation: Derivation, *, brief: bool = False) -> str:
             mark = say.partial_of(link.of_symbol, link.wrt_symbol, step.views).expr
             rows.append(f"  {latex(mark)} &= {latex(step.value)} \\in {latex(step.shape)} "
                         f"&& \\text{{{words(say.rule_title(step))}}}")
-            rows.extend(f"  {row}" for row in view_rows(step.views, link.of_symbol,
-                                                        link.wrt_symbol))
+            if say.views_of_steps(derivation):
+                rows.extend(f"  {row}" for row in view_rows(step.views, link.of_symbol,
+                                                            link.wrt_symbol))
     if rows:
         out += ["\\begin{align*}", " \\\\\n".join(rows), "\\end{align*}"]
     if not brief:

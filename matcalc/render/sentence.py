@@ -224,6 +224,12 @@ def view_lines(views: TensorViews | None, of: object, wrt: object
     return [(index, ()), (vec, (Math(views.vec_shape),))]
 
 
+def views_of_steps(derivation: Derivation) -> bool:
+    """Whether the partials show their index and vec forms: not when the one partial is
+    the result itself, whose forms the result shows (each form once)."""
+    return not (len(derivation.chains) == 1 and len(derivation.chains[0].links) == 1)
+
+
 def is_tensor(views: TensorViews | None) -> bool:
     """A vector or matrix by a matrix: the value shown is ∂vec F/∂vec X."""
     return views is not None and len(views.tensor.dims) > 2

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 
-from rich.console import Console, Group, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
@@ -18,9 +20,85 @@ from matcalc.model import Derivation, Math, Sentence, Solution
 from matcalc.render import sentence as say
 from matcalc.render.printers import grid, unicode
 
+Piece = tuple[str, str, bool]  # text, rich style, whether it is a formula (never broken)
 
-def line(sentence: Sentence, style: str = "") -> Text:
-    return Text(say.fill(sentence, unicode), style=style)
+
+class Prose:
+    """Words and formulas wrapped to the width rich offers: a line breaks between words or
+    around a formula, never inside one (not "1/(z +⏎1)"); a formula wider than a whole line
+    starts a line of its own and only then breaks at its own spaces. Lines after the first
+    hang under the first line's text (past ``lead``, such as "1. ")."""
+
+    def __init__(self, pieces: list[Piece], lead: str = "") -> None:
+        self.lead = lead
+        self.words: list[list[tuple[str, str]]] = [[]]
+        for text, style, formula in pieces:
+            chunks = [text] if formula else text.split(" ")
+            for index, chunk in enumerate(chunks):
+                if index:
+                    self.words.append([])  # a space between words: a place to break
+                if chunk:
+                    self.words[-1].append((chunk, style))
+        self.words = [word for word in self.words if word]
+
+    @staticmethod
+    def width(word: list[tuple[str, str]]) -> int:
+        return sum(cell_len(text) for text, _ in word)
+
+    def fitted(self, width: int) -> list[list[tuple[str, str]]]:
+        """The words, a formula wider than a whole line cut at its own spaces (the only
+        place a formula is ever broken); what follows it without a space stays on."""
+        out: list[list[tuple[str, str]]] = []
+        for word in self.words:
+            if self.width(word) <= width:
+                out.append(word)
+                continue
+            cut: list[list[tuple[str, str]]] = [[]]
+            for text, style in word:
+                for index, part in enumerate(text.split(" ")):
+                    if index:
+                        cut.append([])
+                    if part:
+                        cut[-1].append((part, style))
+            out.extend(piece for piece in cut if piece)
+        return out
+
+    def lines(self, width: int) -> list[Text]:
+        hang = cell_len(self.lead)
+        lines: list[Text] = []
+        current = Text(self.lead)
+        used = hang
+        for word in self.fitted(width - hang):
+            size = self.width(word)
+            if used > hang and used + 1 + size > width:
+                lines.append(current)
+                current, used = Text(" " * hang), hang
+            if used > hang:
+                current.append(" ")
+                used += 1
+            for text, style in word:
+                current.append(text, style)
+            used += size
+        lines.append(current)
+        return lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from self.lines(options.max_width)  # rich wraps a formula wider than a line
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        widest = max((self.width(w) for w in self.words), default=0) + cell_len(self.lead)
+        total = sum(self.width(w) for w in self.words) + max(len(self.words) - 1, 0)
+        return Measurement(min(widest, options.max_width),
+                           min(total + cell_len(self.lead), options.max_width))
+
+
+def pieces(sentence: Sentence, style: str = "") -> list[Piece]:
+    return [(part, style, False) if isinstance(part, str) else (unicode(part.expr), style, True)
+            for part in sentence]
+
+
+def line(sentence: Sentence, style: str = "", lead: str = "") -> Prose:
+    return Prose(pieces(sentence, style), lead)
 
 
 def solution_view(solution: Solution, *, brief: bool = False, notes: tuple[Sentence, ...] = ()
@@ -46,13 +124,16 @@ def derivation_view(derivation: Derivation, *, brief: bool = False) -> Renderabl
         body.append(line(remark, "italic"))
     lets = say.introduced(derivation)
     if lets:
-        body.append(Text("Name the inner expressions:  " + "  ".join(
-            say.fill(let, unicode) for let in lets), style="italic"))
+        body.append(Prose([("Name the inner expressions: ", "italic", False)] + [
+            piece for let in lets for piece in pieces((" ", *let), "italic")]))
     for path in say.chain_names(derivation):
-        body.append(Text.assemble(("Dependency chain  ", "dim"), say.fill(path, unicode)))
+        body.append(Prose([("Dependency chain  ", "dim", False), *pieces(path)]))
     partials = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-    for column in ("partial derivative", "", "", "dimensions", "rule"):
-        partials.add_column(column)
+    partials.add_column("partial derivative", no_wrap=True)  # a symbol is never cut
+    partials.add_column("", no_wrap=True)
+    partials.add_column("")
+    partials.add_column("dimensions", no_wrap=True)
+    partials.add_column("rule")
     for chain in derivation.chains:
         for link in chain.links:
             step = link.step
@@ -61,9 +142,9 @@ def derivation_view(derivation: Derivation, *, brief: bool = False) -> Renderabl
                          unicode),
                 "=", unicode(step.value), unicode(step.shape), say.rule_title(step))
             for equation, space in say.view_lines(step.views, link.of_symbol,
-                                                  link.wrt_symbol):
-                partials.add_row("", "", say.fill(equation, unicode), say.fill(space, unicode),
-                                 "")
+                                                  link.wrt_symbol) if say.views_of_steps(
+                                                      derivation) else ():
+                partials.add_row("", "", line((*equation, " (", *space, ")")), "", "")
     if derivation.chains:
         body.append(partials)
     if not brief:
@@ -72,36 +153,29 @@ def derivation_view(derivation: Derivation, *, brief: bool = False) -> Renderabl
         for chain in derivation.chains:
             for link in chain.links:
                 number += 1
+                top = f"{number}. "
                 for depth, step in say.step_walk(link.step):
-                    marker = f"{number}." if depth == 0 else "•"
-                    indent = 3 * depth
-                    # wrapped lines keep the step's hanging indent
-                    body.append(Padding(Text.assemble(
-                        f"{marker} ", (say.fill(say.step_line(step), unicode), "bold"),
-                        ("  " + say.rule_title(step), "cyan")), (0, 0, 0, indent)))
-                    body.append(Padding(Text(say.fill(say.explanation(step), unicode)),
-                                        (0, 0, 0, indent + 3)))
-                    for equation, space in say.view_lines(step.views, step.expr, step.wrt):
-                        body.append(Padding(Text(say.fill(equation, unicode) + "   "
-                                                 + say.fill(space, unicode)),
-                                            (0, 0, 0, indent + 3)))
+                    lead = top if depth == 0 else "• "  # an inner step sits under the text
+                    indent = 0 if depth == 0 else len(top) + 2 * (depth - 1)  # of its parent
+                    body.append(Padding(Prose(
+                        [*pieces(say.step_line(step), "bold"),
+                         (f" ({say.rule_title(step)})", "cyan", False)], lead=lead),
+                        (0, 0, 0, indent)))
+                    body.append(Padding(line(say.explanation(step)),
+                                        (0, 0, 0, indent + len(lead))))
     if say.has_chain(derivation):
         body.append(Text("Chain rule", style="bold"))
         headline, paths, products = say.chain_rule(derivation)
-        body.append(Padding(Text(say.fill(headline, unicode)), (0, 0, 0, 2)))
-        body.extend(Padding(Text(say.fill(path, unicode), style="dim"), (0, 0, 0, 4))
-                    for path in paths)
-        body.append(Padding(Text(say.fill(products, unicode)), (0, 0, 0, 2)))
+        body.append(Padding(line(headline), (0, 0, 0, 2)))
+        body.extend(Padding(line(path, "dim"), (0, 0, 0, 4)) for path in paths)
+        body.append(Padding(line(products), (0, 0, 0, 2)))
         if say.contracts(derivation):
             body.append(line(say.contraction(derivation), "italic"))
-    body.append(Text.assemble(
-        ("Result  ", "bold"),
-        (say.fill((say.target(derivation), " = ", Math(derivation.result), " ∈ ",
-                   Math(derivation.shape)), unicode), "bold green")))
+    body.append(line((say.target(derivation), " = ", Math(derivation.result), " ∈ ",
+                      Math(derivation.shape)), "bold green", lead="Result  "))
     for equation, space in say.view_lines(derivation.views, derivation.of_symbol,
                                           derivation.wrt_symbol):
-        body.append(Text("        " + say.fill(equation, unicode) + "   "
-                         + say.fill(space, unicode)))
+        body.append(Padding(line((*equation, " (", *space, ")")), (0, 0, 0, 8)))
     if say.is_tensor(derivation.views):
         body.append(line(say.VEC_NOTE, "italic dim"))
     body.extend(explicit_view(derivation))
@@ -109,9 +183,8 @@ def derivation_view(derivation: Derivation, *, brief: bool = False) -> Renderabl
         body.append(line(remark, "italic"))
     passed = derivation.checked is None or derivation.checked.passed
     checked = derivation.checked is not None and derivation.checked.trials > 0
-    body.append(Text(("✓ " if checked and passed else "✗ " if not passed else "")
-                     + say.fill(say.check(derivation.checked), unicode),
-                     style="green" if passed else "bold red"))
+    body.append(line(say.check(derivation.checked), "green" if passed else "bold red",
+                     lead="✓ " if checked and passed else "✗ " if not passed else ""))
     title = say.fill((say.target(derivation),), unicode)
     return Panel(Group(*body), title=Text(title), title_align="left", expand=True)
 
