@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="write to FILE (whole or not at all) instead of standard output")
     solve.add_argument("--standalone", action="store_true",
                        help="with --format latex: a complete document that pdflatex compiles")
+    solve.add_argument("--latex-style", choices=("bold", "plain"), default="bold",
+                       help="vectors and matrices in bold as MML sets them (default) or in "
+                            "plain italics, in LaTeX, Markdown, HTML and JSON")
     check = solve.add_mutually_exclusive_group()
     check.add_argument("--check", dest="check", action="store_true", default=True,
                        help="check every result against finite differences (the default)")
@@ -137,7 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from matcalc.render import render_all
 
             output = render_all(solutions, args.format, standalone=args.standalone,
-                                width=args.width or 100, brief=args.brief)
+                                width=args.width or 100, brief=args.brief,
+                                latex_style=args.latex_style)
             if args.output:
                 write_atomically(args.output, output)
             else:

@@ -669,6 +669,9 @@ class ProblemBuilder:
                 return self.resolve_name(Name(node.span, f"I_{index}"))  # I_{D}
             case Subscript(base=Name(text=text), index=index) if self.numbered(text, index):
                 return self.resolve_name(Name(node.span, text + index))  # W_{1} is W1
+            case Subscript(base=Font(font=font, inner=Name(text=text)), index=index) if (
+                    font not in ACCENTS and self.numbered(text, index)):
+                return self.resolve_name(Name(node.span, text + index))  # bold W, then _1
             case Subscript(base=base, index=index):
                 return self.entry(self.expr(base), index, node.span)
             case Postfix(base=base, mark=mark):

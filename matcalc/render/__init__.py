@@ -12,9 +12,20 @@ FORMATS = ("text", "latex", "markdown", "html", "json")
 
 
 def render_all(solutions: list[Solution], fmt: str, *, standalone: bool = False,
-               width: int = 100, brief: bool = False, fragment: bool = False) -> str:
+               width: int = 100, brief: bool = False, fragment: bool = False,
+               latex_style: str = "bold") -> str:
     """Every solution in one document of the format (HTML: a complete page, or with
-    ``fragment`` a styled block for a notebook cell)."""
+    ``fragment`` a styled block for a notebook cell). ``latex_style`` "bold" sets vectors
+    and matrices in bold as MML does, "plain" in italics, wherever the math is LaTeX."""
+    from matcalc.render.printers import latex_style as style
+
+    with style(latex_style):
+        return _render_all(solutions, fmt, standalone=standalone, width=width, brief=brief,
+                           fragment=fragment)
+
+
+def _render_all(solutions: list[Solution], fmt: str, *, standalone: bool, width: int,
+                brief: bool, fragment: bool) -> str:
     if fmt == "json":
         from matcalc.render.json import dumps
 

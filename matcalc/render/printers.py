@@ -10,6 +10,9 @@ Imports sympy's printing and matcalc.objects / matcalc.model.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -477,17 +480,23 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
 
     _add_parens = _bracket  # sympy's name for the same thing
 
-    def _print_Function(self, expr: sympy.Function, exp: str | None = None) -> str:
-        text = str(super()._print_Function(expr, exp))
+    def _print(self, expr: Any, **kwargs: Any) -> str:
+        text = str(super()._print(expr, **kwargs))
+        return self._called(text) if isinstance(expr, sympy.Function) else text
+
+    def _called(self, text: str) -> str:
+        """sympy writes a call name{\\left(arguments \\right)} (log, tanh, …, each by its
+        own method): the same brackets as matcalc's own calls."""
         opening, closing = "{\\left(", " \\right)}"
         start = text.find(opening)  # sympy writes name{\left(arguments \right)}
         if start > 0 and text.endswith(closing):
             return text[:start] + self._bracket(text[start + len(opening):-len(closing)])
         return text
 
-    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+    def __init__(self, settings: dict[str, Any] | None = None, *, bold: bool = True) -> None:
         super().__init__({"mul_symbol": None, "inv_trig_style": "abbreviated",
                           **(settings or {})})
+        self.bold = bold  # vectors and matrices in bold, as MML sets them
 
     def _print_Symbol(self, expr: sympy.Symbol, style: str = "plain") -> str:
         if expr.name in GREEK_LATEX:
@@ -501,7 +510,13 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
         return super()._print_Symbol(expr, style)
 
     def _print_MatrixSymbol(self, expr: sympy.MatrixSymbol) -> str:
-        return self._print_Symbol(sympy.Symbol(expr.name))
+        text = self._print_Symbol(sympy.Symbol(expr.name))
+        if not self.bold or expr.shape == (1, 1):
+            return text
+        numbered = re.fullmatch(r"\{(.+?)_(\{\d+\})\}", text)  # {W_{1}}: bold W, upright 1
+        if numbered:
+            return "{\\boldsymbol{" + numbered.group(1) + "}_" + numbered.group(2) + "}"
+        return f"\\boldsymbol{{{text}}}"
 
     def _print_Dummy(self, expr: sympy.Dummy) -> str:
         return self._print_Symbol(sympy.Symbol(expr.name))
@@ -648,7 +663,8 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
 
     def _print_Entry(self, expr: Any) -> str:
         matrix, row, col = expr.args
-        name = self._print(matrix)
+        name = (self._print_Symbol(sympy.Symbol(matrix.name))  # an entry is a number: x_i
+                if isinstance(matrix, sympy.MatrixSymbol) else self._print(matrix))
         if not isinstance(matrix, sympy.MatrixSymbol) or "_" in name:
             name = self._bracket(name)  # (W_{2})_{kl}, not W_{2kl}
         indices = "".join(self._print(i) for i in (row, col) if i != 0 or not i.is_Number)
@@ -716,6 +732,23 @@ class PartialMark:
 
 _unicode = UnicodePrinter({"order": "none"})
 _latex = MmlLatexPrinter()
+_latex_plain = MmlLatexPrinter(bold=False)
+LATEX_STYLES = ("bold", "plain")
+_style: ContextVar[str] = ContextVar("latex_style", default="bold")
+
+
+@contextmanager
+def latex_style(style: str) -> Iterator[None]:
+    """Vectors and matrices in bold (MML's way, the default) or in plain italics, for every
+    formula printed as LaTeX inside the block (LaTeX, Markdown, HTML and JSON alike)."""
+    if style not in LATEX_STYLES:
+        raise ValueError(f"unknown LaTeX style {style!r}; choose one of "
+                         f"{', '.join(LATEX_STYLES)}")
+    token = _style.set(style)
+    try:
+        yield
+    finally:
+        _style.reset(token)
 
 
 def unicode(expr: Any) -> str:
@@ -762,7 +795,7 @@ def latex(expr: Any) -> str:
             if _is_simple(of) or isinstance(of, Entry | Vec):
                 return f"\\frac{{{mark}{latex(of)}}}{{{mark}{latex(wrt)}}}"
             return f"\\frac{{{mark}}}{{{mark}{latex(wrt)}}}\\left({latex(of)}\\right)"
-    return str(_latex.doprint(expr))
+    return str((_latex if _style.get() == "bold" else _latex_plain).doprint(expr))
 
 
 __all__ = ["Dims", "MmlLatexPrinter", "PartialMark", "Space", "UnicodePrinter", "is_negative",

@@ -7,6 +7,7 @@ import sympy
 from sympy import Identity, Inverse, MatAdd, MatMul, MatrixSymbol, Trace, Transpose
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
+import matcalc
 from matcalc.model import Shape
 from matcalc.objects import Norm, Scalar
 from matcalc.render.printers import latex, unicode
@@ -34,8 +35,12 @@ residual = MatAdd(x, MatMul(-1, mu))
     (sympy.Rational(-1, 2) * sympy.Symbol("z"), "−½z", "-\\frac{1}{2} z"),
 ])
 def test_notation(expr: sympy.Basic, text: str, tex: str) -> None:
+    """The constructs in plain italics (bold vectors are tested on their own below)."""
+    from matcalc.render.printers import latex_style
+
     assert unicode(expr) == text
-    assert latex(expr) == tex
+    with latex_style("plain"):
+        assert latex(expr) == tex
 
 
 def test_elementwise_function_prints_as_applied() -> None:
@@ -51,3 +56,32 @@ def test_elementwise_function_prints_as_applied() -> None:
 def test_shapes_print_as_real_spaces() -> None:
     assert unicode(Shape((1, D))) == "ℝ^{1×D}"
     assert latex(Shape((D, D))) == "\\mathbb{R}^{D \\times D}"
+
+
+def test_latex_style_bold_or_plain_and_both_read_back() -> None:
+    """MML sets vectors and matrices in bold; --latex-style plain sets them in italics.
+    Either way an entry is a number (x_i, not bold) and the formula reads back as written."""
+    import numpy as np
+
+    from matcalc.check import evaluate
+    from matcalc.language import read_expression
+    from matcalc.render.printers import latex, latex_style
+
+    text = "x, b1, yhat in R^D\nW1 in R^{D x D}\nf = x^T x\nfind df/dx"
+    problem = matcalc.solve(text, check=False).problem
+    symbols = {d.name: d.symbol for d in problem.declarations}
+    expr = symbols["W1"].T * symbols["x"] + symbols["b1"] - symbols["yhat"]
+    bold = latex(expr)
+    with latex_style("plain"):
+        plain = latex(expr)
+    assert bold == ("{\\boldsymbol{W}_{1}}^{\\top} \\boldsymbol{x} + {\\boldsymbol{b}_{1}} "
+                    "- \\boldsymbol{\\hat{y}}")
+    assert plain == "{W_{1}}^{\\top} x + {b_{1}} - \\hat{y}"
+    rng = np.random.default_rng(6)
+    values = {symbols[n]: rng.normal(size=(3, 3) if n == "W1" else (3, 1)) for n in symbols}
+    sizes = {d: 3 for declared in problem.declarations for d in declared.shape.dims
+             if isinstance(d, sympy.Symbol)}
+    want = evaluate(expr, values, sizes)
+    for written in (bold, plain):
+        read = read_expression(written, problem.declarations, None)
+        assert np.allclose(evaluate(read, values, sizes), want), written
