@@ -157,7 +157,7 @@ def derivation_html(derivation: Derivation, *, brief: bool = False) -> str:
     if say.contracts(derivation):
         out.append(f"<p>{text(say.contraction(derivation))}</p>")
     if say.is_tensor(derivation.views):
-        out.append(f"<p>{text(say.VEC_NOTE)}</p>")
+        out.append(f"<p>{text(say.vec_note(derivation))}</p>")
     remarks = derivation.remarks[1:] if derivation.target.implied else derivation.remarks
     out += [f"<p>{text(remark)}</p>" for remark in remarks]
     passed = derivation.checked is None or derivation.checked.passed

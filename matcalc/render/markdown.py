@@ -78,7 +78,7 @@ def derivation_markdown(derivation: Derivation, *, brief: bool = False) -> str:
     if say.contracts(derivation):
         out += [text(say.contraction(derivation)), ""]
     if say.is_tensor(derivation.views):
-        out += [text(say.VEC_NOTE), ""]
+        out += [text(say.vec_note(derivation)), ""]
     remarks = derivation.remarks[1:] if derivation.target.implied else derivation.remarks
     out += [f"{text(remark)}\n" for remark in remarks]
     passed = derivation.checked is None or derivation.checked.passed

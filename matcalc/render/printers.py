@@ -165,6 +165,9 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
     def _print_Dummy(self, expr: sympy.Dummy) -> str:
         return GREEK_UNICODE.get(expr.name, expr.name)
 
+    def _print_Tuple(self, expr: sympy.Tuple) -> str:  # an index tuple: (i, j, k, l)
+        return "(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
     _print_MatrixSymbol = _print_Symbol
 
     def _print_Scalar(self, expr: Any) -> str:
@@ -520,6 +523,9 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
 
     def _print_Dummy(self, expr: sympy.Dummy) -> str:
         return self._print_Symbol(sympy.Symbol(expr.name))
+
+    def _print_Tuple(self, expr: sympy.Tuple) -> str:  # an index tuple: (i, j, k, l)
+        return "(" + ", ".join(self._print(a) for a in expr.args) + ")"
 
     def _print_Scalar(self, expr: Any) -> str:
         picked = picked_entry(expr)

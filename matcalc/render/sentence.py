@@ -24,7 +24,7 @@ from matcalc.model import (
     Step,
     TensorViews,
 )
-from matcalc.objects import Applied, AppliedVector, Entry, Vec, parts_of
+from matcalc.objects import Applied, AppliedVector, Entry, Vec, parts_of, shape_of
 from matcalc.render.printers import Dims, PartialMark, Space, is_negative
 
 _F, _X = sympy.Symbol("f"), sympy.Symbol("x")
@@ -67,9 +67,29 @@ def fill_joined(sentence: Sentence, latex: Callable[[object], str],
     return "".join(out)
 
 
-VEC_NOTE: Sentence = (
-    "vec stacks the columns of a matrix, so entry (i, j, k, l) of the tensor is entry "
-    "(i + j·rows F, k + l·rows X) of ∂vec F/∂vec X, counting from 0.",)
+_I, _J, _K, _L = sympy.symbols("i j k l")
+
+
+def vec_note(derivation: Derivation) -> Sentence:
+    """How the tensor's entries sit in the vectorized Jacobian, with this problem's objects
+    and sizes: entry (i, j, k, l) is entry (i + N j, k + M l) of ∂vec K/∂vec R; a vector's
+    single index stays as it is (three-index tensors)."""
+    letters: list[sympy.Basic] = []
+    positions: list[sympy.Basic] = []
+    for matrix, first, second in ((derivation.of_symbol, _I, _J),
+                                  (derivation.wrt_symbol, _K, _L)):
+        rows, cols = shape_of(matrix)
+        row = first if rows != 1 else None
+        col = second if cols != 1 else None
+        letters += [letter for letter in (row, col) if letter is not None]
+        if row is not None and col is not None:
+            positions.append(row + rows * col)
+        elif row is not None or col is not None:
+            positions.append(row if row is not None else col)
+    return ("vec stacks the columns of a matrix, so entry ", Math(sympy.Tuple(*letters)),
+            " of the tensor is entry ", Math(sympy.Tuple(*positions)), " of ",
+            Math(PartialMark(Vec(derivation.of_symbol), Vec(derivation.wrt_symbol))),
+            ", counting from 0.")
 
 
 def fill(sentence: Sentence, math: Callable[[object], str],

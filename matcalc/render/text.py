@@ -177,7 +177,7 @@ def derivation_view(derivation: Derivation, *, brief: bool = False) -> Renderabl
                                           derivation.wrt_symbol):
         body.append(Padding(line((*equation, " (", *space, ")")), (0, 0, 0, 8)))
     if say.is_tensor(derivation.views):
-        body.append(line(say.VEC_NOTE, "italic dim"))
+        body.append(line(say.vec_note(derivation), "italic dim"))
     body.extend(explicit_view(derivation))
     for remark in derivation.remarks[1:] if derivation.target.implied else derivation.remarks:
         body.append(line(remark, "italic"))
