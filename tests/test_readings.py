@@ -104,6 +104,8 @@ def test_calls_take_their_arguments(text: str, size: int) -> None:
     (r"x in R^D; f = \|x\|_\infty", "the maximum norm ‖x‖_∞ is not supported"),
     ("X in R^{D x D}; f = ||X||_2", "the spectral norm ‖·‖_2 of a matrix is not supported"),
     ("x in R^{D x}; f = x^T x", "this size is incomplete"),
+    ("x in R^D; f = 2^T x; find df/dx", "the number 2 has no transpose"),
+    ("x in R^D; f = (3)' x; find df/dx", "the number 3 has no transpose"),
 ])
 def test_refusals_name_the_construct(text: str, message: str) -> None:
     import matcalc
@@ -132,6 +134,10 @@ def test_scalar_by_vector_is_a_row_in_numerator_layout(text: str) -> None:
 # ---- notation users write, each against an independent numpy function ------------------
 
 NOTATION = {
+    # 1ᵀ is the row of ones, as 𝟏ᵀ (it was read as the number 1: f = x, a vector)
+    "x in R^D; f = 1^T x; find df/dx": lambda x: np.sum(x),
+    r"x in R^D; f = 1^\top \exp(x); find df/dx": lambda x: np.sum(np.exp(x)),
+    "x in R^D; f = (1)' log(1 + exp(x)); find df/dx": lambda x: np.sum(np.log1p(np.exp(x))),
     "x in R; f = e^{2x}; find df/dx": lambda x: np.exp(2 * x),
     r"x in R^D; f = \|x\|^2_2; find df/dx": lambda x: x @ x,
     "x in R^D; f = ‖x‖²; find df/dx": lambda x: x @ x,

@@ -11,12 +11,13 @@ from collections.abc import Callable
 from itertools import pairwise
 
 import sympy
-from sympy import Identity, Inverse, MatAdd, MatMul, Transpose
+from sympy import Identity, Inverse, MatAdd, MatMul, OneMatrix, Transpose
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.engine import algebra
 from matcalc.model import Math, Sentence
-from matcalc.objects import Scalar, UnitVector, is_matrix, shape_of
+from matcalc.objects import ENTRY, Scalar, UnitVector, is_matrix, shape_of, sigmoid
 
 Rewrite = Callable[[sympy.Basic, frozenset[sympy.Basic]], sympy.Basic | None]
 
@@ -76,7 +77,7 @@ def tidy(expr: sympy.Basic) -> sympy.Basic:
                 common, part = common_scalar(part)
                 coefficient *= common
             matrices.append(part)
-        coefficient, matrices = number_in_front(coefficient, matrices)
+        coefficient, matrices = number_in_front(coefficient, merged_diagonals(matrices))
         return algebra.mul(simplify_scalar(coefficient), *matrices)
     if isinstance(expr, MatAdd):
         total = algebra.add(*(tidy(a) for a in expr.args), rows=expr.shape[0],
@@ -87,6 +88,42 @@ def tidy(expr: sympy.Basic) -> sympy.Basic:
     if not is_matrix(expr):
         return simplify_scalar(expr)
     return expr
+
+
+def merged_diagonals(matrices: list[sympy.Basic]) -> list[sympy.Basic]:
+    """diag(f(x)) diag(g(x)) = diag(f(x) ⊙ g(x)): two entrywise functions of the same vector
+    side by side are one (the chain rule through log(1 + exp(x)) gives two); and the row of
+    ones picks the diagonal, 𝟏ᵀ diag(v) = vᵀ."""
+    out: list[sympy.Basic] = []
+    for matrix in matrices:
+        previous = out[-1] if out else None
+        left = entrywise_of(previous.args[0]) if isinstance(previous, DiagMatrix) else None
+        right = entrywise_of(matrix.args[0]) if isinstance(matrix, DiagMatrix) else None
+        if left is not None and right is not None and left[1] == right[1]:
+            body = left[0] * right[0]
+            out[-1] = DiagMatrix(ElementwiseApplyFunction(sympy.Lambda(ENTRY, body), left[1]))
+        else:
+            out.append(matrix)
+    picked: list[sympy.Basic] = []
+    for matrix in out:
+        if (picked and isinstance(picked[-1], OneMatrix) and picked[-1].shape[0] == 1
+                and isinstance(matrix, DiagMatrix)):  # 𝟏ᵀ diag(v) = vᵀ
+            picked[-1] = algebra.transpose(matrix.args[0])
+        else:
+            picked.append(matrix)
+    return picked
+
+
+def entrywise_of(vector: sympy.Basic) -> tuple[sympy.Expr, sympy.Basic] | None:
+    """f(g(h(x))) applied entry by entry as one function of ENTRY and the vector x."""
+    if not isinstance(vector, ElementwiseApplyFunction):
+        return None
+    body: sympy.Expr = ENTRY
+    while isinstance(vector, ElementwiseApplyFunction):
+        (variable,) = vector.function.variables
+        body = body.xreplace({ENTRY: vector.function.expr.xreplace({variable: ENTRY})})
+        vector = vector.expr
+    return body, vector
 
 
 def number_in_front(coefficient: sympy.Expr, matrices: list[sympy.Basic]
@@ -213,7 +250,57 @@ def simplify_scalar(expr: sympy.Expr) -> sympy.Expr:
     return candidate.xreplace({d: node for node, d in stand_ins.items()})
 
 
+def known_functions(expr: sympy.Basic) -> tuple[sympy.Basic, list[Sentence]]:
+    """Name the functions a textbook names: exp(a)/(1 + exp(a)) is the logistic sigmoid(a)
+    (the derivative of softplus log(1 + exp(a))) and 1/(1 + exp(a)) is sigmoid(−a); one
+    remark each. Products are looked at before their factors, so that the exp(a) above a
+    fraction is seen with it."""
+    remarks: list[Sentence] = []
+
+    def rewrite(node: sympy.Basic) -> sympy.Basic:
+        if not node.args:
+            return node
+        named = logistic(node)
+        if named is not None:
+            replaced, rest, seen = named
+            remark: Sentence = ("the logistic function: ", Math(seen), " = ", Math(replaced))
+            if remark not in remarks:
+                remarks.append(remark)
+            rest = [rewrite(f) for f in rest]
+            return algebra.mul(replaced, *rest) if isinstance(node, MatMul) else sympy.Mul(
+                replaced, *rest)
+        return node.func(*(rewrite(a) for a in node.args))
+
+    return rewrite(expr), remarks
+
+
+def logistic(node: sympy.Basic) -> tuple[sympy.Expr, list[sympy.Basic], sympy.Basic] | None:
+    """(sigmoid(±a), the other factors, what it replaces) for a product with a factor
+    1/(1 + exp(a)), or None."""
+    if not isinstance(node, sympy.Mul | sympy.Pow | MatMul) or (
+            is_matrix(node) and not isinstance(node, MatMul)):
+        return None
+    factors = list(node.args) if isinstance(node, sympy.Mul | MatMul) else [node]
+    for index, factor in enumerate(factors):
+        if not (isinstance(factor, sympy.Pow) and factor.exp == -1
+                and isinstance(factor.base, sympy.Add) and len(factor.base.args) == 2
+                and sympy.S.One in factor.base.args):
+            continue
+        (tail,) = [a for a in factor.base.args if a != 1]
+        if not isinstance(tail, sympy.exp):
+            continue
+        argument = tail.args[0]
+        rest = factors[:index] + factors[index + 1:]
+        if sympy.exp(argument) in rest:  # exp(a)/(1 + exp(a)) = sigmoid(a)
+            rest.remove(sympy.exp(argument))
+            return sigmoid(argument), rest, sympy.Mul(sympy.exp(argument), factor,
+                                                     evaluate=False)
+        return sigmoid(-argument), rest, factor  # 1/(1 + exp(a)) = sigmoid(−a)
+    return None
+
+
 def simplify(expr: sympy.Basic,
              symmetric: frozenset[sympy.Basic]) -> tuple[sympy.Basic, tuple[Sentence, ...]]:
     with_properties, remarks = use_properties(expr, symmetric)
-    return tidy(with_properties), tuple(remarks)
+    named, recognised = known_functions(tidy(with_properties))
+    return named, (*remarks, *recognised)

@@ -573,6 +573,14 @@ class ProblemBuilder:
             "declared names", node.span,
             hint=f"declare it, e.g. '{node.text} in R^D', or put spaces between names")
 
+    def number_transposed(self, text: str, span: Span) -> Value:
+        """1ᵀ is the row of ones (as 𝟏ᵀ; a number would not be transposed), any other number
+        transposed is an error: reading 2ᵀx as 2x would derive another problem."""
+        if text == "1":
+            return UnsizedVector(transposed=True)
+        raise MatcalcError(f"the number {text} has no transpose", span,
+                           hint="1^T is the row of ones; a scalar needs no transpose")
+
     def numbered(self, base: str, index: str) -> str | None:
         """W1 for W_1 when W1 is a name and W is not (W_1 is then no entry of W): names
         with digits, as textbooks write them (W_1, b_1) and as the LaTeX output prints them."""
@@ -655,6 +663,11 @@ class ProblemBuilder:
                 return self.juxtaposition(list(items))
             case Call():
                 return self.call(node)
+            case Postfix(base=base, mark="transpose") if bare_number(base) is not None:
+                return self.number_transposed(bare_number(base) or "", node.span)
+            case Power(base=base, exponent=exponent) if (
+                    bare_number(base) is not None and exponent_mark(exponent) == "transpose"):
+                return self.number_transposed(bare_number(base) or "", node.span)
             case Power(base=base, exponent=exponent):
                 return self.power(self.expr(base), exponent, base.span)
             case Subscript(base=base, index=index) if is_ones(base):  # 1_D, 𝟏_D, \mathbf{1}_D
@@ -1041,6 +1054,13 @@ class ProblemBuilder:
                 f"a {Shape((rows, cols))} matrix can only be raised to a positive integer "
                 "power, transposed (^T) or inverted (^{-1})", span | exponent.span)
         return MatPow(base, power)
+
+def bare_number(node: Node) -> str | None:
+    """The digits of a number written alone, in brackets or not: 1, (1), {2}."""
+    while isinstance(node, Group):
+        node = node.inner
+    return node.text if isinstance(node, Number) else None
+
 
 def is_ones(node: Node) -> bool:
     """𝟏, 1 or \\mathbf{1} before a subscript: the ones vector."""

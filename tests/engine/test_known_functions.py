@@ -1,0 +1,29 @@
+"""Results in the form a textbook prints: the logistic function by name, two entrywise
+functions of one vector as one, the row of ones picking a diagonal. Each result is also
+checked against finite differences."""
+
+from __future__ import annotations
+
+import pytest
+
+import matcalc
+from matcalc.render.printers import unicode
+
+
+@pytest.mark.parametrize("text, result", [
+    ("x in R^D; f = 1^T log(1 + exp(x)); find df/dx", "sigmoid(x)ᵀ"),
+    ("x in R^D; f = 1^T exp(x); find df/dx", "exp(x)ᵀ"),
+    ("w, x in R^D; f = log(1 + exp(w^T x)); find df/dw", "sigmoid(wᵀx) xᵀ"),
+    ("w, x in R^D; f = log(1 + exp(-w^T x)); find df/dw", "−sigmoid(−wᵀx) xᵀ"),
+])
+def test_result_in_textbook_form(text: str, result: str) -> None:
+    derivation = matcalc.solve(text).derivations[0]
+    assert unicode(derivation.result) == result
+    assert derivation.checked is not None and derivation.checked.passed
+
+
+def test_the_logistic_function_is_named_in_a_remark() -> None:
+    derivation = matcalc.solve("x in R^D; f = 1^T log(1 + exp(x)); find df/dx").derivations[0]
+    said = [" ".join(p if isinstance(p, str) else unicode(p.expr) for p in remark)
+            for remark in derivation.remarks]
+    assert any("logistic function" in line and "sigmoid(t)" in line for line in said), said
