@@ -134,6 +134,9 @@ def test_scalar_by_vector_is_a_row_in_numerator_layout(text: str) -> None:
 # ---- notation users write, each against an independent numpy function ------------------
 
 NOTATION = {
+    # a number minus a vector, each entry (printed 1 − x, it was 1 + (−x))
+    "x in R^D; f = x^T (1 - x); find df/dx": lambda x: x @ (1 - x),
+    "x in R^D; f = 1^T log(2 - x); find df/dx": lambda x: np.sum(np.log(2 - x)),
     # 1ᵀ is the row of ones, as 𝟏ᵀ (it was read as the number 1: f = x, a vector)
     "x in R^D; f = 1^T x; find df/dx": lambda x: np.sum(x),
     r"x in R^D; f = 1^\top \exp(x); find df/dx": lambda x: np.sum(np.exp(x)),

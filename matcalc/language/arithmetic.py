@@ -100,6 +100,10 @@ class Arithmetic:
             # 1 + exp(z): a number plus a vector or matrix adds to each entry
             scalar, matrix = (a, b) if is_matrix(b) else (b, a)
             if is_constant(scalar):
+                if isinstance(matrix, MatMul) and matrix.args[0] == -1:  # 1 − x: t ↦ 1 − t
+                    negated = MatMul(*matrix.args[1:]) if len(matrix.args) > 2 else \
+                        matrix.args[1]
+                    return entrywise(lambda t: scalar - t, negated)
                 return entrywise(lambda t: scalar + t, matrix)
             ones = MatMul(scalar, OneMatrix(*shape_of(matrix)))  # x + δ is x + δ𝟏
             return MatAdd(*terms(matrix), ones) if matrix is a else MatAdd(ones, *terms(matrix))

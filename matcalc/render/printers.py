@@ -430,9 +430,22 @@ def applied(expr: ElementwiseApplyFunction, argument_text: str) -> sympy.Basic:
     bare = _is_simple(argument) or _only_function_argument(function.expr, variable) or (
         isinstance(argument, ElementwiseApplyFunction)
         and _only_function_argument(argument.function.expr, argument.function.variables[0])
-    ) or isinstance(argument, Softmax | sympy.Trace | sympy.Determinant)  # a call: softmax(z)
+    ) or isinstance(argument, Softmax | sympy.Trace | sympy.Determinant) or (  # softmax(z)
+        _term_of_sum(function.expr, variable) and isinstance(argument, sympy.MatMul)
+        and not _is_negative_product(argument))  # 2 − Ax: a product binds tighter
     name = argument_text if bare else f"({argument_text})"
     return function.expr.xreplace({variable: Verbatim(name)})
+
+
+def _term_of_sum(body: sympy.Basic, variable: sympy.Basic) -> bool:
+    """t ↦ c + t or c − t: the variable is a term of a sum (not inside a product or power)."""
+    return isinstance(body, sympy.Add) and any(
+        term == variable or term == -variable for term in body.args)
+
+
+def _is_negative_product(product: sympy.MatMul) -> bool:
+    first = product.args[0]
+    return bool(first.is_number and first.is_extended_negative)
 
 
 def _only_function_argument(body: sympy.Basic, variable: sympy.Basic) -> bool:
