@@ -210,16 +210,19 @@ def chain_product(matrices: list[Any]) -> Any:
 
 
 def result_value(derivation: Derivation, values: Mapping[sympy.Basic, Number],
-                 sizes: Mapping[sympy.Basic, int]) -> Number:
-    """The result's value, its named intermediates computed forward first, each once (the
-    result may be kept in them: h_k = tanh(W_k h_{k−1}))."""
+                 sizes: Mapping[sympy.Basic, int], result: sympy.Basic | None = None
+                 ) -> Number:
+    """The result's value (or that of ``result``, the same in other names), its named
+    intermediates computed forward first, each once (the result may be kept in them:
+    h_k = tanh(W_k h_{k−1}))."""
     problem = derivation.problem
     assert problem is not None
+    expr = derivation.result if result is None else result
     known = dict(values)
-    for definition in problem.needed(derivation.result):
+    for definition in problem.needed(expr):
         if definition.symbol not in known:
             known[definition.symbol] = evaluate(definition.expr, known, sizes)
-    return evaluate(derivation.result, known, sizes)
+    return evaluate(expr, known, sizes)
 
 
 def commutation(rows: int, cols: int) -> Any:
@@ -420,7 +423,7 @@ def check_derivation(derivation: Derivation, *, seed: int = 0, trials: int = 2,
         for _ in range(SIZE_DRAWS):  # XᵀX is singular when X has fewer rows than columns:
             sizes = random_sizes(problem, rng)  # other sizes are drawn until it is not
             try:
-                _, symbolic, numeric = draw_point(derivation, sizes, rng)
+                point, symbolic, numeric = draw_point(derivation, sizes, rng)
                 failure = None
                 break
             except MatcalcError as error:
@@ -435,8 +438,20 @@ def check_derivation(derivation: Derivation, *, seed: int = 0, trials: int = 2,
                          f"shape {symbolic.shape} where finite differences give "
                          f"{expected.shape}")
         scale = max(1.0, float(np.max(np.abs(expected))) if expected.size else 1.0)
-        relative = float(np.max(np.abs(symbolic - expected))) / scale if expected.size else 0.0
-        worst = max(worst, relative)
+        shown = [symbolic]
+        if derivation.named_result is not None:  # the result in the problem's own names
+            with np.errstate(all="ignore"):
+                shown.append(canonical(result_value(derivation, point, sizes,
+                                                    derivation.named_result),
+                                       derivation, sizes))
+        for value in shown:
+            if np.shape(value) != expected.shape:
+                return Check(False, float("inf"), named(sizes), trials,
+                             f"shape {np.shape(value)} where finite differences give "
+                             f"{expected.shape}")
+            relative = float(np.max(np.abs(value - expected))) / scale if expected.size \
+                else 0.0
+            worst = max(worst, relative)
     passed = worst <= tolerance
     return Check(passed, worst, named(sizes), trials,
                  "" if passed else f"largest relative error {worst:.2e} exceeds {tolerance:g}")

@@ -326,6 +326,7 @@ class Derivation:
     unsimplified: sympy.Basic  # the sum of the chain products, substituted back
     result: sympy.Basic  # simplified, in the requested layout
     shape: Shape  # of the result as displayed
+    named_result: sympy.Basic | None = None  # the same in the problem's own names (ŷ, h)
     remarks: tuple[Sentence, ...] = ()
     views: TensorViews | None = None  # when a matrix is involved: index and vec forms
     explicit: Explicit | None = None  # entries of a small case, when asked for

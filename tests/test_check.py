@@ -86,3 +86,19 @@ def test_chain_product_in_any_order_is_the_product(shapes: list[tuple[int, int]]
     rng = np.random.default_rng(5)
     matrices = [rng.normal(size=shape) for shape in shapes]
     assert np.allclose(chain_product(matrices), reduce(np.matmul, matrices))
+
+
+def test_the_result_in_the_problems_own_names_is_checked_too() -> None:
+    """Two-layer network: dL/dW2 = 2(ŷ − y)hᵀ in the problem's names, and the check
+    evaluates that form as well: a wrong one fails."""
+    from matcalc.render.printers import unicode
+
+    text = ("x in R^D; b1 in R^H; b2, y in R^K; W1 in R^{H x D}; W2 in R^{K x H}\n"
+            "L = ||yhat - y||^2; yhat = W2 h + b2; h = tanh(z); z = W1 x + b1\n"
+            "find dL/dW2")
+    derivation = matcalc.solve(text).derivations[0]
+    assert derivation.named_result is not None
+    assert unicode(derivation.named_result) == "2(yhat − y) hᵀ"
+    assert derivation.checked is not None and derivation.checked.passed
+    wrong = dataclasses.replace(derivation, named_result=3 * derivation.named_result)
+    assert not check_derivation(wrong).passed

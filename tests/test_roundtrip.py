@@ -43,6 +43,8 @@ def printed(derivation: Derivation) -> Iterator[tuple[str, sympy.Basic]]:
             yield "chain product", chain.product
     if derivation.views is None:
         yield "result", derivation.result
+    if derivation.named_result is not None:
+        yield "result in the problem's names", derivation.named_result
 
 
 def declarations(expr: sympy.Basic) -> list[Declaration]:

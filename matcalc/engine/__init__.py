@@ -85,6 +85,8 @@ def derive(problem: Problem, target: Target, layout: str = "numerator") -> Deriv
     unsimplified, shape = in_layout(unsimplified, shape, of, wrt, layout)
     result, used = simplify(unsimplified, symmetric)
     remarks.extend(used)
+    named_result = None if named else in_own_names(problem, total, result, symmetric,
+                                                   (of, wrt, layout))
     if transposes(of, wrt, layout) and found:
         remarks.append(("The partial derivatives and their product above are in numerator "
                         "layout; in denominator layout the result is the transpose of their "
@@ -92,6 +94,7 @@ def derive(problem: Problem, target: Target, layout: str = "numerator") -> Deriv
     return Derivation(
         target=target, layout=layout, of_symbol=of, wrt_symbol=wrt, chains=found,
         unsimplified=unsimplified, result=result, shape=shape, remarks=tuple(remarks),
+        named_result=named_result,
         views=views, function=written.substituted(of, keep=wrt), problem=problem,
     )
 
@@ -123,6 +126,25 @@ def named_parts(problem: Problem, target: Target) -> Problem:
 # A result is shown in the declared variables when that takes at most this many symbols, as
 # for every textbook exercise; otherwise in the named intermediates, "where h = …" (README).
 MAX_WRITTEN_OUT = 400
+
+
+def in_own_names(problem: Problem, total: sympy.Basic, result: sympy.Basic,
+                 symmetric: frozenset[sympy.Basic],
+                 target: tuple[sympy.Basic, sympy.Basic, str]) -> sympy.Basic | None:
+    """The result in the intermediates the problem itself defines (2(ŷ − y)hᵀ, where the
+    declared variables give 2(W₂ tanh(W₁x + b₁) + b₂ − y) tanh(W₁x + b₁)ᵀ): only the
+    engine's own names are written out. None when that is the result itself."""
+    own = dataclasses.replace(problem, definitions=tuple(
+        d for d in problem.definitions if d.introduced))
+    of, wrt, layout = target
+    written = own.substituted(total)
+    shaped, _ = in_layout(written, Shape(shape_of(written)), of, wrt, layout)
+    named, _ = simplify(shaped, symmetric)
+    user = {d.symbol for d in problem.definitions if not d.introduced}
+    if named == result or not (named.free_symbols & user) or (
+            printed_size(named) >= printed_size(result)):
+        return None  # only when the problem's names make the result shorter
+    return named
 
 
 def where(problem: Problem, total: sympy.Basic, size: int) -> Sentence:

@@ -158,8 +158,7 @@ def derivation_html(derivation: Derivation, *, brief: bool = False) -> str:
         out.append(f"<p>{text(say.contraction(derivation))}</p>")
     if say.is_tensor(derivation.views):
         out.append(f"<p>{text(say.vec_note(derivation))}</p>")
-    remarks = derivation.remarks[1:] if derivation.target.implied else derivation.remarks
-    out += [f"<p>{text(remark)}</p>" for remark in remarks]
+    out += [f"<p>{text(remark)}</p>" for remark in say.remarks(derivation)]
     passed = derivation.checked is None or derivation.checked.passed
     checked = derivation.checked is not None and derivation.checked.trials > 0
     status = "passed" if checked and passed else "failed" if not passed else "unchecked"

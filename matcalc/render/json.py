@@ -69,6 +69,8 @@ def derivation_dict(derivation: Derivation) -> dict[str, Any]:
         "steps": [step_dict(link.step, PartialMark(link.of_symbol, link.wrt_symbol))
                   for chain in derivation.chains for link in chain.links],
         "result": math_pair(derivation.result),
+        "named_result": None if derivation.named_result is None else math_pair(
+            derivation.named_result),
         "views": views_dict(derivation.views),
         "remarks": [say.fill(remark, unicode) for remark in derivation.remarks],
         "check": None if check is None else {

@@ -68,8 +68,7 @@ def derivation_latex(derivation: Derivation, *, brief: bool = False) -> str:
         out.append(text(say.contraction(derivation)))
     if say.is_tensor(derivation.views):
         out.append(text(say.vec_note(derivation)))
-    remarks = derivation.remarks[1:] if derivation.target.implied else derivation.remarks
-    out += [sentence_case(text(remark)) for remark in remarks]
+    out += [sentence_case(text(remark)) for remark in say.remarks(derivation)]
     out += ["", text(say.check(derivation.checked)), ""]
     return "\n".join(out)
 

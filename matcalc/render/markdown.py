@@ -79,8 +79,7 @@ def derivation_markdown(derivation: Derivation, *, brief: bool = False) -> str:
         out += [text(say.contraction(derivation)), ""]
     if say.is_tensor(derivation.views):
         out += [text(say.vec_note(derivation)), ""]
-    remarks = derivation.remarks[1:] if derivation.target.implied else derivation.remarks
-    out += [f"{text(remark)}\n" for remark in remarks]
+    out += [f"{text(remark)}\n" for remark in say.remarks(derivation)]
     passed = derivation.checked is None or derivation.checked.passed
     checked = derivation.checked is not None and derivation.checked.trials > 0
     mark = "✓ " if checked and passed else "✗ " if not passed else ""

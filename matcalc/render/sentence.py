@@ -244,6 +244,16 @@ def view_lines(views: TensorViews | None, of: object, wrt: object
     return [(index, ()), (vec, (Math(views.vec_shape),))]
 
 
+def remarks(derivation: Derivation) -> list[Sentence]:
+    """What is said after the result: the result in the problem's own names when they make
+    it shorter, then the remarks (an implied target's remark was said at the top)."""
+    said = list(derivation.remarks[1:] if derivation.target.implied else derivation.remarks)
+    if derivation.named_result is not None:
+        said.insert(0, ("In the problem's own names, ", target(derivation), " = ",
+                        Math(derivation.named_result), "."))
+    return said
+
+
 def views_of_steps(derivation: Derivation) -> bool:
     """Whether the partials show their index and vec forms: not when the one partial is
     the result itself, whose forms the result shows (each form once)."""

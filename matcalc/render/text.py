@@ -179,8 +179,7 @@ def derivation_view(derivation: Derivation, *, brief: bool = False) -> Renderabl
     if say.is_tensor(derivation.views):
         body.append(line(say.vec_note(derivation), "italic dim"))
     body.extend(explicit_view(derivation))
-    for remark in derivation.remarks[1:] if derivation.target.implied else derivation.remarks:
-        body.append(line(remark, "italic"))
+    body.extend(line(remark, "italic") for remark in say.remarks(derivation))
     passed = derivation.checked is None or derivation.checked.passed
     checked = derivation.checked is not None and derivation.checked.trials > 0
     body.append(line(say.check(derivation.checked), "green" if passed else "bold red",
