@@ -102,6 +102,9 @@ def merged_diagonals(matrices: list[sympy.Basic]) -> list[sympy.Basic]:
         if left is not None and right is not None and left[1] == right[1]:
             body = left[0] * right[0]
             out[-1] = DiagMatrix(ElementwiseApplyFunction(sympy.Lambda(ENTRY, body), left[1]))
+        elif left is not None and left[0] == 1 / ENTRY and isinstance(matrix, MatAdd) and (
+                divided := divided_terms(left[1], matrix)) is not None:
+            out[-1] = divided  # diag(1/s) (diag(s) − s sᵀ) = I − 𝟏sᵀ
         else:
             out.append(matrix)
     picked: list[sympy.Basic] = []
@@ -112,6 +115,25 @@ def merged_diagonals(matrices: list[sympy.Basic]) -> list[sympy.Basic]:
         else:
             picked.append(matrix)
     return picked
+
+
+def divided_terms(vector: sympy.Basic, total: MatAdd) -> sympy.Basic | None:
+    """diag(1/s) times a sum whose terms each start with diag(s) or s: diag(1/s) diag(s) = I
+    and diag(1/s) s = 𝟏, so diag(1/s)(diag(s) − s sᵀ) = I − 𝟏sᵀ (log softmax); else None."""
+    rows = shape_of(vector)[0]
+    terms = []
+    for term in total.args:
+        coefficient, matrix = algebra.split_coefficient(term)
+        factors = list(matrix.args) if isinstance(matrix, MatMul) else [matrix]
+        first = factors[0]
+        if isinstance(first, DiagMatrix) and first.args[0] == vector:
+            factors[0] = Identity(rows)
+        elif first == vector:
+            factors[0] = OneMatrix(rows, 1)
+        else:
+            return None
+        terms.append(algebra.mul(coefficient, *factors))
+    return algebra.add(*terms, rows=rows, cols=total.shape[1])
 
 
 def entrywise_of(vector: sympy.Basic) -> tuple[sympy.Expr, sympy.Basic] | None:

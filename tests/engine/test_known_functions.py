@@ -27,3 +27,11 @@ def test_the_logistic_function_is_named_in_a_remark() -> None:
     said = [" ".join(p if isinstance(p, str) else unicode(p.expr) for p in remark)
             for remark in derivation.remarks]
     assert any("logistic function" in line and "sigmoid(t)" in line for line in said), said
+
+
+def test_log_softmax_by_its_input_cancels_the_diagonal() -> None:
+    """diag(1/s)(diag(s) − ssᵀ) = I − 𝟏sᵀ: the derivative of log softmax(z)."""
+    text = "x in R^D; y in R^K; W in R^{K x D}; L = -y^T log(softmax(W x)); find dL/dx"
+    derivation = matcalc.solve(text).derivations[0]
+    assert unicode(derivation.result) == "−yᵀ (I − 𝟏_K softmax(Wx)ᵀ) W"
+    assert derivation.checked is not None and derivation.checked.passed
