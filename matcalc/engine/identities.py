@@ -107,6 +107,7 @@ def merged_diagonals(matrices: list[sympy.Basic]) -> list[sympy.Basic]:
             out[-1] = divided  # diag(1/s) (diag(s) − s sᵀ) = I − 𝟏sᵀ
         else:
             out.append(matrix)
+    out = cancelled_inverses(out)
     picked: list[sympy.Basic] = []
     for matrix in out:
         if (picked and isinstance(picked[-1], OneMatrix) and picked[-1].shape[0] == 1
@@ -115,6 +116,47 @@ def merged_diagonals(matrices: list[sympy.Basic]) -> list[sympy.Basic]:
         else:
             picked.append(matrix)
     return picked
+
+
+def cancelled_inverses(matrices: list[sympy.Basic]) -> list[sympy.Basic]:
+    """Aᵀ(AX)⁻ᵀ = X⁻ᵀ, (XA)⁻ᵀAᵀ = X⁻ᵀ and (XA)⁻¹A = X⁻¹ for square A and X: where (AX)⁻¹
+    exists, so do A⁻¹ and X⁻¹ (the derivative of log det(AX) by X)."""
+    out: list[sympy.Basic] = []
+    for matrix in matrices:
+        if out:
+            cancelled = cancel_pair(out[-1], matrix)
+            if cancelled is not None:
+                out[-1] = cancelled
+                continue
+        out.append(matrix)
+    return out
+
+
+def cancel_pair(left: sympy.Basic, right: sympy.Basic) -> sympy.Basic | None:
+    def inverted_product(node: sympy.Basic, transposed: bool) -> tuple[sympy.Basic, ...]:
+        if transposed:
+            if not isinstance(node, Transpose):
+                return ()
+            node = node.arg
+        if isinstance(node, Inverse) and isinstance(node.arg, MatMul) and all(
+                shape_of(a)[0] == shape_of(a)[1] for a in node.arg.args):
+            return tuple(node.arg.args)
+        return ()
+
+    def inverse(factors: tuple[sympy.Basic, ...], transposed: bool) -> sympy.Basic:
+        inner = Inverse(factors[0] if len(factors) == 1 else MatMul(*factors))
+        return Transpose(inner) if transposed else inner
+
+    after = inverted_product(right, transposed=True)  # Aᵀ (AX)⁻ᵀ
+    if after and isinstance(left, Transpose) and left.arg == after[0]:
+        return inverse(after[1:], transposed=True)
+    before = inverted_product(left, transposed=True)  # (XA)⁻ᵀ Aᵀ
+    if before and isinstance(right, Transpose) and right.arg == before[-1]:
+        return inverse(before[:-1], transposed=True)
+    plain = inverted_product(left, transposed=False)  # (XA)⁻¹ A
+    if plain and right == plain[-1]:
+        return inverse(plain[:-1], transposed=False)
+    return None
 
 
 def divided_terms(vector: sympy.Basic, total: MatAdd) -> sympy.Basic | None:

@@ -62,10 +62,12 @@ def vec_jacobian(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> list[sympy.
         if (shape_of(right_t) == (1, 1) and right_t == 1) or (isinstance(right_t, Identity) \
                 and right_t.shape[0] == 1):
             block = left
+        elif isinstance(left, Identity) and left.shape[0] == 1:  # Bᵀ ⊗ I₁ = Bᵀ
+            block = right_t
         else:
             block = KroneckerProduct(right_t, left)
         factors = [block]
-        if term.transposed:
+        if term.transposed and 1 not in (m, n):  # K_{n,1} = K_{1,n} = I: vec(xᵀ) = vec(x)
             factors.append(Commutation(m, n))
         if term.hadamard is not None:
             factors.insert(0, DiagMatrix(Vec(term.hadamard)))

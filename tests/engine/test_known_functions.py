@@ -35,3 +35,16 @@ def test_log_softmax_by_its_input_cancels_the_diagonal() -> None:
     derivation = matcalc.solve(text).derivations[0]
     assert unicode(derivation.result) == "−yᵀ (I − 𝟏_K softmax(Wx)ᵀ) W"
     assert derivation.checked is not None and derivation.checked.passed
+
+
+@pytest.mark.parametrize("text, result", [
+    ("X, A in R^{n x n}; f = det(A X); find df/dX", "det(AX) X⁻ᵀ"),
+    ("X, A in R^{n x n}; f = log(det(A X)); find df/dX", "X⁻ᵀ"),
+    ("X, A in R^{n x n}; f = log(det(X A)); find df/dX", "X⁻ᵀ"),
+    ("x in R^D; A in R^{D x D}; F = x^T A; find dF/dx", "Aᵀ"),  # K_{1,D} = I, Aᵀ ⊗ I₁ = Aᵀ
+    ("x in R^D; F = x^T; find dF/dx", "I"),
+])
+def test_inverses_and_commutations_cancel(text: str, result: str) -> None:
+    derivation = matcalc.solve(text).derivations[0]
+    assert unicode(derivation.result) == result
+    assert derivation.checked is not None and derivation.checked.passed
