@@ -80,8 +80,8 @@ def tidy(expr: sympy.Basic) -> sympy.Basic:
         coefficient, matrices = number_in_front(coefficient, merged_diagonals(matrices))
         return algebra.mul(simplify_scalar(coefficient), *matrices)
     if isinstance(expr, MatAdd):
-        total = algebra.add(*(tidy(a) for a in expr.args), rows=expr.shape[0],
-                            cols=expr.shape[1])
+        total = algebra.add(*collected_entrywise([tidy(a) for a in expr.args]),
+                            rows=expr.shape[0], cols=expr.shape[1])
         return factor_common(total) if isinstance(total, MatAdd) else total
     if isinstance(expr, Scalar):
         return Scalar(tidy(expr.matrix)) if is_matrix(tidy(expr.matrix)) else tidy(expr.matrix)
@@ -113,9 +113,46 @@ def merged_diagonals(matrices: list[sympy.Basic]) -> list[sympy.Basic]:
         if (picked and isinstance(picked[-1], OneMatrix) and picked[-1].shape[0] == 1
                 and isinstance(matrix, DiagMatrix)):  # 𝟏ᵀ diag(v) = vᵀ
             picked[-1] = algebra.transpose(matrix.args[0])
+            continue
+        row = entrywise_of(picked[-1].arg, plain=True) if picked and isinstance(
+            picked[-1], Transpose) else None
+        diagonal = entrywise_of(matrix.args[0], plain=True) if isinstance(
+            matrix, DiagMatrix) else None
+        if row is not None and diagonal is not None and row[1] == diagonal[1]:
+            # f(x)ᵀ diag(g(x)) = (f(x) ⊙ g(x))ᵀ: exp(x)ᵀ diag(exp(x)) = exp(2x)ᵀ
+            picked[-1] = algebra.transpose(applied(row[0] * diagonal[0], row[1]))
         else:
             picked.append(matrix)
     return picked
+
+
+def collected_entrywise(terms: list[sympy.Basic]) -> list[sympy.Basic]:
+    """Entrywise functions of one vector, summed, are one: cos(x)²ᵀ − sin(x)²ᵀ is
+    (cos(x)² − sin(x)²)ᵀ, exp(x)ᵀ + (x ⊙ exp(x))ᵀ is (exp(x) + x ⊙ exp(x))ᵀ."""
+    groups: dict[tuple[sympy.Basic, bool], sympy.Expr] = {}
+    others: list[sympy.Basic] = []
+    for term in terms:
+        coefficient, matrix = algebra.split_coefficient(term)
+        row = isinstance(matrix, Transpose)
+        found = entrywise_of(matrix.arg if row else matrix)
+        if found is None or not is_matrix(matrix) or shape_of(found[1])[1] != 1:
+            others.append(term)
+            continue
+        body, vector = found
+        groups[(vector, row)] = groups.get((vector, row), sympy.S.Zero) + coefficient * body
+    if not groups or (len(groups) + len(others) == len(terms)):
+        return terms  # nothing to collect
+    for (vector, row), body in groups.items():
+        column = applied(body, vector)
+        others.append(algebra.transpose(column) if row else column)
+    return others
+
+
+def applied(body: sympy.Expr, vector: sympy.Basic) -> sympy.Basic:
+    """The entrywise function t ↦ body applied to the vector (the vector itself for t)."""
+    if body == ENTRY:
+        return vector
+    return ElementwiseApplyFunction(sympy.Lambda(ENTRY, body), vector)
 
 
 def cancelled_inverses(matrices: list[sympy.Basic]) -> list[sympy.Basic]:
@@ -178,9 +215,14 @@ def divided_terms(vector: sympy.Basic, total: MatAdd) -> sympy.Basic | None:
     return algebra.add(*terms, rows=rows, cols=total.shape[1])
 
 
-def entrywise_of(vector: sympy.Basic) -> tuple[sympy.Expr, sympy.Basic] | None:
-    """f(g(h(x))) applied entry by entry as one function of ENTRY and the vector x."""
+def entrywise_of(vector: sympy.Basic, plain: bool = False
+                 ) -> tuple[sympy.Expr, sympy.Basic] | None:
+    """f(g(h(x))) applied entry by entry as one function of ENTRY and the vector x (with
+    ``plain``, a column vector x itself is t ↦ t of x)."""
     if not isinstance(vector, ElementwiseApplyFunction):
+        if plain and is_matrix(vector) and shape_of(vector)[1] == 1 and not isinstance(
+                vector, MatAdd | MatMul):
+            return ENTRY, vector
         return None
     body: sympy.Expr = ENTRY
     while isinstance(vector, ElementwiseApplyFunction):

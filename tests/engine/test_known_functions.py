@@ -15,6 +15,10 @@ from matcalc.render.printers import unicode
     ("x in R^D; f = 1^T exp(x); find df/dx", "exp(x)ᵀ"),
     ("w, x in R^D; f = log(1 + exp(w^T x)); find df/dw", "sigmoid(wᵀx) xᵀ"),
     ("w, x in R^D; f = log(1 + exp(-w^T x)); find df/dw", "−sigmoid(−wᵀx) xᵀ"),
+    # entrywise functions of one vector make one: f(x)ᵀ diag(g(x)) = (f(x) ⊙ g(x))ᵀ, summed
+    ("x in R^D; f = exp(x)^T exp(x); find df/dx", "2 exp(2 x)ᵀ"),
+    ("x in R^D; f = sin(x)^T cos(x); find df/dx", "(cos(x)² − sin(x)²)ᵀ"),
+    ("x in R^D; f = x^T exp(x); find df/dx", "(x ⊙ exp(x) + exp(x))ᵀ"),
 ])
 def test_result_in_textbook_form(text: str, result: str) -> None:
     derivation = matcalc.solve(text).derivations[0]
