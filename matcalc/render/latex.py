@@ -16,7 +16,7 @@ _TEXT_ESCAPES = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
     "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
     "←": r"$\leftarrow$", "→": r"$\to$", "∈": r"$\in$", "ℝ": r"$\mathbb{R}$",
-    "∂": r"$\partial$", "×": r"$\times$", "✓": "", "✗": "", "−": "-", "'": "'",
+    "∂": r"$\partial$", "×": r"$\times$", "✓": "", "✗": "", "−": r"$-$", "'": "'",
     "ᵀ": r"$^{\top}$", "Σ": r"$\Sigma$", "·": r"$\cdot$", "⊗": r"$\otimes$",
     "⊙": r"$\odot$", "δ": r"$\delta$", "²": r"$^2$", "⁻": r"$^{-}$", "¹": r"$^{1}$",
     "‖": r"$\|$", "½": r"$\frac{1}{2}$", "≠": r"$\neq$", "↦": r"$\mapsto$",
@@ -116,7 +116,7 @@ def step_item(step: Step) -> str:
     for depth, sub in say.step_walk(step):
         mark = latex(say.partial_of(sub.expr, sub.wrt, sub.views).expr)
         line = (f"{'  ' * depth}\\item ${mark} = "
-                f"{latex(sub.value)} \\in {latex(sub.shape)}$ "
+                f"{latex(sub.value)} \\in\\nobreak {latex(sub.shape)}$ "
                 f"(\\emph{{{words(say.rule_title(sub))}}}). {text(say.explanation(sub))}")
         items.append((depth, line))
     out: list[str] = []
