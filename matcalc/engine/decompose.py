@@ -40,9 +40,14 @@ class Namer:
     introduced: list[Definition] = field(default_factory=list)
     new_paths: bool = True  # may a name open a second path to a variable used outside it?
 
-    def fresh(self) -> str:
-        candidates = itertools.chain(NAMES, (f"u{i}" for i in itertools.count(1)))
-        name = next(n for n in candidates if n not in self.taken)  # never runs out
+    def fresh(self, matrix: bool = False) -> str:
+        """u, v, w, … for a scalar or a vector; U, V, W, … for a matrix, as textbooks
+        write them. Never a name the problem uses, and never runs out."""
+        names = [n.upper() for n in NAMES] if matrix else list(NAMES)
+        stem = names[0]
+        candidates = itertools.chain(names, (f"{stem}{i}" for i in itertools.count(1)))
+        name = next(n for n in candidates if n not in self.taken and (
+            n.lower() not in self.taken and n.upper() not in self.taken))
         self.taken.add(name)
         return name
 
@@ -52,8 +57,8 @@ class Namer:
         for earlier in self.introduced:  # the same inner expression gets the same name
             if earlier.expr == core:
                 return earlier.symbol
-        name = self.fresh()
         rows, cols = shape_of(core)
+        name = self.fresh(matrix=rows != 1 and cols != 1)
         symbol = sympy.Symbol(name, real=True) if rows == cols == 1 else MatrixSymbol(
             name, rows, cols)
         self.introduced.append(replace(like, name=name, symbol=symbol, function=None,

@@ -92,6 +92,11 @@ class Prose:
                            min(total + cell_len(self.lead), options.max_width))
 
 
+def viewed(equation: Sentence, space: Sentence) -> Sentence:
+    """∂K_ij/∂R_kl = … (tensor in ℝ^{…}); the space in brackets when there is one."""
+    return (*equation, " (", *space, ")") if space else equation
+
+
 def pieces(sentence: Sentence, style: str = "") -> list[Piece]:
     return [(part, style, False) if isinstance(part, str) else (unicode(part.expr), style, True)
             for part in sentence]
@@ -144,7 +149,7 @@ def derivation_view(derivation: Derivation, *, brief: bool = False) -> Renderabl
             for equation, space in say.view_lines(step.views, link.of_symbol,
                                                   link.wrt_symbol) if say.views_of_steps(
                                                       derivation) else ():
-                partials.add_row("", "", line((*equation, " (", *space, ")")), "", "")
+                partials.add_row("", "", line(viewed(equation, space)), "", "")
     if derivation.chains:
         body.append(partials)
     if not brief:
@@ -175,7 +180,7 @@ def derivation_view(derivation: Derivation, *, brief: bool = False) -> Renderabl
                       Math(derivation.shape)), "bold green", lead="Result  "))
     for equation, space in say.view_lines(derivation.views, derivation.of_symbol,
                                           derivation.wrt_symbol):
-        body.append(Padding(line((*equation, " (", *space, ")")), (0, 0, 0, 8)))
+        body.append(Padding(line(viewed(equation, space)), (0, 0, 0, 8)))
     if say.is_tensor(derivation.views):
         body.append(line(say.vec_note(derivation), "italic dim"))
     body.extend(explicit_view(derivation))
