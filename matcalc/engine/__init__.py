@@ -133,11 +133,14 @@ def in_own_names(problem: Problem, total: sympy.Basic, result: sympy.Basic,
                  target: tuple[sympy.Basic, sympy.Basic, str]) -> sympy.Basic | None:
     """The result in the intermediates the problem itself defines (2(ŷ − y)hᵀ, where the
     declared variables give 2(W₂ tanh(W₁x + b₁) + b₂ − y) tanh(W₁x + b₁)ᵀ): only the
-    engine's own names are written out. None when that is the result itself."""
+    engine's own names are written out. None when that is the result itself, or the chain
+    rule's product as shown, or not shorter."""
     own = dataclasses.replace(problem, definitions=tuple(
         d for d in problem.definitions if d.introduced))
     of, wrt, layout = target
     written = own.substituted(total)
+    if written == total:
+        return None  # the chain rule's product (the sum over paths), shown above, is this
     shaped, _ = in_layout(written, Shape(shape_of(written)), of, wrt, layout)
     named, _ = simplify(shaped, symmetric)
     user = {d.symbol for d in problem.definitions if not d.introduced}
