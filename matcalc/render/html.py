@@ -174,7 +174,7 @@ def solution_html(solution: Solution, *, brief: bool = False, notes: tuple[Sente
     given = [text(line) for line in say.declarations(problem)]
     out.append("<p>Given " + "; ".join(given) + ".</p>")
     if problem.definitions:
-        out.append(display([say.fill(say.definition(d), latex, lambda w: w).replace(
+        out.append(display([say.fill(say.definition(d, problem), latex, lambda w: w).replace(
             " = ", " &= ", 1) for d in problem.definitions]))
     out += [f'<p class="note">{text(note)}</p>' for note in notes]
     out += [derivation_html(d, brief=brief) for d in solution.derivations]

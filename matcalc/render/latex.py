@@ -142,7 +142,7 @@ def solution_latex(solution: Solution, *, brief: bool = False, notes: tuple[Sent
     given = [text(line) for line in say.declarations(problem)]
     out += ["Given " + "; ".join(given) + ".", ""]
     out += ["\\begin{align*}"]
-    out.append(" \\\\\n".join("  " + say.fill(say.definition(d), latex, words).replace(
+    out.append(" \\\\\n".join("  " + say.fill(say.definition(d, problem), latex, words).replace(
         " = ", " &= ", 1) for d in problem.definitions))
     out += ["\\end{align*}"]
     out += [text(note) for note in notes]

@@ -93,8 +93,8 @@ def solution_markdown(solution: Solution, *, brief: bool = False,
     out = [f"## {words(problem.title or 'Problem')}", ""]
     given = [text(line) for line in say.declarations(problem)]
     out += ["Given " + "; ".join(given) + ".", ""]
-    out += display([say.fill(say.definition(d), latex, lambda w: w).replace(" = ", " &= ", 1)
-                    for d in problem.definitions])
+    out += display([say.fill(say.definition(d, problem), latex, lambda w: w).replace(
+        " = ", " &= ", 1) for d in problem.definitions])
     out += [f"*{text(note)}*\n" for note in notes]
     out += [derivation_markdown(d, brief=brief) for d in solution.derivations]
     return "\n".join(out)

@@ -664,7 +664,10 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
 
     def _print_AbstractPartial(self, expr: Any) -> str:
         name = self._print(expr.applied.args[0])
-        return f"\\frac{{\\partial {name}}}{{\\partial {self._print(expr.args[2])}}}"
+        by = self._print(expr.args[2])
+        if self.bold and shape_of(expr.argument) != (1, 1):  # ∂p/∂z with z a vector
+            by = f"\\boldsymbol{{{by}}}"
+        return f"\\frac{{\\partial {name}}}{{\\partial {by}}}"
 
     def _print_Abs(self, expr: sympy.Abs, exp: str | None = None) -> str:
         if self.__dict__.get("_entrywise"):

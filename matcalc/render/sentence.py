@@ -132,11 +132,14 @@ def declarations(problem: Problem) -> list[Sentence]:
     return lines
 
 
-def definition(item: Definition) -> Sentence:
-    """f(z) = exp(−½z)  ·  z = g(y) = yᵀS⁻¹y"""
+def definition(item: Definition, problem: Problem | None = None) -> Sentence:
+    """f(z) = exp(−½z)  ·  z = g(y) = yᵀS⁻¹y (an argument printed as the object it names)"""
+    named = {} if problem is None else {
+        **{d.name: d.symbol for d in problem.declarations},
+        **{d.name: d.symbol for d in problem.definitions}}
     arguments: list[str | Math] = ["("]
     for index, name in enumerate(item.arguments):
-        arguments.extend([", " if index else "", Math(sympy.Symbol(name))])
+        arguments.extend([", " if index else "", Math(named.get(name, sympy.Symbol(name)))])
     arguments.append(")")
     head: list[str | Math] = [Math(item.symbol)]
     if item.arguments and item.function is None:

@@ -116,7 +116,7 @@ def solution_view(solution: Solution, *, brief: bool = False, notes: tuple[Sente
     for index, declared in enumerate(say.declarations(problem)):
         given.add_row("Given" if index == 0 else "", line(declared))
     for index, item in enumerate(problem.definitions):
-        given.add_row("Define" if index == 0 else "", line(say.definition(item)))
+        given.add_row("Define" if index == 0 else "", line(say.definition(item, problem)))
     parts.append(given)
     parts.extend(line(note, "italic dim") for note in notes)
     parts.extend(derivation_view(d, brief=brief) for d in solution.derivations)
