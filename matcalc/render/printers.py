@@ -555,11 +555,17 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
 
     def _print_Transpose(self, expr: sympy.Transpose) -> str:
         if isinstance(expr.arg, sympy.Inverse):
-            return self.parenthesize(expr.arg.arg, PRECEDENCE["Pow"], strict=True) + "^{-\\top}"
-        return self.parenthesize(expr.arg, PRECEDENCE["Pow"], strict=True) + "^{\\top}"
+            return self._superscripted(expr.arg.arg) + "^{-\\top}"
+        return self._superscripted(expr.arg) + "^{\\top}"
 
     def _print_Inverse(self, expr: sympy.Inverse) -> str:
-        return self.parenthesize(expr.arg, PRECEDENCE["Pow"], strict=True) + "^{-1}"
+        return self._superscripted(expr.arg) + "^{-1}"
+
+    def _superscripted(self, base: sympy.Basic) -> str:
+        """The base of a superscript, bracketed if it ends in one already: (x^{2})^{\\top},
+        never x^{2}^{\\top}, which TeX refuses."""
+        text = self.parenthesize(base, PRECEDENCE["Pow"], strict=True)
+        return self._bracket(text) if re.search(r"\^\{[^{}]*\}$|\^\w$", text) else text
 
     def _print_Identity(self, expr: sympy.Identity) -> str:
         return "I"

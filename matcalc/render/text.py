@@ -92,6 +92,54 @@ class Prose:
                            min(total + cell_len(self.lead), options.max_width))
 
 
+class Partials:
+    """The partial derivatives as a table (name = value, dimensions, rule) when it fits the
+    width; otherwise one line each, so that no formula is broken to squeeze a column."""
+
+    def __init__(self, derivation: Derivation) -> None:
+        self.rows: list[tuple[str, str, str, str]] = []
+        self.views: list[list[Sentence]] = []
+        for chain in derivation.chains:
+            for link in chain.links:
+                step = link.step
+                self.rows.append((
+                    say.fill((say.partial_of(link.of_symbol, link.wrt_symbol, step.views),),
+                             unicode),
+                    unicode(step.value), unicode(step.shape), say.rule_title(step)))
+                self.views.append([viewed(equation, space) for equation, space in
+                                   say.view_lines(step.views, link.of_symbol, link.wrt_symbol)
+                                   ] if say.views_of_steps(derivation) else [])
+
+    def width(self) -> int:
+        """The table's natural width: each column as wide as its widest cell or header,
+        two spaces between columns."""
+        names, values, shapes, rules = zip(*self.rows, strict=True)
+        views = [cell_len(say.fill(view, unicode)) for rows in self.views for view in rows]
+        return (max(cell_len("partial derivative"), *map(cell_len, names)) + 1
+                + max(*map(cell_len, values), *views, 0)
+                + max(cell_len("dimensions"), *map(cell_len, shapes))
+                + max(cell_len("rule"), *map(cell_len, rules)) + 2 * 4)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.width() <= options.max_width:
+            table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+            table.add_column("partial derivative", no_wrap=True)
+            table.add_column("", no_wrap=True)
+            for header in ("", "dimensions", "rule"):
+                table.add_column(header, no_wrap=True)
+            for (name, value, shape, rule), views in zip(self.rows, self.views, strict=True):
+                table.add_row(name, "=", value, shape, rule)
+                for view in views:
+                    table.add_row("", "", line(view), "", "")
+            yield table
+            return
+        yield Text("Partial derivatives", style="bold")
+        for (name, value, shape, rule), views in zip(self.rows, self.views, strict=True):
+            yield Prose([(name, "", True), (" =", "", False), (" " + value, "", True),
+                         (" ∈ ", "", False), (shape, "", True), (f" ({rule})", "cyan", False)])
+            yield from (Padding(line(view), (0, 0, 0, 2)) for view in views)
+
+
 def viewed(equation: Sentence, space: Sentence) -> Sentence:
     """∂K_ij/∂R_kl = … (tensor in ℝ^{…}); the space in brackets when there is one."""
     return (*equation, " (", *space, ")") if space else equation
@@ -133,25 +181,8 @@ def derivation_view(derivation: Derivation, *, brief: bool = False) -> Renderabl
             piece for let in lets for piece in pieces((" ", *let), "italic")]))
     for path in say.chain_names(derivation):
         body.append(Prose([("Dependency chain  ", "dim", False), *pieces(path)]))
-    partials = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-    partials.add_column("partial derivative", no_wrap=True)  # a symbol is never cut
-    partials.add_column("", no_wrap=True)
-    partials.add_column("")
-    partials.add_column("dimensions", no_wrap=True)
-    partials.add_column("rule")
-    for chain in derivation.chains:
-        for link in chain.links:
-            step = link.step
-            partials.add_row(
-                say.fill((say.partial_of(link.of_symbol, link.wrt_symbol, step.views),),
-                         unicode),
-                "=", unicode(step.value), unicode(step.shape), say.rule_title(step))
-            for equation, space in say.view_lines(step.views, link.of_symbol,
-                                                  link.wrt_symbol) if say.views_of_steps(
-                                                      derivation) else ():
-                partials.add_row("", "", line(viewed(equation, space)), "", "")
     if derivation.chains:
-        body.append(partials)
+        body.append(Partials(derivation))
     if not brief:
         body.append(Text("Steps", style="bold"))
         number = 0
