@@ -78,6 +78,13 @@ def test_mathml_typesets_as_tex_does() -> None:
     assert "<mi>tr</mi>" in mathml(r"\operatorname{tr}\left(X\right)")
 
 
+def test_bold_is_the_bold_letter_itself() -> None:
+    """Browsers ignore mathvariant="bold-italic" (MathML Core); MML's bold x is 𝒙."""
+    out = mathml(r"\boldsymbol{x}^{\top} \boldsymbol{\mu} + {\boldsymbol{W}_{1}} \mathbf{1}")
+    assert "mathvariant" not in out
+    assert all(letter in out for letter in ("𝒙", "𝝁", "𝑾", "𝟏"))
+
+
 def test_words_are_escaped() -> None:
     solution = matcalc.solve("problem: a < b & c\nx in R^D\nf = x^T x\nfind df/dx")
     out = render_all([solution], "html")

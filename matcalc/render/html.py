@@ -10,7 +10,9 @@ Imports latex2mathml, matcalc.model, render.latex, render.printers, render.sente
 
 from __future__ import annotations
 
+import html
 import re
+import unicodedata
 from html import escape
 from xml.etree.ElementTree import Element, tostring
 
@@ -65,8 +67,34 @@ def mathml(tex: str, *, block: bool = False) -> str:
                               display="block" if block else "inline")
     for parent in tree.iter():
         tidy(parent)
+        styled(parent)
     xml = tostring(tree, encoding="unicode")
     return re.sub(r"&amp;(#x[0-9A-Fa-f]+;)", r"&\1", xml)  # latex2mathml's entities
+
+
+def styled(node: Element) -> None:
+    """Bold as MathML Core renders it: the mathematical alphanumeric letter itself (𝒙, 𝝁,
+    𝟏), since browsers ignore mathvariant other than normal."""
+    variant = node.get("mathvariant")
+    if variant in {"bold", "bold-italic"} and node.text:
+        style = "BOLD ITALIC" if variant == "bold-italic" else "BOLD"
+        node.text = "".join(bold(char, style) for char in html.unescape(node.text))
+        del node.attrib["mathvariant"]
+
+
+def bold(char: str, style: str) -> str:
+    """x → 𝒙 (LATIN SMALL LETTER X → MATHEMATICAL BOLD ITALIC SMALL X), μ → 𝝁, 1 → 𝟏."""
+    name = unicodedata.name(char, "")
+    match = re.fullmatch(r"(?:LATIN|GREEK) (SMALL|CAPITAL) LETTER (\w+)|DIGIT (\w+)", name)
+    if match is None:
+        return char
+    case, letter, digit = match.groups()
+    wanted = (f"MATHEMATICAL BOLD DIGIT {digit}" if digit else
+              f"MATHEMATICAL {style} {case} {letter}")
+    try:
+        return unicodedata.lookup(wanted)
+    except KeyError:
+        return char
 
 
 def tidy(parent: Element) -> None:
