@@ -35,11 +35,13 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.engine import algebra
 from matcalc.errors import MatcalcError
-from matcalc.model import Sentence
+from matcalc.model import Math, Sentence
 from matcalc.objects import (
     ENTRY,
     Applied,
     AppliedVector,
+    Diff,
+    DiffScalar,
     LogSumExp,
     Norm,
     Scalar,
@@ -47,6 +49,10 @@ from matcalc.objects import (
     is_matrix,
     shape_of,
 )
+
+# The letters of the identities the explanations cite (d(UV) = (dU)V + U(dV), …)
+_N = sympy.Symbol("n", integer=True, positive=True)
+_U, _V = sympy.MatrixSymbol("U", _N, _N), sympy.MatrixSymbol("V", _N, _N)
 
 
 @dataclass(frozen=True)
@@ -289,14 +295,16 @@ class Differentiator:
             case sympy.Mul():
                 return self.scalar_product(expr)
             case Transpose():
-                self.note(("d(Uᵀ) = (dU)ᵀ",))
+                self.note((Math(Diff(_U.T)), " = ", Math(Diff(_U).T)))
                 return transpose(self.d(expr.arg))
             case Inverse():
-                self.note(("d(U⁻¹) = −U⁻¹ (dU) U⁻¹",))
+                self.note((Math(Diff(Inverse(_U))), " = ",
+                           Math(MatMul(-1, Inverse(_U), Diff(_U), Inverse(_U)))))
                 inverse = Inverse(expr.arg)
                 return right(inverse, left(algebra.mul(-1, inverse), self.d(expr.arg)))
             case Trace():
-                self.note(("d tr(U) = tr(dU), and tr(A B) = tr(B A)",))
+                self.note((Math(DiffScalar(Trace(_U))), " = ", Math(Trace(Diff(_U))), ", and ",
+                           Math(Trace(_U * _V)), " = ", Math(Trace(_V * _U))))
                 return trace(self.d(expr.arg), shape_of(self.wrt)[0])
             case Determinant():
                 self.note(("d det(U) = det(U) tr(U⁻¹ dU)",))
@@ -315,7 +323,9 @@ class Differentiator:
                 return hadamard(ElementwiseApplyFunction(Lambda(t, slope), expr.expr),
                                 self.d(expr.expr))
             case HadamardProduct() if len(expr.args) == 2:
-                self.note(("d(U ⊙ V) = dU ⊙ V + U ⊙ dV",))
+                self.note((Math(Diff(HadamardProduct(_U, _V))), " = ", Math(MatAdd(
+                    HadamardProduct(Diff(_U), _V), HadamardProduct(_U, Diff(_V)),
+                    evaluate=False))))
                 first, second = expr.args
                 return hadamard(second, self.d(first)) + hadamard(first, self.d(second))
             case Softmax():
@@ -365,7 +375,8 @@ class Differentiator:
         out: list[Term] = []
         dependent = [a for a in args if a.has(self.wrt)]
         if len(dependent) > 1:
-            self.note(("d(U V) = (dU) V + U (dV)",))
+            self.note((Math(Diff(_U * _V)), " = ",
+                       Math(MatAdd(MatMul(Diff(_U), _V), MatMul(_U, Diff(_V)), evaluate=False))))
         for index, factor in enumerate(args):
             if not factor.has(self.wrt):
                 continue

@@ -41,6 +41,8 @@ from matcalc.objects import (
     Applied,
     AppliedVector,
     Delta,
+    Diff,
+    DiffScalar,
     Entry,
     LogSumExp,
     Norm,
@@ -725,9 +727,15 @@ class MatrixDifferential(Rule):
         for index, sentence in enumerate(self.used):
             rules.extend(["; " if index else "", *sentence])
         with_rules: tuple[str | Math, ...] = (" (using ", *rules, ")") if rules else ()
-        return ("Write the differential: d(", Math(self.expr), ") = ",
+        return ("Write the differential: ", Math(differential_of(self.expr)), " = ",
                 Math(self.views.differential), *with_rules,
-                ", then read the derivative off the terms in d", Math(self.wrt), ".")
+                ", then read the derivative off the terms in ",
+                Math(differential_of(self.wrt)), ".")
+
+
+def differential_of(expr: sympy.Basic) -> sympy.Basic:
+    """dX for a matrix, du for a scalar: the differential as an object the printers set."""
+    return Diff(expr) if is_matrix(expr) and shape_of(expr) != (1, 1) else DiffScalar(expr)
 
 
 RULES: tuple[type[Rule], ...] = (

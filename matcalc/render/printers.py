@@ -40,6 +40,10 @@ class Verbatim(sympy.Symbol):
     """Already printed text standing in an expression (the argument of f applied entrywise)."""
 
 
+def _is_name(expr: sympy.Basic) -> bool:
+    return isinstance(expr, sympy.MatrixSymbol | sympy.Symbol)
+
+
 def _is_simple(expr: sympy.Basic) -> bool:
     """A name, perhaps transposed or inverted: printed without a space around it."""
     if isinstance(expr, sympy.Transpose | sympy.Inverse):
@@ -186,6 +190,8 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
     def _print_Transpose(self, expr: sympy.Transpose) -> str:
         if isinstance(expr.arg, sympy.Inverse):
             return self.parenthesize(expr.arg.arg, PRECEDENCE["Pow"], strict=True) + "⁻ᵀ"
+        if isinstance(expr.arg, Diff):  # (dU)ᵀ, not dUᵀ
+            return f"({self._print(expr.arg)})ᵀ"
         return self.parenthesize(expr.arg, PRECEDENCE["Pow"], strict=True) + "ᵀ"
 
     def _print_Inverse(self, expr: sympy.Inverse) -> str:
@@ -369,8 +375,9 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
     def _print_Commutation(self, expr: Any) -> str:
         return f"K_{{{self._print(expr.args[0])},{self._print(expr.args[1])}}}"
 
-    def _print_Diff(self, expr: Any) -> str:
-        return "d" + self._print(expr.arg)
+    def _print_Diff(self, expr: Any) -> str:  # dU, d(UV), d(Uᵀ), d(tr(U))
+        text = self._print(expr.arg)
+        return "d" + (text if _is_name(expr.arg) else f"({text})")
 
     _print_DiffScalar = _print_Diff
 
@@ -556,6 +563,8 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
     def _print_Transpose(self, expr: sympy.Transpose) -> str:
         if isinstance(expr.arg, sympy.Inverse):
             return self._superscripted(expr.arg.arg) + "^{-\\top}"
+        if isinstance(expr.arg, Diff):  # (dU)^T
+            return self._bracket(self._print(expr.arg)) + "^{\\top}"
         return self._superscripted(expr.arg) + "^{\\top}"
 
     def _print_Inverse(self, expr: sympy.Inverse) -> str:
@@ -685,7 +694,8 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
         return f"K_{{{self._print(expr.args[0])},{self._print(expr.args[1])}}}"
 
     def _print_Diff(self, expr: Any) -> str:
-        return "\\mathrm{d}" + self._print(expr.arg)
+        text = self._print(expr.arg)
+        return "\\mathrm{d}" + (text if _is_name(expr.arg) else self._bracket(text))
 
     _print_DiffScalar = _print_Diff
 
