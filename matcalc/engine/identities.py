@@ -105,6 +105,9 @@ def merged_diagonals(matrices: list[sympy.Basic]) -> list[sympy.Basic]:
         elif left is not None and left[0] == 1 / ENTRY and isinstance(matrix, MatAdd) and (
                 divided := divided_terms(left[1], matrix)) is not None:
             out[-1] = divided  # diag(1/s) (diag(s) − s sᵀ) = I − 𝟏sᵀ
+        elif right is not None and right[0] == 1 / ENTRY and previous is not None and (
+                divided := divided_terms(right[1], previous, from_right=True)) is not None:
+            out[-1] = divided  # (diag(s) − s sᵀ)ᵀ diag(1/s) = I − s𝟏ᵀ
         else:
             out.append(matrix)
     out = cancelled_inverses(out)
@@ -196,23 +199,31 @@ def cancel_pair(left: sympy.Basic, right: sympy.Basic) -> sympy.Basic | None:
     return None
 
 
-def divided_terms(vector: sympy.Basic, total: MatAdd) -> sympy.Basic | None:
+def divided_terms(vector: sympy.Basic, total: sympy.Basic, from_right: bool = False
+                  ) -> sympy.Basic | None:
     """diag(1/s) times a sum whose terms each start with diag(s) or s: diag(1/s) diag(s) = I
-    and diag(1/s) s = 𝟏, so diag(1/s)(diag(s) − s sᵀ) = I − 𝟏sᵀ (log softmax); else None."""
+    and diag(1/s) s = 𝟏, so diag(1/s)(diag(s) − s sᵀ) = I − 𝟏sᵀ (log softmax); from the
+    right, a sum (or its transpose) whose terms end in diag(s) or sᵀ: (…) diag(1/s) = I − s𝟏ᵀ.
+    None otherwise."""
+    if from_right and isinstance(total, Transpose) and isinstance(total.arg, MatAdd):
+        total = MatAdd(*(algebra.transpose(t) for t in total.arg.args))
+    if not isinstance(total, MatAdd):
+        return None
     rows = shape_of(vector)[0]
     terms = []
     for term in total.args:
         coefficient, matrix = algebra.split_coefficient(term)
         factors = list(matrix.args) if isinstance(matrix, MatMul) else [matrix]
-        first = factors[0]
-        if isinstance(first, DiagMatrix) and first.args[0] == vector:
-            factors[0] = Identity(rows)
-        elif first == vector:
-            factors[0] = OneMatrix(rows, 1)
+        end = -1 if from_right else 0
+        near = factors[end]
+        if isinstance(near, DiagMatrix) and near.args[0] == vector:
+            factors[end] = Identity(rows)
+        elif near == (algebra.transpose(vector) if from_right else vector):
+            factors[end] = OneMatrix(1, rows) if from_right else OneMatrix(rows, 1)
         else:
             return None
         terms.append(algebra.mul(coefficient, *factors))
-    return algebra.add(*terms, rows=rows, cols=total.shape[1])
+    return algebra.add(*terms, rows=shape_of(total)[0], cols=shape_of(total)[1])
 
 
 def entrywise_of(vector: sympy.Basic, plain: bool = False

@@ -33,6 +33,14 @@ def test_the_logistic_function_is_named_in_a_remark() -> None:
     assert any("logistic function" in line and "sigmoid(t)" in line for line in said), said
 
 
+def test_log_softmax_by_the_weights_cancels_the_diagonal_from_the_right() -> None:
+    """(diag(s) − ssᵀ)ᵀ diag(1/s) = I − s𝟏ᵀ: cross-entropy by the weights."""
+    text = "x, y in R^D; A in R^{D x D}; f = -y^T log(softmax(A x)); find df/dA"
+    derivation = matcalc.solve(text).derivations[0]
+    assert unicode(derivation.result) == "−(I − softmax(Ax) 𝟏_Dᵀ) yxᵀ"
+    assert derivation.checked is not None and derivation.checked.passed
+
+
 def test_log_softmax_by_its_input_cancels_the_diagonal() -> None:
     """diag(1/s)(diag(s) − ssᵀ) = I − 𝟏sᵀ: the derivative of log softmax(z)."""
     text = "x in R^D; y in R^K; W in R^{K x D}; L = -y^T log(softmax(W x)); find dL/dx"
