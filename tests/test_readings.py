@@ -105,6 +105,8 @@ def test_calls_take_their_arguments(text: str, size: int) -> None:
     ("X in R^{D x D}; f = ||X||_2", "the spectral norm ‖·‖_2 of a matrix is not supported"),
     ("x in R^{D x}; f = x^T x", "this size is incomplete"),
     ("x in R^D; f = 2^T x; find df/dx", "the number 2 has no transpose"),
+    (r"x in R^D; A in R^{D x D}; f = \langle x, A \rangle; find df/dx",
+     "an inner product needs two things of one shape"),
     ("x in R^D; f = (3)' x; find df/dx", "the number 3 has no transpose"),
 ])
 def test_refusals_name_the_construct(text: str, message: str) -> None:
@@ -134,6 +136,10 @@ def test_scalar_by_vector_is_a_row_in_numerator_layout(text: str) -> None:
 # ---- notation users write, each against an independent numpy function ------------------
 
 NOTATION = {
+    # ⟨x, y⟩ is the inner product (MML chapter 3); \{ \} are brackets
+    r"x, y in R^D; f = \langle x, y \rangle^2; find df/dx": lambda x, y: (x @ y) ** 2,
+    "x in R^D; A in R^{D x D}; f = ⟨x, A x⟩; find df/dx": lambda x, A: x @ A @ x,
+    r"x in R^D; f = \exp\{-x^T x\}; find df/dx": lambda x: np.exp(-x @ x),
     # a number minus a vector, each entry (printed 1 − x, it was 1 + (−x))
     "x in R^D; f = x^T (1 - x); find df/dx": lambda x: x @ (1 - x),
     "x in R^D; f = 1^T log(2 - x); find df/dx": lambda x: np.sum(np.log(2 - x)),
@@ -222,7 +228,8 @@ def test_notation(text: str) -> None:
     names = function.__code__.co_varnames[: function.__code__.co_argcount]
     rng = np.random.default_rng(5)
     sizes = {"D": 4, "m": 3, "n": 5}
-    shapes = {"x": (4,), "w": (4,), "a": (4,), "delta": (), "X": (4, 4), "A": (4, 4)}
+    shapes = {"x": (4,), "y": (4,), "w": (4,), "a": (4,), "delta": (), "X": (4, 4),
+              "A": (4, 4)}
     if "R^{m,n}" in text:
         shapes |= {"A": (3, 5), "x": (5,)}
     if text.startswith("x in R;"):

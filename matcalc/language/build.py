@@ -66,6 +66,7 @@ from matcalc.language.transformer import (
     Frac,
     Group,
     Header,
+    InnerOf,
     Juxt,
     Name,
     Neg,
@@ -700,6 +701,8 @@ class ProblemBuilder:
             case NormOf(arg=arg, subscript=subscript):
                 return self.norm(self.arith.finish(self.expr(arg), arg.span), subscript,
                                  node.span)
+            case InnerOf(left=left, right=right):
+                return self.inner(left, right, node.span)
             case AbsOf(arg=arg):
                 value = self.arith.finish(self.expr(arg), arg.span)
                 rows, cols = shape_of(value)
@@ -720,6 +723,21 @@ class ProblemBuilder:
                 raise MatcalcError(f"unknown command \\{text}", node.span,
                                    hint="see the problem language for the LaTeX matcalc reads")
         raise MatcalcError("this expression is not supported", node.span)
+
+    def inner(self, left: Node, right: Node, span: Span) -> Value:
+        """⟨a, b⟩ = aᵀb for two vectors (tr(AᵀB) for two matrices) of the same shape."""
+        a = self.arith.finish(self.expr(left), left.span)
+        b = self.arith.finish(self.expr(right), right.span)
+        if shape_of(a) != shape_of(b):
+            raise MatcalcError(
+                f"an inner product needs two things of one shape, but {self.text(left.span)} "
+                f"is {Shape(shape_of(a))} and {self.text(right.span)} is {Shape(shape_of(b))}",
+                span)
+        if not is_matrix(a):
+            return a * b  # two scalars
+        if shape_of(a)[1] == 1:
+            return Scalar(Transpose(a) * b)
+        return Trace(Transpose(a) * b)
 
     def ones(self, index: str, span: Span) -> sympy.Basic:
         if index.isdigit() and int(index) >= 1:

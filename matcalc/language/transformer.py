@@ -122,6 +122,14 @@ class AbsOf(Node):
     arg: Node
 
 
+@dataclass(frozen=True)
+class InnerOf(Node):
+    """⟨a, b⟩: the inner product (aᵀb for vectors, tr(AᵀB) for matrices)."""
+
+    left: Node
+    right: Node
+
+
 # ---- statements ----------------------------------------------------------------------
 
 
@@ -324,3 +332,7 @@ class ToStatements(Transformer_NonRecursive[Token, list[Statement]]):
 
     def absolute(self, meta: Meta, arg: Node) -> AbsOf:
         return AbsOf(span_of(meta), arg)
+
+    def inner(self, meta: Meta, _open: Token, left: Node, right: Node, _close: Token
+              ) -> InnerOf:
+        return InnerOf(span_of(meta), left, right)
