@@ -136,6 +136,9 @@ def test_scalar_by_vector_is_a_row_in_numerator_layout(text: str) -> None:
 # ---- notation users write, each against an independent numpy function ------------------
 
 NOTATION = {
+    # MATLAB's .^ is a power of each entry (an error before)
+    "x in R^D; f = sum(x.^2); find df/dx": lambda x: x @ x,
+    "x in R^D; A in R^{D x D}; f = 1^T (A x).^3; find df/dx": lambda x, A: np.sum((A @ x) ** 3),
     # ⟨x, y⟩ is the inner product (MML chapter 3); \{ \} are brackets
     r"x, y in R^D; f = \langle x, y \rangle^2; find df/dx": lambda x, y: (x @ y) ** 2,
     "x in R^D; A in R^{D x D}; f = ⟨x, A x⟩; find df/dx": lambda x, A: x @ A @ x,

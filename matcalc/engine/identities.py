@@ -115,7 +115,9 @@ def merged_diagonals(matrices: list[sympy.Basic]) -> list[sympy.Basic]:
     for matrix in out:
         if (picked and isinstance(picked[-1], OneMatrix) and picked[-1].shape[0] == 1
                 and isinstance(matrix, DiagMatrix)):  # 𝟏ᵀ diag(v) = vᵀ
-            picked[-1] = algebra.transpose(matrix.args[0])
+            found = entrywise_of(matrix.args[0])
+            picked[-1] = algebra.transpose(matrix.args[0] if found is None else
+                                           applied(*found))
             continue
         row = entrywise_of(picked[-1].arg, plain=True) if picked and isinstance(
             picked[-1], Transpose) else None
@@ -152,9 +154,10 @@ def collected_entrywise(terms: list[sympy.Basic]) -> list[sympy.Basic]:
 
 
 def applied(body: sympy.Expr, vector: sympy.Basic) -> sympy.Basic:
-    """The entrywise function t ↦ body applied to the vector (the vector itself for t)."""
-    if body == ENTRY:
-        return vector
+    """The entrywise function t ↦ body applied to the vector (c·x for t ↦ c·t)."""
+    coefficient, rest = body.as_coeff_Mul() if isinstance(body, sympy.Expr) else (1, body)
+    if rest == ENTRY:
+        return algebra.mul(coefficient, vector)
     return ElementwiseApplyFunction(sympy.Lambda(ENTRY, body), vector)
 
 

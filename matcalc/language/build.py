@@ -61,6 +61,7 @@ from matcalc.language.transformer import (
     Define,
     Describe,
     Differentiable,
+    DotPower,
     Find,
     Font,
     Frac,
@@ -703,6 +704,14 @@ class ProblemBuilder:
                                  node.span)
             case InnerOf(left=left, right=right):
                 return self.inner(left, right, node.span)
+            case DotPower(base=base, exponent=exponent):
+                value = self.arith.finish(self.expr(base), base.span)
+                power = self.expr(exponent)
+                if is_matrix(power) or not is_constant(power):
+                    raise MatcalcError("the power of each entry must be a number",
+                                       exponent.span)
+                return entrywise(lambda t: t ** power, value) if is_matrix(value) else \
+                    sympy.Pow(value, power)
             case AbsOf(arg=arg):
                 value = self.arith.finish(self.expr(arg), arg.span)
                 rows, cols = shape_of(value)

@@ -118,6 +118,14 @@ class NormOf(Node):
 
 
 @dataclass(frozen=True)
+class DotPower(Node):
+    """x.^2: a power of each entry, whatever the shape (MATLAB's .^)."""
+
+    base: Node
+    exponent: Node
+
+
+@dataclass(frozen=True)
 class AbsOf(Node):
     arg: Node
 
@@ -279,6 +287,9 @@ class ToStatements(Transformer_NonRecursive[Token, list[Statement]]):
 
     def power(self, meta: Meta, base: Node, exponent: Node) -> Power:
         return Power(span_of(meta), base, exponent)
+
+    def dot_power(self, meta: Meta, base: Node, _mark: Token, exponent: Node) -> DotPower:
+        return DotPower(span_of(meta), base, exponent)
 
     def postfix(self, meta: Meta, base: Node, mark: Token) -> Postfix:
         return Postfix(span_of(meta), base, _POSTFIX[str(mark)])

@@ -19,6 +19,7 @@ from matcalc.render.printers import unicode
     ("x in R^D; f = exp(x)^T exp(x); find df/dx", "2 exp(2 x)ᵀ"),
     ("x in R^D; f = sin(x)^T cos(x); find df/dx", "(cos(x)² − sin(x)²)ᵀ"),
     ("x in R^D; f = x^T exp(x); find df/dx", "(x ⊙ exp(x) + exp(x))ᵀ"),
+    ("x in R^D; f = sum(x.^2); find df/dx", "2xᵀ"),  # 𝟏ᵀ diag(2x) = 2xᵀ, not (2 x)ᵀ
 ])
 def test_result_in_textbook_form(text: str, result: str) -> None:
     derivation = matcalc.solve(text).derivations[0]
