@@ -77,7 +77,7 @@ def tidy(expr: sympy.Basic) -> sympy.Basic:
                 common, part = common_scalar(part)
                 coefficient *= common
             matrices.append(part)
-        coefficient, matrices = number_in_front(coefficient, merged_diagonals(matrices))
+        coefficient, matrices = number_in_front(coefficient, simplified_factors(matrices))
         return algebra.mul(simplify_scalar(coefficient), *matrices)
     if isinstance(expr, MatAdd):
         total = algebra.add(*collected_entrywise([tidy(a) for a in expr.args]),
@@ -90,10 +90,11 @@ def tidy(expr: sympy.Basic) -> sympy.Basic:
     return expr
 
 
-def merged_diagonals(matrices: list[sympy.Basic]) -> list[sympy.Basic]:
-    """diag(f(x)) diag(g(x)) = diag(f(x) ⊙ g(x)): two entrywise functions of the same vector
-    side by side are one (the chain rule through log(1 + exp(x)) gives two); and the row of
-    ones picks the diagonal, 𝟏ᵀ diag(v) = vᵀ."""
+def simplified_factors(matrices: list[sympy.Basic]) -> list[sympy.Basic]:
+    """The factors of a product with neighbours combined as a textbook does:
+    diag(f(x)) diag(g(x)) = diag(f(x) ⊙ g(x)) (the chain rule through log(1 + exp(x)) gives
+    two); diag(1/s)(diag(s) − ssᵀ) = I − 𝟏sᵀ and its mirror (log softmax); Aᵀ(AX)⁻ᵀ = X⁻ᵀ
+    and its kin (cancelled_inverses); 𝟏ᵀ diag(v) = vᵀ; f(x)ᵀ diag(g(x)) = (f(x) ⊙ g(x))ᵀ."""
     out: list[sympy.Basic] = []
     for matrix in matrices:
         previous = out[-1] if out else None
