@@ -132,6 +132,8 @@ class Problem:
     source: str = ""
     path: str = "<input>"
     span: Span | None = None
+    # each sum as written, for printing: (the sum, its terms in the written order)
+    written_orders: tuple[tuple[sympy.Basic, tuple[sympy.Basic, ...]], ...] = ()
 
     def declaration(self, name: str) -> Declaration | None:
         return next((d for d in self.declarations if d.name == name), None)

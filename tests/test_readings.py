@@ -259,3 +259,24 @@ def test_entrywise_functions_inside_products(text: str) -> None:
               "B": rng.normal(size=(4, 4)), "a": rng.normal(size=4), "b": rng.normal(size=4)}
     assert_derivative("X, A, B in R^{D x D}; a, b in R^D\n" + text.replace("; ", "\n"),
                       function, {"D": 4}, values)
+
+
+@pytest.mark.parametrize("written, text, tex", [
+    ("a x^T x + c", "a (xᵀx) + c", r"a \boldsymbol{x}^{\top} \boldsymbol{x} + c"),
+    ("log(z + 1) + x^T x", "log(z + 1) + xᵀx", r"\log(z + 1) + \boldsymbol{x}^{\top}"),
+    ("-y^T x + x^T x", "−yᵀx + xᵀx", r"-\boldsymbol{y}^{\top} \boldsymbol{x} + "),
+])
+def test_the_echo_keeps_the_written_order_of_a_sum(written: str, text: str, tex: str,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The problem as understood, in the order the user wrote its terms (sympy's own order
+    was b + 2xᵀx for 2xᵀx + b), in every format and through the command line."""
+    import matcalc
+    from matcalc.cli import main
+    from matcalc.render import render_all
+
+    problem = f"x, y in R^D; a, c, z in R; f = {written}; find df/dx"
+    solutions = matcalc.solve_all(problem, check=False)
+    assert f"Define  f = {text}" in render_all(solutions, "text", width=100)
+    assert tex in render_all(solutions, "latex")
+    main(["solve", "--no-check", "--no-color", "-e", problem])
+    assert f"Define  f = {text}" in capsys.readouterr().out

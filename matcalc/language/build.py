@@ -11,6 +11,7 @@ Imports sympy, matcalc.model, matcalc.objects, matcalc.errors and the transforme
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -158,6 +159,7 @@ class ProblemBuilder:
     built: dict[str, Definition] = field(default_factory=dict)
     differentiable: set[str] = field(default_factory=set)
     bound: list[dict[str, Value]] = field(default_factory=list)  # arguments of a call
+    written_orders: dict[sympy.Basic, tuple[sympy.Basic, ...]] = field(default_factory=dict)
 
     arith: Arithmetic = field(init=False)
 
@@ -197,6 +199,7 @@ class ProblemBuilder:
             source=self.source,
             path=self.path,
             span=problem_span,
+            written_orders=tuple(self.written_orders.items()),
         )
 
     def text(self, span: Span) -> str:
@@ -793,11 +796,16 @@ class ProblemBuilder:
             chain.append(first)
             first = first.left
         value, span = self.expr(first), first.span
+        terms = [value]
         for link in reversed(chain):
             term = self.expr(link.right)
-            value = self.arith.add(value, term if link.op == "+" else negate(term), span,
-                                   link.right.span)
+            terms.append(term if link.op == "+" else negate(term))
+            value = self.arith.add(value, terms[-1], span, link.right.span)
             span = span | link.right.span
+        if isinstance(value, sympy.Add | sympy.MatAdd) and all(
+                isinstance(t, sympy.Basic) for t in terms) and Counter(value.args) == Counter(
+                terms):  # the terms as written, in their order, for the echo
+            self.written_orders[value] = tuple(terms)
         return value
 
     def entry(self, vector: Value, index: str, span: Span) -> Value:

@@ -4,6 +4,8 @@ it is asked for, so ``import matcalc`` never loads rich or latex2mathml.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from matcalc.model import Derivation, Sentence, Solution
@@ -17,11 +19,21 @@ def render_all(solutions: list[Solution], fmt: str, *, standalone: bool = False,
     """Every solution in one document of the format (HTML: a complete page, or with
     ``fragment`` a styled block for a notebook cell). ``latex_style`` "bold" sets vectors
     and matrices in bold as MML does, "plain" in italics, wherever the math is LaTeX."""
-    from matcalc.render.printers import latex_style as style
-
-    with style(latex_style):
+    with printing(solutions, latex_style):
         return _render_all(solutions, fmt, standalone=standalone, width=width, brief=brief,
                            fragment=fragment)
+
+
+@contextmanager
+def printing(solutions: list[Solution], latex_style: str = "bold") -> Iterator[None]:
+    """How the formulas of these solutions print: the LaTeX style, and each sum a problem
+    wrote in the order it wrote its terms."""
+    from matcalc.render.printers import latex_style as style
+    from matcalc.render.printers import written_orders
+
+    orders = {total: terms for s in solutions for total, terms in s.problem.written_orders}
+    with style(latex_style), written_orders(orders):
+        yield
 
 
 def _render_all(solutions: list[Solution], fmt: str, *, standalone: bool, width: int,

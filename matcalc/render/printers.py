@@ -51,9 +51,27 @@ def _is_simple(expr: sympy.Basic) -> bool:
     return isinstance(expr, sympy.MatrixSymbol | sympy.Symbol | sympy.Identity)
 
 
-def _ordered_terms(terms: tuple[sympy.Basic, ...]) -> list[sympy.Basic]:
-    """Positive terms first, so x − μ does not print as −μ + x."""
-    return sorted(terms, key=lambda t: is_negative(t))
+def _ordered_terms(total: sympy.Basic) -> list[sympy.Basic]:
+    """A sum's terms in the order the problem wrote them (2xᵀx + b, not b + 2xᵀx); any
+    other sum with its positive terms first, so x − μ does not print as −μ + x."""
+    written = _written.get().get(total)
+    if written is not None:
+        return list(written)
+    return sorted(total.args, key=lambda t: is_negative(t))
+
+
+_written: ContextVar[dict[sympy.Basic, tuple[sympy.Basic, ...]]] = ContextVar(
+    "written_orders", default={})  # noqa: B039 (read only)
+
+
+@contextmanager
+def written_orders(orders: dict[sympy.Basic, tuple[sympy.Basic, ...]]) -> Iterator[None]:
+    """Print the sums a problem wrote in the order it wrote their terms."""
+    token = _written.set(orders)
+    try:
+        yield
+    finally:
+        _written.reset(token)
 
 
 def is_negative(term: sympy.Basic) -> bool:
@@ -253,7 +271,7 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
         return prefix + "".join(pieces)
 
     def _print_MatAdd(self, expr: sympy.MatAdd) -> str:
-        terms = _ordered_terms(expr.args)
+        terms = _ordered_terms(expr)
         text = self._print(terms[0])
         for term in terms[1:]:
             if is_negative(term):
@@ -267,7 +285,7 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
         return str(expr.name)
 
     def _print_Add(self, expr: sympy.Add, order: str | None = None) -> str:
-        terms = _ordered_terms(expr.args)  # sympy's own order: numbers first, 1 + z
+        terms = _ordered_terms(expr)  # sympy's own order: numbers first, 1 + z
         text = self._print(terms[0])
         for term in terms[1:]:
             text += (" − " + self._print(-term)) if is_negative(term) else (
@@ -616,7 +634,7 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
         return prefix + joined
 
     def _print_MatAdd(self, expr: sympy.MatAdd) -> str:
-        terms = _ordered_terms(expr.args)
+        terms = _ordered_terms(expr)
         text = self._print(terms[0])
         for term in terms[1:]:
             if is_negative(term):
@@ -626,7 +644,7 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
         return text
 
     def _print_Add(self, expr: sympy.Add, order: str | None = None) -> str:
-        terms = _ordered_terms(expr.args)  # sympy's own order: numbers first, 1 + z
+        terms = _ordered_terms(expr)  # sympy's own order: numbers first, 1 + z
         text = self._print(terms[0])
         for term in terms[1:]:
             text += (" - " + self.parenthesize(-term, PRECEDENCE["Add"], strict=True)) \
