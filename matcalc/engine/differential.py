@@ -50,9 +50,10 @@ from matcalc.objects import (
     shape_of,
 )
 
-# The letters of the identities the explanations cite (d(UV) = (dU)V + U(dV), …)
+# The letters of the identities the explanations cite (d(UV) = (dU)V + U(dV), …): the first
+# pair the expression does not use, so that a cited identity never reads as the problem's own
 _N = sympy.Symbol("n", integer=True, positive=True)
-_U, _V = sympy.MatrixSymbol("U", _N, _N), sympy.MatrixSymbol("V", _N, _N)
+_LETTERS = (("U", "V"), ("P", "Q"), ("G", "H"), ("L", "R"))
 
 
 @dataclass(frozen=True)
@@ -273,6 +274,13 @@ class Differentiator:
 
     wrt: sympy.Basic
     used: list[Sentence] = field(default_factory=list)
+    letters: tuple[str, str] = ("U", "V")
+
+    @property
+    def pair(self) -> tuple[sympy.MatrixSymbol, sympy.MatrixSymbol]:
+        """U and V of a cited identity (or the first free pair of letters)."""
+        return (sympy.MatrixSymbol(self.letters[0], _N, _N),
+                sympy.MatrixSymbol(self.letters[1], _N, _N))
 
     def note(self, sentence: Sentence) -> None:
         if sentence not in self.used:
@@ -295,16 +303,19 @@ class Differentiator:
             case sympy.Mul():
                 return self.scalar_product(expr)
             case Transpose():
-                self.note((Math(Diff(_U.T)), " = ", Math(Diff(_U).T)))
+                u, _ = self.pair
+                self.note((Math(Diff(u.T)), " = ", Math(Diff(u).T)))
                 return transpose(self.d(expr.arg))
             case Inverse():
-                self.note((Math(Diff(Inverse(_U))), " = ",
-                           Math(MatMul(-1, Inverse(_U), Diff(_U), Inverse(_U)))))
+                u, _ = self.pair
+                self.note((Math(Diff(Inverse(u))), " = ",
+                           Math(MatMul(-1, Inverse(u), Diff(u), Inverse(u)))))
                 inverse = Inverse(expr.arg)
                 return right(inverse, left(algebra.mul(-1, inverse), self.d(expr.arg)))
             case Trace():
-                self.note((Math(DiffScalar(Trace(_U))), " = ", Math(Trace(Diff(_U))), ", and ",
-                           Math(Trace(_U * _V)), " = ", Math(Trace(_V * _U))))
+                u, v = self.pair
+                self.note((Math(DiffScalar(Trace(u))), " = ", Math(Trace(Diff(u))), ", and ",
+                           Math(Trace(u * v)), " = ", Math(Trace(v * u))))
                 return trace(self.d(expr.arg), shape_of(self.wrt)[0])
             case Determinant():
                 self.note(("d det(U) = det(U) tr(U⁻¹ dU)",))
@@ -323,9 +334,9 @@ class Differentiator:
                 return hadamard(ElementwiseApplyFunction(Lambda(t, slope), expr.expr),
                                 self.d(expr.expr))
             case HadamardProduct() if len(expr.args) == 2:
-                self.note((Math(Diff(HadamardProduct(_U, _V))), " = ", Math(MatAdd(
-                    HadamardProduct(Diff(_U), _V), HadamardProduct(_U, Diff(_V)),
-                    evaluate=False))))
+                u, v = self.pair
+                self.note((Math(Diff(HadamardProduct(u, v))), " = ", Math(MatAdd(
+                    HadamardProduct(Diff(u), v), HadamardProduct(u, Diff(v)), evaluate=False))))
                 first, second = expr.args
                 return hadamard(second, self.d(first)) + hadamard(first, self.d(second))
             case Softmax():
@@ -375,8 +386,9 @@ class Differentiator:
         out: list[Term] = []
         dependent = [a for a in args if a.has(self.wrt)]
         if len(dependent) > 1:
-            self.note((Math(Diff(_U * _V)), " = ",
-                       Math(MatAdd(MatMul(Diff(_U), _V), MatMul(_U, Diff(_V)), evaluate=False))))
+            u, v = self.pair
+            self.note((Math(Diff(u * v)), " = ", Math(MatAdd(MatMul(Diff(u), v),
+                                                              MatMul(u, Diff(v)), evaluate=False))))
         for index, factor in enumerate(args):
             if not factor.has(self.wrt):
                 continue
@@ -410,7 +422,9 @@ class Differentiator:
 
 def differential(expr: sympy.Basic, wrt: sympy.Basic) -> tuple[Terms, tuple[Sentence, ...]]:
     """The terms of d(expr) with respect to wrt, and the rules used to find them."""
-    worker = Differentiator(wrt)
+    names = {str(getattr(s, "name", s)) for s in expr.free_symbols | wrt.free_symbols}
+    letters = next((pair for pair in _LETTERS if not set(pair) & names), _LETTERS[0])
+    worker = Differentiator(wrt, letters=letters)
     terms = worker.d(expr)
     if shape_of(expr) == (1, 1) and not _all_scalar(terms):
         terms = trace(terms)

@@ -61,3 +61,12 @@ def test_inverses_and_commutations_cancel(text: str, result: str) -> None:
     derivation = matcalc.solve(text).derivations[0]
     assert unicode(derivation.result) == result
     assert derivation.checked is not None and derivation.checked.passed
+
+
+def test_a_cited_identity_uses_letters_the_problem_does_not() -> None:
+    """tr(UV) = tr(VU) cited inside tr(UXV) would read as the problem's U and V."""
+    derivation = matcalc.solve("U, V, X in R^{n x n}; f = tr(U X V); find df/dX").derivations[0]
+    said = [unicode(part.expr) for step in derivation.steps for part in step.explain()
+            if not isinstance(part, str)]
+    assert "tr(PQ)" in said and "tr(UV)" not in said
+    assert derivation.checked is not None and derivation.checked.passed
