@@ -316,8 +316,45 @@ def transposes(of: sympy.Basic, wrt: sympy.Basic, layout: str) -> bool:
     return layout == "denominator" and by_vector and shape_of(of)[1] == 1
 
 
+class Rendered:
+    """to_text(), to_latex(), to_markdown(), to_html(), to_json(), str() and the notebook's
+    views, for anything that is (or makes) a Solution; render is imported when asked for."""
+
+    def solution(self) -> Solution:
+        raise NotImplementedError
+
+    def render(self, fmt: str, **options: Any) -> str:
+        from matcalc.render import render
+
+        return render(self.solution(), fmt, **options)
+
+    def to_text(self, **options: Any) -> str:
+        return self.render("text", **options)
+
+    def to_latex(self, **options: Any) -> str:
+        return self.render("latex", **options)
+
+    def to_markdown(self, **options: Any) -> str:
+        return self.render("markdown", **options)
+
+    def to_html(self, **options: Any) -> str:
+        return self.render("html", **options)
+
+    def to_json(self, **options: Any) -> str:
+        return self.render("json", **options)
+
+    def _repr_html_(self) -> str:  # Jupyter: the page's body, styled, in the cell
+        return self.render("html", fragment=True)
+
+    def _repr_markdown_(self) -> str:  # front ends without HTML: Markdown with math
+        return self.to_markdown()
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
 @dataclass(frozen=True)
-class Derivation:
+class Derivation(Rendered):
     """df/dx: every chain, their sum written in the declared variables, and its checks."""
 
     target: Target
@@ -347,39 +384,15 @@ class Derivation:
         result: numpy.ndarray = evaluate_derivation(self, dims, values)
         return result
 
+    def solution(self) -> Solution:
+        assert self.problem is not None
+        return Solution(self.problem, (self,))
+
     def check(self, *, seed: int = 0) -> Check:
         """Compare the result with central finite differences at random distinct sizes."""
         from matcalc.check import check_derivation
 
         return self.checked or check_derivation(self, seed=seed)
-
-    def to_text(self, **options: Any) -> str:
-        from matcalc.render import render_derivation
-
-        return render_derivation(self, "text", **options)
-
-    def to_latex(self, **options: Any) -> str:
-        from matcalc.render import render_derivation
-
-        return render_derivation(self, "latex", **options)
-
-    def to_markdown(self, **options: Any) -> str:
-        from matcalc.render import render_derivation
-
-        return render_derivation(self, "markdown", **options)
-
-    def to_html(self, **options: Any) -> str:
-        from matcalc.render import render_derivation
-
-        return render_derivation(self, "html", **options)
-
-    def _repr_html_(self) -> str:  # Jupyter: the page's body, styled, in the cell
-        from matcalc.render import render_derivation
-
-        return render_derivation(self, "html", fragment=True)
-
-    def _repr_markdown_(self) -> str:
-        return self.to_markdown()
 
     def _repr_latex_(self) -> str:
         """For front ends that show LaTeX: the result as one display equation."""
@@ -387,24 +400,14 @@ class Derivation:
 
         return result_equation(self)
 
-    def __str__(self) -> str:
-        return self.to_text()
-
     def __repr__(self) -> str:
         """One line: <Derivation df/dx: 1×D, checked>."""
         status = ("not checked" if self.checked is None else "check failed"
                   if not self.checked.passed else "checked" if self.checked.trials else
                   "not checkable")
         return f"<Derivation d{self.target.of}/d{self.target.wrt}: {self.shape}, {status}>"
-
-    def to_json(self, **options: Any) -> str:
-        from matcalc.render import render_derivation
-
-        return render_derivation(self, "json", **options)
-
-
 @dataclass(frozen=True)
-class Solution:
+class Solution(Rendered):
     """A problem and one derivation per target."""
 
     problem: Problem
@@ -423,28 +426,8 @@ class Solution:
     def passed(self) -> bool:
         return all(d.checked is None or d.checked.passed for d in self.derivations)
 
-    def to_text(self, **options: Any) -> str:
-        from matcalc.render import render
-
-        return render(self, "text", **options)
-
-    def to_markdown(self, **options: Any) -> str:
-        from matcalc.render import render
-
-        return render(self, "markdown", **options)
-
-    def to_html(self, **options: Any) -> str:
-        from matcalc.render import render
-
-        return render(self, "html", **options)
-
-    def _repr_html_(self) -> str:  # Jupyter: the page's body, styled, in the cell
-        from matcalc.render import render
-
-        return render(self, "html", fragment=True)
-
-    def _repr_markdown_(self) -> str:  # front ends without HTML: Markdown with math
-        return self.to_markdown()
+    def solution(self) -> Solution:
+        return self
 
     def _repr_latex_(self) -> str:
         """For front ends that show LaTeX: each result as a display equation."""
@@ -452,20 +435,7 @@ class Solution:
 
         return "\n".join(result_equation(d) for d in self.derivations)
 
-    def __str__(self) -> str:
-        return self.to_text()
-
     def __repr__(self) -> str:
         title = f" {self.problem.title!r}" if self.problem.title else ""
         targets = ", ".join(repr(d) for d in self.derivations)
         return f"<Solution{title}: {targets}>"
-
-    def to_latex(self, **options: Any) -> str:
-        from matcalc.render import render
-
-        return render(self, "latex", **options)
-
-    def to_json(self, **options: Any) -> str:
-        from matcalc.render import render
-
-        return render(self, "json", **options)

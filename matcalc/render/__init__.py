@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from matcalc.model import Derivation, Sentence, Solution
+from matcalc.model import Sentence, Solution
 
 FORMATS = ("text", "latex", "markdown", "html", "json")
 
@@ -88,7 +88,3 @@ def notes(solution: Solution, stated: set[str] | None = None) -> tuple[Sentence,
 def render(solution: Solution, fmt: str, **options: Any) -> str:
     return render_all([solution], fmt, **options)
 
-
-def render_derivation(derivation: Derivation, fmt: str, **options: Any) -> str:
-    assert derivation.problem is not None
-    return render(Solution(derivation.problem, (derivation,)), fmt, **options)

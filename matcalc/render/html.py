@@ -155,16 +155,11 @@ def unaligned(row: str) -> str:
 
 def partials_table(derivation: Derivation) -> str:
     rows = []
-    for chain in derivation.chains:
-        for link in chain.links:
-            step = link.step
-            mark = latex(say.partial_of(link.of_symbol, link.wrt_symbol, step.views).expr)
-            views = "".join(f"<br>{mathml(unaligned(row))}" for row in
-                            view_rows(step.views, link.of_symbol, link.wrt_symbol)
-                            if say.views_of_steps(derivation))
-            rows.append(f"<tr><td>{mathml(f'{mark} = {latex(step.value)}')}{views}</td>"
-                        f"<td>{math(step.shape)}</td>"
-                        f'<td class="rule">{words(say.rule_title(step))}</td></tr>')
+    for step, mark, lines in say.partials(derivation):
+        views = "".join(f"<br>{mathml(unaligned(row))}" for row in view_rows(lines))
+        rows.append(f"<tr><td>{mathml(f'{latex(mark)} = {latex(step.value)}')}{views}</td>"
+                    f"<td>{math(step.shape)}</td>"
+                    f'<td class="rule">{words(say.rule_title(step))}</td></tr>')
     if not rows:
         return ""
     return ('<div class="table"><table><thead><tr><th>partial derivative</th>'

@@ -8,7 +8,7 @@ Imports matcalc.model, render.printers, render.sentence.
 from __future__ import annotations
 
 from matcalc.greek import LETTERS
-from matcalc.model import Derivation, Sentence, Solution, Step, TensorViews
+from matcalc.model import Derivation, Sentence, Solution, Step
 from matcalc.render import sentence as say
 from matcalc.render.printers import Dims, latex
 
@@ -44,15 +44,10 @@ def derivation_latex(derivation: Derivation, *, brief: bool = False) -> str:
     for paragraph in say.opening(derivation):
         out += [text(paragraph), ""]
     rows = []
-    for chain in derivation.chains:
-        for link in chain.links:
-            step = link.step
-            mark = say.partial_of(link.of_symbol, link.wrt_symbol, step.views).expr
-            rows.append(f"  {latex(mark)} &= {latex(step.value)} \\in {latex(step.shape)} "
-                        f"&& \\text{{{words(say.rule_title(step))}}}")
-            if say.views_of_steps(derivation):
-                rows.extend(f"  {row}" for row in view_rows(step.views, link.of_symbol,
-                                                            link.wrt_symbol))
+    for step, mark, views in say.partials(derivation):
+        rows.append(f"  {latex(mark)} &= {latex(step.value)} \\in {latex(step.shape)} "
+                    f"&& \\text{{{words(say.rule_title(step))}}}")
+        rows.extend(f"  {row}" for row in view_rows(views))
     if rows:
         out += ["\\begin{align*}", " \\\\\n".join(rows), "\\end{align*}"]
     if not brief:
@@ -86,7 +81,8 @@ def result_rows(derivation: Derivation) -> list[str]:
         rows.append(f"{target} &= {factors} \\in {latex(chain.shape)}")
         rows.append(f"&= {latex(chain.product)}")
     rows.append(f"{target} &= {latex(derivation.result)} \\in {latex(derivation.shape)}")
-    rows.extend(view_rows(derivation.views, derivation.of_symbol, derivation.wrt_symbol))
+    rows.extend(view_rows(say.view_lines(derivation.views, derivation.of_symbol,
+                                         derivation.wrt_symbol)))
     return rows
 
 
@@ -101,10 +97,10 @@ def sentence_case(words_: str) -> str:
     return words_[:1].upper() + words_[1:] + ("" if words_.endswith(".") else ".")
 
 
-def view_rows(views: TensorViews | None, of: object, wrt: object) -> list[str]:
+def view_rows(lines: say.ViewLines) -> list[str]:
     """Alignment rows for the index and vec views."""
     rows = []
-    for equation, space in say.view_lines(views, of, wrt):
+    for equation, space in lines:
         left, right = say.fill(equation, latex, words).split(" = ", 1)
         label = say.fill(space, latex, lambda w: f"\\text{{{words(w)}}}")
         rows.append(f"{left} &= {right} && {label}")

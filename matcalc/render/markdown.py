@@ -56,13 +56,8 @@ def derivation_markdown(derivation: Derivation, *, brief: bool = False) -> str:
     out = [f"### ${target}$", ""]
     for paragraph in say.opening(derivation):
         out += [text(paragraph), ""]
-    rows = []
-    for chain in derivation.chains:
-        for link in chain.links:
-            step = link.step
-            mark = say.partial_of(link.of_symbol, link.wrt_symbol, step.views).expr
-            rows.append(f"| {cell_math(mark, step.value)} | {cell_math(step.shape)} | "
-                        f"{words(say.rule_title(step))} |")
+    rows = [f"| {cell_math(mark, step.value)} | {cell_math(step.shape)} | "
+            f"{words(say.rule_title(step))} |" for step, mark, _ in say.partials(derivation)]
     if rows:
         out += ["| partial derivative | dimensions | rule |", "| --- | --- | --- |", *rows, ""]
     if not brief:

@@ -234,8 +234,23 @@ def check(result: Check | None) -> Sentence:
     return (f"NUMERIC CHECK FAILED at {where}: {result.message}.",)
 
 
+ViewLines = list[tuple[Sentence, Sentence]]
+
+
+def partials(derivation: Derivation) -> Iterator[tuple[Step, object, ViewLines]]:
+    """Each partial of every chain: its step, its mark (∂f/∂z, or ∂vec F/∂vec X when the
+    value is a vectorized Jacobian) and the index and vec forms shown with it (none when the
+    one partial is the result itself, whose forms the result shows)."""
+    shown = views_of_steps(derivation)
+    for chain in derivation.chains:
+        for link in chain.links:
+            step = link.step
+            yield (step, partial_of(link.of_symbol, link.wrt_symbol, step.views).expr,
+                   view_lines(step.views, link.of_symbol, link.wrt_symbol) if shown else [])
+
+
 def view_lines(views: TensorViews | None, of: object, wrt: object
-               ) -> list[tuple[Sentence, Sentence]]:
+               ) -> ViewLines:
     """The index and vec views of a derivative by (or of) a matrix: (equation, space)."""
     if views is None:
         return []

@@ -99,16 +99,10 @@ class Partials:
     def __init__(self, derivation: Derivation) -> None:
         self.rows: list[tuple[str, str, str, str]] = []
         self.views: list[list[Sentence]] = []
-        for chain in derivation.chains:
-            for link in chain.links:
-                step = link.step
-                self.rows.append((
-                    say.fill((say.partial_of(link.of_symbol, link.wrt_symbol, step.views),),
-                             unicode),
-                    unicode(step.value), unicode(step.shape), say.rule_title(step)))
-                self.views.append([viewed(equation, space) for equation, space in
-                                   say.view_lines(step.views, link.of_symbol, link.wrt_symbol)
-                                   ] if say.views_of_steps(derivation) else [])
+        for step, mark, lines in say.partials(derivation):
+            self.rows.append((unicode(mark), unicode(step.value), unicode(step.shape),
+                              say.rule_title(step)))
+            self.views.append([viewed(equation, space) for equation, space in lines])
 
     def width(self) -> int:
         """The table's natural width: each column as wide as its widest cell or header,
