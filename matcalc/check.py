@@ -73,7 +73,11 @@ DEEPEST = 30_000  # Python frames an evaluation may use: three a level of the tr
 
 def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
              sizes: Mapping[sympy.Basic, int]) -> Number:
-    """The value of ``expr`` with numpy: matrices as 2-D arrays, scalars as floats."""
+    """The value of ``expr`` with numpy: matrices as 2-D arrays, scalars as floats.
+
+    A value may also be a stack of B values (a leading axis: B×r×c for a matrix, B×1×1 for
+    a scalar), and every value computed from it is then a stack too: that is how finite
+    differences evaluate all their perturbed points in one walk of the expression."""
 
     def size(dim: sympy.Basic) -> int:
         return int(dim.xreplace(dict(sizes)))
@@ -97,15 +101,15 @@ def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
             case sympy.Number() | sympy.NumberSymbol():
                 return float(node)
             case Scalar():
-                return float(np.asarray(ev(node.matrix)).reshape(-1)[0])
+                matrix = ev(node.matrix)
+                return matrix if np.ndim(matrix) == 3 else float(np.reshape(matrix, -1)[0])
             case sympy.Symbol() if node in sizes:  # a size used as a number (1/N)
                 return float(sizes[node])
             case MatrixSymbol() | sympy.Symbol():
                 raise MatcalcError(f"no value for {node}")
             case MatMul():  # before Mul: sympy's MatMul subclasses Mul
-                factors = [ev(arg) for arg in node.args]
-                matrices = [f for f in factors if np.ndim(f) == 2]
-                scalars = [f for f in factors if np.ndim(f) != 2]
+                matrices = [ev(arg) for arg in node.args if objects.is_matrix(arg)]
+                scalars = [ev(arg) for arg in node.args if not objects.is_matrix(arg)]
                 return product_of([*scalars, chain_product(matrices)] if matrices else scalars)
             case sympy.Add() | MatAdd():
                 return sum_of([ev(a) for a in node.args])
@@ -114,10 +118,10 @@ def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
             case sympy.Pow():
                 return np.power(ev(node.base), ev(node.exp))
             case Transpose():
-                return np.transpose(ev(node.arg))
+                return transposed(ev(node.arg))
             case Inverse():
                 matrix = ev(node.arg)
-                if np.linalg.cond(matrix) > 1e12:  # numerically singular: XᵀX with m < n
+                if np.any(np.linalg.cond(matrix) > 1e12):  # singular: XᵀX with m < n
                     raise np.linalg.LinAlgError("the matrix to invert is singular")
                 return np.linalg.inv(matrix)
             case MatPow():
@@ -129,17 +133,17 @@ def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
             case OneMatrix():
                 return np.ones((size(node.rows), size(node.cols)))
             case Trace():
-                return float(np.trace(ev(node.arg)))
+                return number(np.trace(ev(node.arg), axis1=-2, axis2=-1))
             case Determinant():
-                return float(np.linalg.det(ev(node.arg)))
-            case Norm():
-                return float(np.linalg.norm(ev(node.arg)))
+                return number(np.linalg.det(ev(node.arg)))
+            case Norm():  # Frobenius: the 2-norm of a column
+                return number(np.linalg.norm(ev(node.arg), axis=(-2, -1)))
             case HadamardProduct():
                 return product_of([ev(a) for a in node.args])
             case KroneckerProduct():
                 result = ev(node.args[0])
                 for arg in node.args[1:]:
-                    result = np.kron(result, ev(arg))
+                    result = kronecker(result, ev(arg))
                 return result
             case UnitVector():
                 unit = np.zeros((size(node.args[1]), 1))
@@ -151,22 +155,30 @@ def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
                 unit[position - 1, 0] = 1.0
                 return unit
             case Softmax():
-                shifted = np.exp(ev(node.arg) - np.max(ev(node.arg)))
-                return shifted / np.sum(shifted)
+                inner = ev(node.arg)
+                shifted = np.exp(inner - np.max(inner, axis=(-2, -1), keepdims=True))
+                return shifted / np.sum(shifted, axis=(-2, -1), keepdims=True)
             case LogSumExp():
                 inner = ev(node.arg)
-                return float(np.max(inner) + np.log(np.sum(np.exp(inner - np.max(inner)))))
+                top = np.max(inner, axis=(-2, -1))
+                return number(top + np.log(np.sum(np.exp(inner - top[..., None, None]),
+                                                  axis=(-2, -1))))
             case Vec():  # columns stacked: vec(A)[k + l·m] = A[k, l]
-                return np.reshape(ev(node.arg), (-1, 1), order="F")
+                matrix = ev(node.arg)
+                return np.reshape(transposed(matrix), (*np.shape(matrix)[:-2], -1, 1))
             case Commutation():
                 return commutation(size(node.args[0]), size(node.args[1]))
             case Entry():
                 matrix = np.asarray(ev(node.matrix))
+                if matrix.ndim == 3:
+                    return matrix[:, index(node.args[1]), index(node.args[2])][:, None, None]
                 return matrix[index(node.args[1]), index(node.args[2])]
             case Delta():
                 return (index(node.args[0]) == index(node.args[1])).astype(float)
             case DiagMatrix():
-                return np.diag(np.asarray(ev(node.args[0])).reshape(-1))
+                vector = np.asarray(ev(node.args[0]))
+                entries = np.reshape(vector, (*vector.shape[:-2], -1, 1))
+                return entries * np.eye(entries.shape[-2])
             case ElementwiseApplyFunction():
                 (variable,) = node.function.variables
                 inner = ev(node.expr)
@@ -189,14 +201,31 @@ def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
         sys.setrecursionlimit(depth)
 
 
+def number(value: Any) -> Number:
+    """A number reduced from a matrix: a float, or B×1×1 for a stack of B matrices."""
+    return float(value) if np.ndim(value) == 0 else np.reshape(value, (-1, 1, 1))
+
+
+def transposed(value: Number) -> Number:
+    """Aᵀ of a matrix or of each matrix in a stack (a number is its own transpose)."""
+    return np.swapaxes(value, -1, -2) if np.ndim(value) >= 2 else np.transpose(value)
+
+
+def kronecker(left: Any, right: Any) -> Any:
+    """A ⊗ B of two matrices, or of each pair in stacks of them."""
+    (m, n), (p, q) = np.shape(left)[-2:], np.shape(right)[-2:]
+    blocks = np.einsum("...ij,...kl->...ikjl", left, right)
+    return np.reshape(blocks, (*blocks.shape[:-4], m * p, n * q))
+
+
 def chain_product(matrices: list[Any]) -> Any:
     """A₁A₂⋯Aₖ in the cheaper order: matrix times vector, never matrix times matrix, where
     the chain passes through a column. A product that ends in a column is taken from the
     right; one through a column inside (… h xᵀ) is cut there, the column part from the right
     and the row part from the left; otherwise from the left, which is reverse mode's order
-    for a row in front (2hᵀ diag(…) W …)."""
-    if matrices[0].shape[0] != 1:
-        inner = [m.shape[1] for m in matrices]
+    for a row in front (2hᵀ diag(…) W …). Any factor may be a stack of matrices."""
+    if np.shape(matrices[0])[-2] != 1:
+        inner = [np.shape(m)[-1] for m in matrices]
         if 1 in inner:
             cut = inner.index(1) + 1
             column = matrices[cut - 1]
@@ -385,20 +414,20 @@ def respecting(matrix: Any, properties: frozenset[Property], rng: np.random.Gene
 def finite_differences(function: sympy.Basic, wrt: sympy.Basic,
                        values: dict[sympy.Basic, Number], sizes: Mapping[sympy.Basic, int],
                        step: float = 1e-6) -> Any:
-    """Central differences of ``function`` in every entry of ``wrt``: out_shape + in_shape."""
+    """Central differences of ``function`` in every entry of ``wrt``: out_shape + in_shape.
+
+    The 2n points x ± h·eₖ are one stack, evaluated in one walk of the function."""
     point = np.asarray(values[wrt], dtype=float)
-    columns = []
-    for index in np.ndindex(point.shape if point.ndim else ()):
-        shifted = []
-        for sign in (1.0, -1.0):
-            moved = point.copy()
-            moved[index] += sign * step
-            shifted.append(np.asarray(evaluate(function, {**values, wrt: moved if moved.ndim
-                                                          else float(moved)}, sizes),
-                                      dtype=float))
-        columns.append((shifted[0] - shifted[1]) / (2 * step))
-    out = np.stack(columns, axis=-1)  # out entries × in entries
-    return out
+    count = point.size
+    basis = step * np.eye(count).reshape(count, *point.shape)  # eₖ in row-major order
+    moved = np.concatenate([point + basis, point - basis])
+    if point.ndim < 2:
+        moved = moved.reshape(2 * count, 1, 1)  # a scalar variable: a stack of 1×1
+    value = np.asarray(evaluate(function, {**values, wrt: moved}, sizes), dtype=float)
+    if value.ndim != 3:  # the function does not vary with wrt
+        return np.zeros((*np.shape(value), count))
+    columns = (value[:count] - value[count:]) / (2 * step)  # n × out rows × out columns
+    return np.moveaxis(columns, 0, -1)  # out rows × out columns × in entries
 
 
 SIZE_DRAWS = 8  # size choices tried before the check gives up on finding a finite point

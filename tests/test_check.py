@@ -102,3 +102,61 @@ def test_the_result_in_the_problems_own_names_is_checked_too() -> None:
     assert derivation.checked is not None and derivation.checked.passed
     wrong = dataclasses.replace(derivation, named_result=3 * derivation.named_result)
     assert not check_derivation(wrong).passed
+
+
+STACKED = [  # constructs the problems may not cover, each evaluated on a stack
+    "x in R^D; y in R^E; F = x \\otimes y; find dF/dx",
+    "X in R^{n x n}; f = det(X) + tr(X^2); find df/dX",
+    "x in R^D; W in R^{K x D}; y in R^K; f = -y^T log(softmax(W x)); find df/dW",
+    "x in R^D; f = logsumexp(x) + ||x|| + softmax(x)_k; find df/dx",
+    "a in R; x in R^D; f = sin(a) x^T x + a^2; find df/da",
+    "x in R^D; A in R^{D x D}; F = diag(x) A x; G = x x^T A; find dF/dx, dG/dx",
+]
+
+
+def _stack_cases() -> list[tuple[str, str]]:
+    from .conftest import PROBLEMS
+
+    return ([(p.stem, p.read_text(encoding="utf-8")) for p in PROBLEMS]
+            + [(f"extra-{i}", text) for i, text in enumerate(STACKED)])
+
+
+@pytest.mark.parametrize("name, text", _stack_cases(), ids=[n for n, _ in _stack_cases()])
+def test_a_stack_of_points_evaluates_as_each_point_alone(name: str, text: str) -> None:
+    """Finite differences evaluate all their points as one stack (B×r×c): for the function
+    and for the result of every derivation, each layer of the stack is the value at that
+    point alone, and the stacked differences are the one-at-a-time differences."""
+    from matcalc.check import draw_point, random_sizes, result_value
+
+    rng = np.random.default_rng(3)
+    for solution in matcalc.solve_all(text, check=False):
+        for derivation in solution.derivations:
+            if check_derivation(derivation).message.endswith("to check with"):
+                continue  # abstract functions have no values
+            sizes = random_sizes(derivation.problem, rng)
+            values, _, numeric = draw_point(derivation, sizes, rng)
+            wrt = derivation.wrt_symbol
+            point = np.asarray(values[wrt], dtype=float)
+            points = [point + rng.normal(0, 0.01, point.shape) for _ in range(3)]
+            stack = np.stack([np.reshape(p, np.shape(p) if p.ndim else (1, 1))
+                              for p in points])
+            for expr in (derivation.function, derivation.result):
+                with np.errstate(all="ignore"):
+                    together = result_value(derivation, {**values, wrt: stack}, sizes, expr)
+                    alone = [result_value(derivation, {**values, wrt: p if p.ndim else float(p)},
+                                          sizes, expr) for p in points]
+                for layer, value in enumerate(alone):
+                    layered = np.asarray(together)[layer] if np.ndim(together) == 3 else together
+                    np.testing.assert_allclose(np.reshape(layered, -1), np.reshape(value, -1),
+                                               rtol=1e-9, atol=1e-12)
+            one_at_a_time = []
+            for index in np.ndindex(point.shape):
+                moved = [point.copy(), point.copy()]
+                moved[0][index] += 1e-6
+                moved[1][index] -= 1e-6
+                plus, minus = (np.asarray(evaluate(derivation.function, {
+                    **values, wrt: m if m.ndim else float(m)}, sizes)) for m in moved)
+                one_at_a_time.append((plus - minus) / 2e-6)
+            expected = np.stack(one_at_a_time, axis=-1)
+            np.testing.assert_allclose(numeric.reshape(-1), expected.reshape(-1),
+                                       rtol=1e-6, atol=1e-8)
