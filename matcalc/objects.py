@@ -250,8 +250,13 @@ class AbstractPartial(MatrixExpr):
 
     @property
     def shape(self) -> tuple[Expr, Expr]:
-        rows = shape_of(self.applied)[0]
-        return (rows, shape_of(self.argument)[0])
+        """1×E by a vector argument (a row, numerator layout), m×n by an m×n matrix
+        (shaped like the matrix, as MML writes a scalar by a matrix), E×D for a vector
+        value by a vector argument."""
+        rows, cols = shape_of(self.argument)
+        if cols != 1:
+            return (rows, cols)
+        return (shape_of(self.applied)[0], rows)
 
 
 def parts_of(expr: sympy.Basic, kinds: type | tuple[type, ...]) -> set[sympy.Basic]:

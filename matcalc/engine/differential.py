@@ -358,6 +358,10 @@ class Differentiator:
                         out.extend(times(partial, inner) if is_matrix(expr)
                                    else scale(algebra.as_scalar(partial), inner))
                         continue
+                    if shape_of(argument)[1] != 1:  # dp = tr((∂p/∂U)ᵀ dU) for a matrix U
+                        out.extend(trace(left(Transpose(partial), inner), size=shape_of(
+                            self.wrt)[0]))
+                        continue
                     joined = left(partial, inner)
                     out.extend(joined if is_matrix(expr) else self.scalar(joined))
                 return tuple(out)

@@ -52,6 +52,7 @@ from matcalc.language.spelling import (
     PROPERTIES,
     TRANSPOSE_MARKS,
     UNSUPPORTED,
+    WRITTEN_OTHERWISE,
 )
 from matcalc.language.transformer import (
     AbsOf,
@@ -380,6 +381,15 @@ class ProblemBuilder:
         value = self.arith.finish(self.expr(rhs), rhs.span)
         if isinstance(value, Applied) and name in self.declared:
             # z in R^E; z = t(eps, nu): the declaration gives the abstract function's size
+            for argument in value.arguments:
+                if shape_of(argument)[1] != 1:
+                    raise MatcalcError(
+                        f"{value.name} has a vector value and takes the "
+                        f"{Shape(shape_of(argument))} matrix {self.text(rhs.span)}'s argument "
+                        f"{argument}: its derivative by that matrix would be a 4-index "
+                        "tensor, which abstract functions do not have yet", rhs.span,
+                        hint="an abstract function may take matrices when its value is a "
+                             "number")
             value = AppliedVector(sympy.Symbol(value.name), self.declared[name].shape.rows,
                                   *value.arguments)
         rows, cols = shape_of(value)
@@ -988,6 +998,10 @@ class ProblemBuilder:
                 f"unsupported function {name!r}", node.name.span,
                 hint="matcalc differentiates " + ", ".join(sorted(set(FUNCTIONS.values())))
                      + " and abstract differentiable functions such as p(x, z)")
+        if name in WRITTEN_OTHERWISE and name not in self.differentiable:
+            raise MatcalcError(f"matcalc has no function {name}(…)", node.name.span,
+                               hint=WRITTEN_OTHERWISE[name] + f"; '{name} differentiable' "
+                               "makes it an abstract function")
         # Used but never defined: an abstract differentiable function (language.md).
         arguments = tuple(self.arith.finish(self.expr(a), a.span) for a in node.args)
         return Applied(sympy.Symbol(name), *arguments)

@@ -44,6 +44,26 @@ FUNCTIONS = {**ELEMENTWISE, **MATRIX_FUNCTIONS}
 # Known functions without a derivative rule (not differentiable, or not supported yet).
 UNSUPPORTED = {"max", "min", "argmax", "argmin", "round", "floor", "ceil", "relu"}
 
+# Well-known names that would otherwise be read as abstract functions (vec(X)ᵀvec(X) as a
+# number squared): each is refused with the way to write it, unless declared differentiable.
+WRITTEN_OTHERWISE = {
+    "vec": "matcalc writes ∂vec F/∂vec X for every derivative of or by a matrix; "
+           "differentiate the matrix itself (for ‖X‖_F² write tr(X^T X))",
+    "kron": "write the Kronecker product as A \\otimes B or A ⊗ B",
+    "dot": "write the inner product as x^T y or \\langle x, y \\rangle",
+    "inner": "write the inner product as x^T y or \\langle x, y \\rangle",
+    "outer": "write the outer product as x y^T",
+    "transpose": "write X^T", "inverse": "write X^{-1} or inv(X)",
+    "mean": "write the mean of x ∈ ℝ^D as sum(x)/D",
+    "expm": "the matrix exponential is not supported",
+    "logm": "the matrix logarithm is not supported",
+    "sqrtm": "the matrix square root is not supported",
+    "prod": "the product of the entries is not supported",
+    "rank": "the rank is not differentiable", "eig": "eigenvalues are not supported",
+    "svd": "the singular value decomposition is not supported",
+    "chol": "the Cholesky factor is not supported",
+}
+
 # Written in an exponent: ^T, ^{T}, ^\top, ^\intercal, ^\mathsf{T} all mean transpose.
 TRANSPOSE_MARKS = {"T", "top", "intercal", "tr_mark", "⊤"}
 

@@ -25,7 +25,7 @@ from sympy.printing.str import StrPrinter
 
 from matcalc.greek import LETTERS
 from matcalc.model import Shape
-from matcalc.objects import Diff, Entry, Scalar, Softmax, Vec, is_matrix, shape_of
+from matcalc.objects import AbstractPartial, Diff, Entry, Scalar, Softmax, Vec, is_matrix, shape_of
 from matcalc.objects import picked as picked_entry
 
 GREEK_UNICODE = LETTERS
@@ -168,8 +168,12 @@ class _Parenthesizing:
             return self.hadamard.join([factor] * int(expr.exp))
         return None
 
+    slash_partials = False  # whether ∂p/∂z is written with a slash (binds like a product)
+
     def parenthesize(self, item: Any, level: int, strict: bool = False) -> str:
         binding = precedence_of(item)
+        if self.slash_partials and isinstance(item, AbstractPartial):
+            binding = PRECEDENCE["Mul"]  # (∂p/∂X)ᵀ and (∂p/∂u) Aᵀ, not ∂p/∂Xᵀ
         if binding < level or (not strict and binding <= level):
             return self._bracket(self._print(item))
         return self._print(item)
@@ -180,6 +184,8 @@ class _Parenthesizing:
 
 class UnicodePrinter(_Parenthesizing, StrPrinter):
     """Plain Unicode, as a student writes it: yᵀS⁻¹y, diag(cos(z)) A, ‖x‖²."""
+
+    slash_partials = True
 
     def _print_Symbol(self, expr: sympy.Symbol) -> str:
         return GREEK_UNICODE.get(expr.name, expr.name)
