@@ -16,6 +16,7 @@ from sympy import (
     KroneckerProduct,
     MatAdd,
     MatMul,
+    OneMatrix,
     Transpose,
     ZeroMatrix,
 )
@@ -123,6 +124,8 @@ def transpose(value: sympy.Basic) -> sympy.Basic:
         return value  # a diagonal matrix is its own transpose
     if isinstance(value, Identity | ZeroMatrix):
         return value if value.shape[0] == value.shape[1] else ZeroMatrix(*value.shape[::-1])
+    if isinstance(value, OneMatrix):  # (𝟏_Dᵀ)ᵀ = 𝟏_D
+        return OneMatrix(*value.shape[::-1])
     if isinstance(value, MatMul):
         scalars = [a for a in value.args if not is_matrix(a)]
         matrices = [transpose(a) for a in reversed(value.args) if is_matrix(a)]

@@ -85,13 +85,15 @@ def jacobian_shape(expr: sympy.Basic, wrt: sympy.Basic) -> Shape:
     wrt_rows, wrt_cols = shape_of(wrt)
     if cols != 1:
         raise MatcalcError(
-            f"the derivative of the {rows}×{cols} matrix {expr} is a tensor; "
-            "matrix-valued expressions are not supported yet",
-            hint="derivatives of and with respect to matrices are planned (4-D tensors)")
+            f"no rule yet for a {rows}×{cols} matrix inside this expression (its derivative "
+            f"is a tensor, and the matrix differential has no rule for it either)",
+            hint="matrices are differentiated through their differentials; this construct "
+                 "is not among those yet")
     if wrt_cols != 1:
         raise MatcalcError(
-            f"derivatives with respect to the {wrt_rows}×{wrt_cols} matrix {wrt} are not "
-            "supported yet", hint="differentiate with respect to a vector or a scalar")
+            f"no rule yet for this expression by the {wrt_rows}×{wrt_cols} matrix {wrt}",
+            hint="matrices are differentiated through their differentials; this construct "
+                 "is not among those yet")
     return Shape((rows, wrt_rows))
 
 
@@ -307,8 +309,10 @@ class ProductRule(Rule):
                                          inner.value))
             else:
                 raise MatcalcError(
-                    f"no rule yet for a product whose matrix factor {factor} depends on "
-                    f"{wrt}", hint="derivatives of matrix-valued factors are planned")
+                    f"no rule yet for a product with a {Shape(shape_of(factor))} matrix "
+                    f"factor that depends on {wrt}",
+                    hint="matrices are differentiated through their differentials; this "
+                         "construct is not among those yet")
             substeps.append(inner)
         shape = jacobian_shape(expr, wrt)
         value = algebra.add(*terms, rows=shape.rows, cols=shape.cols)
