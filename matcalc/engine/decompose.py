@@ -39,11 +39,17 @@ class Namer:
     taken: set[str]
     introduced: list[Definition] = field(default_factory=list)
     new_paths: bool = True  # may a name open a second path to a variable used outside it?
+    stems: set[str] = field(init=False)  # the problem's letters: h of h1, w of W1
+
+    def __post_init__(self) -> None:
+        self.stems = {n.rstrip("0123456789").lower() for n in self.taken}
 
     def fresh(self, matrix: bool = False) -> str:
         """u, v, w, … for a scalar or a vector; U, V, W, … for a matrix, as textbooks
-        write them. Never a name the problem uses, and never runs out."""
+        write them. Never a name the problem uses, nor the letter of its numbered names (no
+        lone h beside h1, h2), and never runs out."""
         names = [n.upper() for n in NAMES] if matrix else list(NAMES)
+        names = [n for n in names if n.lower() not in self.stems] or names[:1]
         stem = names[0]
         candidates = itertools.chain(names, (f"{stem}{i}" for i in itertools.count(1)))
         name = next(n for n in candidates if n not in self.taken and (

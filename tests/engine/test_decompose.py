@@ -28,6 +28,16 @@ def test_names_do_not_clash_with_the_problem() -> None:
     assert names and not {"u", "v", "f", "D"} & set(names)
 
 
+def test_names_are_not_the_letter_of_a_numbered_name() -> None:
+    """No lone h beside h1 and h2, nor w beside W1: "Let h = W4h3" reads as a typo."""
+    text = "\n".join(["x in R^D", *(f"W{k} in R^{{D x D}}" for k in range(1, 13)),
+                      "h0 = x", *(f"h{k} = tanh(W{k} h{k - 1})" for k in range(1, 13)),
+                      "f = h12^T h12", "find df/dx"])
+    names = [name for name, _ in introduced(text)]
+    assert len(names) == 12 and len(set(names)) == 12
+    assert not {n for n in names if n.rstrip("0123456789").lower() in {"h", "w", "x", "f"}}
+
+
 def test_the_same_inner_expression_keeps_one_name() -> None:
     assert introduced("x, w in R^D\nf = sigmoid(w^T x) (1 - sigmoid(w^T x))") == [
         ("u", "wᵀx")]
