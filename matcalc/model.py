@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sympy
@@ -136,10 +137,33 @@ class Problem:
     written_orders: tuple[tuple[sympy.Basic, tuple[sympy.Basic, ...]], ...] = ()
 
     def declaration(self, name: str) -> Declaration | None:
-        return next((d for d in self.declarations if d.name == name), None)
+        return self._declared.get(name)
 
     def definition(self, name: str) -> Definition | None:
-        return next((d for d in self.definitions if d.name == name), None)
+        return self._defined.get(name)
+
+    @cached_property
+    def _declared(self) -> dict[str, Declaration]:
+        """Lookups by name in constant time (a 128-layer network asks thousands of times);
+        the first of a name, as a search would find it."""
+        return {d.name: d for d in reversed(self.declarations)}
+
+    @cached_property
+    def _defined(self) -> dict[str, Definition]:
+        return {d.name: d for d in reversed(self.definitions)}
+
+    def names_of(self, symbols: set[sympy.Basic]) -> list[str]:
+        """The names standing for these symbols, definitions first, in the problem's order."""
+        found = sorted(item for s in symbols for item in self._named.get(s, ()))
+        return [name for _, name in found]
+
+    @cached_property
+    def _named(self) -> dict[sympy.Basic, list[tuple[int, str]]]:
+        named: dict[sympy.Basic, list[tuple[int, str]]] = {}
+        items: list[Definition | Declaration] = [*self.definitions, *self.declarations]
+        for index, item in enumerate(items):
+            named.setdefault(item.symbol, []).append((index, item.name))
+        return named
 
     def substituted(self, expr: sympy.Basic, keep: sympy.Basic | None = None) -> sympy.Basic:
         """The expression in the declared variables: intermediates replaced by their
@@ -291,6 +315,9 @@ class Chain:
     links: tuple[Link, ...]
     product: sympy.Basic  # the product of the links' values, in the problem's names
     shape: Shape
+    # through matrices: the chain's differential (dF in terms of dX) the product was read
+    # from, kept so that the sum over paths and the views do not compose it again
+    terms: tuple[Any, ...] | None = field(default=None, compare=False, repr=False)
 
     @property
     def names(self) -> tuple[str, ...]:

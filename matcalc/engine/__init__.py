@@ -67,7 +67,8 @@ def derive(problem: Problem, target: Target, layout: str = "numerator") -> Deriv
                         ", so the derivative is zero.",))
     views = None
     if matrices:
-        terms = tuple(t for chain in found for t in chain_terms(chain.links))
+        terms = tuple(t for chain in found for t in (
+            chain.terms if chain.terms is not None else chain_terms(chain.links)))
         total = matrix_value(terms, of, wrt)
     else:
         rows, wrt_rows = shape_of(of)[0], shape_of(wrt)[0]

@@ -17,7 +17,7 @@ from matcalc.engine.differential import Terms, compose, from_jacobian
 from matcalc.engine.partial import partial
 from matcalc.engine.views import matrix_value, of_entry
 from matcalc.errors import MatcalcError
-from matcalc.model import Chain, Declaration, Definition, Link, Problem, Shape, Step
+from matcalc.model import Chain, Link, Problem, Shape, Step
 from matcalc.objects import is_matrix, parts_of, shape_of
 
 
@@ -25,9 +25,8 @@ def names_used(problem: Problem, name: str) -> list[str]:
     """The names a definition's right-hand side uses directly, in the problem's order."""
     definition = problem.definition(name)
     assert definition is not None
-    everything: list[Definition | Declaration] = [*problem.definitions, *problem.declarations]
-    symbols = parts_of(definition.expr, (sympy.Symbol, sympy.MatrixSymbol))  # once, not per item
-    return [item.name for item in everything if item.name != name and item.symbol in symbols]
+    symbols = parts_of(definition.expr, (sympy.Symbol, sympy.MatrixSymbol))
+    return [used for used in problem.names_of(symbols) if used != name]
 
 
 def paths(problem: Problem, of: str, wrt: str) -> list[list[str]]:
@@ -111,8 +110,9 @@ def chain_product(links: list[Link]) -> Chain:
         product = algebra.mul(*(link.step.value for link in links))
         return Chain(tuple(links), product, shape)
     first, last = links[0], links[-1]
-    product = matrix_value(chain_terms(links), first.of_symbol, last.wrt_symbol)
-    return Chain(tuple(links), product, shape)
+    terms = chain_terms(links)
+    product = matrix_value(terms, first.of_symbol, last.wrt_symbol)
+    return Chain(tuple(links), product, shape, terms)
 
 
 def vec_shape(step: Step) -> Shape:

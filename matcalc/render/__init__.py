@@ -29,10 +29,10 @@ def printing(solutions: list[Solution], latex_style: str = "bold") -> Iterator[N
     """How the formulas of these solutions print: the LaTeX style, and each sum a problem
     wrote in the order it wrote its terms."""
     from matcalc.render.printers import latex_style as style
-    from matcalc.render.printers import written_orders
+    from matcalc.render.printers import printed_once, written_orders
 
     orders = {total: terms for s in solutions for total, terms in s.problem.written_orders}
-    with style(latex_style), written_orders(orders):
+    with style(latex_style), written_orders(orders), printed_once():
         yield
 
 

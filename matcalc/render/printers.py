@@ -10,7 +10,7 @@ Imports sympy's printing and matcalc.objects / matcalc.model.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -813,6 +813,32 @@ def latex_style(style: str) -> Iterator[None]:
         _style.reset(token)
 
 
+_printed: ContextVar[dict[tuple[str, sympy.Basic], str] | None] = ContextVar(
+    "printed", default=None)
+
+
+@contextmanager
+def printed_once() -> Iterator[None]:
+    """Inside the block, an expression printed again (a partial in its table, its step and
+    the chain) is looked up, not printed again. The settings that change how a formula
+    prints (the written orders, the LaTeX style) must not change inside the block."""
+    token = _printed.set({})
+    try:
+        yield
+    finally:
+        _printed.reset(token)
+
+
+def _once(kind: str, expr: sympy.Basic, print_: Callable[[sympy.Basic], str]) -> str:
+    memo = _printed.get()
+    if memo is None:
+        return print_(expr)
+    key = (kind, expr)
+    if key not in memo:
+        memo[key] = print_(expr)
+    return memo[key]
+
+
 def unicode(expr: Any) -> str:
     """Unicode text for an expression, a Shape, Dims or a PartialMark."""
     match expr:
@@ -829,7 +855,7 @@ def unicode(expr: Any) -> str:
         case PartialMark(of=of, wrt=wrt, total=total):
             mark = "d" if total else "∂"
             return f"{mark}{_wrapped(of)}/{mark}{_wrapped(wrt)}"
-    return str(_unicode.doprint(expr))
+    return _once("unicode", expr, lambda e: str(_unicode.doprint(e)))
 
 
 def _wrapped(expr: Any) -> str:
@@ -857,7 +883,9 @@ def latex(expr: Any) -> str:
             if _is_simple(of) or isinstance(of, Entry | Vec):
                 return f"\\frac{{{mark}{latex(of)}}}{{{mark}{latex(wrt)}}}"
             return f"\\frac{{{mark}}}{{{mark}{latex(wrt)}}}\\left({latex(of)}\\right)"
-    return str((_latex if _style.get() == "bold" else _latex_plain).doprint(expr))
+    style = _style.get()
+    return _once(style, expr, lambda e: str(
+        (_latex if style == "bold" else _latex_plain).doprint(e)))
 
 
 __all__ = ["Dims", "MmlLatexPrinter", "PartialMark", "Space", "UnicodePrinter", "is_negative",
