@@ -28,6 +28,11 @@ SCALAR_CASES = {
     r"\sqrt{x^2 + 1}^3": lambda x: np.sqrt(x**2 + 1) ** 3,
     r"\log \left( 1 + x^2 \right)": lambda x: np.log(1 + x**2),
     r"\log \left[ 1 + x^2 \right]^2": lambda x: np.log(1 + x**2) ** 2,
+    # \sqrt[n]{…} is the n-th root (it was read as √n times the radicand)
+    r"\sqrt[3]{x}": lambda x: np.cbrt(x),
+    r"\sqrt[3]{x^2 + 1} x": lambda x: np.cbrt(x**2 + 1) * x,
+    r"\sqrt{x} \sqrt[4]{x}": lambda x: x**0.75,
+    r"\sqrt[2]{x}": lambda x: np.sqrt(x),
 }
 
 

@@ -934,6 +934,8 @@ class ProblemBuilder:
                                hint=f"write {function}(...)")
         after = items[index + 1]
         group = bracketed(after)
+        if function == "sqrt" and after is group and self.text(after.span).startswith("["):
+            return self.root(items, index)  # \sqrt[3]{x}: the cube root, not √3 · x
         if self.applies_function(after):  # \log\det X = log(det(X)), log softmax(z)_k
             argument, span, end = self.factor(items, index + 1)
             value = self.apply(function, argument, span)
@@ -964,6 +966,29 @@ class ProblemBuilder:
                     hint=f"for the reciprocal write 1/{function}(...) or ({function} ...)^{{-1}}")
             value = self.power(value, exponent, item.span)
         return value, item.span | items[end - 1].span, end
+
+    def root(self, items: Sequence[Node], index: int) -> tuple[Value, Span, int]:
+        r"""``\sqrt[n]{x}``: x^{1/n} (of each entry of a vector or matrix), for a whole n."""
+        head, degree = items[index], items[index + 1]
+        assert isinstance(degree, Group)
+        text = self.text(degree.span)[1:-1].strip()
+        if not text.isdigit() or int(text) < 2:
+            raise MatcalcError(rf"the root \sqrt[{text}] needs a whole number of at least 2",
+                               degree.span, hint=r"write \sqrt[3]{x} for the cube root")
+        if index + 2 == len(items):
+            raise MatcalcError(r"\sqrt[n] needs an argument", head.span | degree.span,
+                               hint=rf"write \sqrt[{text}]{{x}}")
+        argument, span, end = self.factor(items, index + 2)
+        argument = self.arith.finish(argument, span)
+        power = sympy.Rational(1, int(text))
+        return self.entrywise(lambda t: t ** power, argument), head.span | span, end
+
+    def entrywise(self, function: Callable[[sympy.Expr], sympy.Expr], value: Value) -> Value:
+        """A scalar function of a number, or of each entry of a vector or matrix."""
+        if not is_matrix(value):
+            return function(value)
+        t = ENTRY
+        return ElementwiseApplyFunction(Lambda(t, function(t)), value)
 
     def outside(self, node: Node, value: Value) -> Value:
         """Apply to ``value`` the powers, entries and transposes written around a bracket."""
@@ -1050,11 +1075,7 @@ class ProblemBuilder:
     def apply(self, function: str, value: Value, span: Span) -> Value:
         value = self.arith.finish(value, span)
         if function in ELEMENTWISE:
-            scalar_function = _SCALAR_FUNCTIONS[ELEMENTWISE[function]]
-            if not is_matrix(value):
-                return scalar_function(value)
-            t = ENTRY
-            return ElementwiseApplyFunction(Lambda(t, scalar_function(t)), value)
+            return self.entrywise(_SCALAR_FUNCTIONS[ELEMENTWISE[function]], value)
         rows, cols = shape_of(value)
         described = f"{self.text(span)} is {Shape((rows, cols))}"
         if function in {"tr", "det", "inv"} and (rows != cols or not is_matrix(value)):

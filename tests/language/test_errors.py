@@ -23,6 +23,9 @@ from matcalc.cli import main
     ("x in R^D\nf = x^T x +\n", "unexpected end of line", "\n"),
     ("x in R^D\nf = x^T x % 2\n", "unexpected character '%'", "%"),
     ("x in R^D\nf = x^T x\nfind df/dq\n", "unknown name 'q' in the target", "df/dq"),
+    ("X in R^{m x n}\nf = vec(X)^T vec(X)\n", "matcalc has no function vec(…)", "vec"),
+    ("x, y in R^D\nf = dot(x, y)\n", "matcalc has no function dot(…)", "dot"),
+    ("x in R\nf = \\sqrt[n]{x}\n", "the root \\sqrt[n] needs a whole number", "[n]"),
 ])
 def test_error_message_and_caret(source: str, message: str, culprit: str) -> None:
     with pytest.raises(matcalc.MatcalcError) as info:
