@@ -58,6 +58,8 @@ MATRIX_CASES = {
     r"\det AX": lambda X, A: np.linalg.det(A @ X),
     r"\log\det(X)": lambda X: np.log(abs(np.linalg.det(X))),
     "log det X": lambda X: np.log(abs(np.linalg.det(X))),
+    r"\operatorname{tr}(X^\mathsf{T} A)": lambda X, A: np.trace(X.T @ A),
+    r"\mathbf{1}^\mathrm{T} X^\top A \mathbf{1}": lambda X, A: np.sum(X.T @ A),
 }
 
 

@@ -247,7 +247,8 @@ class QuadraticForm(Rule):
                 if symmetric:
                     value = algebra.mul(2, Transpose(left), B, inner.value)
                 else:
-                    value = algebra.mul(Transpose(left), MatAdd(B, Transpose(B)), inner.value)
+                    both = MatAdd(B, algebra.transpose(B))
+                    value = algebra.mul(Transpose(left), both, inner.value)
                 return cls.make(expr, wrt, value, vector=left, middle=B, symmetric=symmetric,
                                 because=because, substeps=(inner,))
         return None
@@ -259,7 +260,7 @@ class QuadraticForm(Rule):
                     Math(B), " differentiates to ", Math(algebra.mul(2, Transpose(u), B)),
                     " times the derivative of ", Math(u), ".")
         return ("A quadratic form ", Math(self.expr), " differentiates to ",
-                Math(MatMul(Transpose(u), MatAdd(B, Transpose(B)))),
+                Math(MatMul(Transpose(u), MatAdd(B, algebra.transpose(B)))),
                 " times the derivative of ", Math(u), ".")
 
 

@@ -3,9 +3,11 @@ through the problems suite, numerically."""
 
 from __future__ import annotations
 
+import pytest
 import sympy
 from sympy import Identity, MatrixSymbol, Transpose
 
+import matcalc
 from matcalc.engine.partial import partial
 from matcalc.engine.rules import (
     ElementwiseFunction,
@@ -117,3 +119,15 @@ def test_cross_entropy_of_class_k_is_softmax_minus_unit_vector() -> None:
                                "find dL/dx").derivations[0]
     assert unicode(derivation.result) == "(softmax(Wx)ᵀ − e_kᵀ) W"
     assert derivation.checked is not None and derivation.checked.passed
+
+
+@pytest.mark.parametrize("middle", ["A^T", "A^{-T}", "A^{-1}", "(A B)^T", "A^T B^T"])
+def test_a_quadratic_form_never_prints_a_double_transpose(middle: str) -> None:
+    """xᵀBx → xᵀ(B + Bᵀ) with Bᵀ worked out: (Aᵀ)ᵀ is A, (A⁻ᵀ)ᵀ is A⁻¹, never Aᵀᵀ."""
+    from matcalc.render.printers import unicode
+
+    derivation = matcalc.solve(f"x in R^D; A, B in R^{{D x D}}; f = x^T {middle} x; "
+                               "find df/dx").derivations[0]
+    assert derivation.checked is not None and derivation.checked.passed
+    for text in (unicode(derivation.result), derivation.to_text()):
+        assert "ᵀᵀ" not in text and "⁻ᵀᵀ" not in text, text
