@@ -341,16 +341,18 @@ class ProblemBuilder:
     def references(self, node: Node) -> set[str]:
         """Defined names that an expression uses (after splitting juxtaposed names)."""
         found: set[str] = set()
-        for leaf in walk(node):
-            if isinstance(leaf, Call):
-                name = self.aliases.get(leaf.name.text, leaf.name.text)
-                if name in self.defined:
-                    found.add(name)
+        stack = [node]
+        while stack:  # a loop, not recursion: inputs can be deep
+            leaf = stack.pop()
+            spelled = self.spelled(leaf)
+            if spelled is not None:  # \hat{y} uses yhat, not y
+                names = [spelled]
             elif isinstance(leaf, Name):
-                for part in self.split_name(leaf.text) or [leaf.text]:
-                    name = self.aliases.get(part, part)
-                    if name in self.defined:
-                        found.add(name)
+                names = self.split_name(leaf.text) or [leaf.text]
+            else:
+                names = [leaf.name.text] if isinstance(leaf, Call) else []
+                stack.extend(children(leaf))
+            found |= {self.aliases.get(n, n) for n in names} & set(self.defined)
         return found
 
     def dependency_order(self) -> list[str]:
@@ -575,8 +577,8 @@ class ProblemBuilder:
         if base == "e" and underscore and "e" not in self.known_names() and index.isalnum():
             position = sympy.Integer(int(index)) if index.isdigit() else index_symbol(index)
             return UnsizedVector(unit=position)  # e_k, the k-th unit vector
-        if self.numbered(base, index) is not None:  # W_1 is the name W1 (how it prints)
-            return self.resolve_name(Name(node.span, base + index))
+        if self.spelled(node) is not None:  # W_1 is the name W1 (how it prints)
+            return self.resolve_name(Name(node.span, self.spelled(node) or ""))
         if underscore and index.isalnum() and (base in self.declared or base in self.symbols):
             return self.entry(self.resolve_name(Name(node.span, base)), index, node.span)
         parts = self.split_name(node.text)
@@ -602,6 +604,23 @@ class ProblemBuilder:
         known = self.known_names()
         if index.isdigit() and base and base not in known and base + index in known:
             return base + index
+        return None
+
+    def spelled(self, node: Node) -> str | None:
+        """The one name a node is a spelling of, other than a plain Name: \\hat{y} is yhat,
+        W_1 and \\mathbf{W}_1 are W1 (when W1 is a name and W is not). Reading values and
+        finding which definitions an expression uses both go through here."""
+        match node:
+            case Name(text=text) if "_" in text:  # h_1 lexed as one word
+                base, _, index = text.partition("_")
+                return self.numbered(base, index)
+            case Font(font=font, inner=Name(text=text)) if font in ACCENTS:
+                return text + ACCENTS[font]
+            case Subscript(base=Name(text=text), index=index) if self.numbered(text, index):
+                return text + index
+            case Subscript(base=Font(font=font, inner=Name(text=text)), index=index) if (
+                    font not in ACCENTS and self.numbered(text, index)):
+                return text + index
         return None
 
     def split_nodes(self, node: Name, parts: list[str]) -> tuple[Node, ...]:
@@ -695,11 +714,8 @@ class ProblemBuilder:
                 return self.resolve_name(Name(node.span, f"e_{index}"))  # e_{k}
             case Subscript(base=Name(text="I"), index=index) if "I" not in self.declared:
                 return self.resolve_name(Name(node.span, f"I_{index}"))  # I_{D}
-            case Subscript(base=Name(text=text), index=index) if self.numbered(text, index):
-                return self.resolve_name(Name(node.span, text + index))  # W_{1} is W1
-            case Subscript(base=Font(font=font, inner=Name(text=text)), index=index) if (
-                    font not in ACCENTS and self.numbered(text, index)):
-                return self.resolve_name(Name(node.span, text + index))  # bold W, then _1
+            case Subscript() | Font() if self.spelled(node) is not None:
+                return self.resolve_name(Name(node.span, self.spelled(node) or ""))  # W_1
             case Subscript(base=base, index=index):
                 return self.entry(self.expr(base), index, node.span)
             case Postfix(base=base, mark=mark):
@@ -708,8 +724,6 @@ class ProblemBuilder:
                 return self.expr(inner)
             case Frac(numerator=top, denominator=bottom):
                 return self.arith.divide(self.expr(top), self.expr(bottom), bottom.span)
-            case Font(font=font, inner=Name(text=text)) if font in ACCENTS:  # \hat{y} is yhat
-                return self.resolve_name(Name(node.span, text + ACCENTS[font]))
             case Font(inner=inner):
                 return self.expr(inner)
             case NormOf(arg=arg, subscript=subscript):
