@@ -3,7 +3,9 @@
 Each rule's ``match(expr, wrt, context)`` returns the step (with its value computed once,
 here) or None; ``RULES`` is the order they are tried. Values are Jacobians in MML's
 numerator layout: ∂(E×1)/∂(D×1) is E×D, a scalar by a vector is 1×D. Sub-derivatives are
-computed through ``context.partial`` and kept as ``substeps``, never inlined.
+computed through ``context.partial`` and kept as ``substeps``, never inlined. A rule with
+fields of its own is a dataclass of its own; one without inherits Step's (decorating it again
+would only cost start-up time).
 
 Imports sympy, matcalc.model, matcalc.objects, matcalc.errors and engine.algebra.
 """
@@ -115,7 +117,6 @@ def scalar_derivative(function: Callable[[sympy.Expr], sympy.Expr] | Lambda,
     return body.diff(t).xreplace({t: at})
 
 
-@dataclass(frozen=True, kw_only=True)
 class Rule(Step):
     """A step that knows how to find itself; subclasses fill ``match``."""
 
@@ -133,7 +134,6 @@ class Rule(Step):
 # ---- the rules, in the order they are tried ------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
 class Constant(Rule):
     """∂c/∂x = 0 when c does not depend on x"""
 
@@ -150,7 +150,6 @@ class Constant(Rule):
         return (Math(self.expr), " does not depend on ", Math(self.wrt), ".")
 
 
-@dataclass(frozen=True, kw_only=True)
 class Variable(Rule):
     """∂x/∂x = I"""
 
@@ -166,7 +165,6 @@ class Variable(Rule):
         return ("The derivative of a variable with respect to itself is the identity.",)
 
 
-@dataclass(frozen=True, kw_only=True)
 class SumRule(Rule):
     """∂(u + v)/∂x = ∂u/∂x + ∂v/∂x"""
 
@@ -341,7 +339,6 @@ class ProductRule(Rule):
                 " in turn, holding the others fixed, and add the terms.")
 
 
-@dataclass(frozen=True, kw_only=True)
 class Hadamard(Rule):
     """∂(u ⊙ v)/∂x = diag(v) ∂u/∂x + diag(u) ∂v/∂x"""
 
@@ -446,7 +443,6 @@ class NormRule(Rule):
                 " times the derivative of ", Math(self.vector), ".")
 
 
-@dataclass(frozen=True, kw_only=True)
 class PowerRule(Rule):
     """∂(sᵏ)/∂x = k sᵏ⁻¹ ∂s/∂x for a constant k"""
 
@@ -558,7 +554,6 @@ def trace_as_scalar(matrix: sympy.Basic) -> sympy.Basic:
     return Trace(matrix)
 
 
-@dataclass(frozen=True, kw_only=True)
 class Kronecker(Rule):
     """∂(u ⊗ v)/∂x = (I ⊗ v) ∂u/∂x + (u ⊗ I) ∂v/∂x for column vectors u, v"""
 
@@ -587,7 +582,6 @@ class Kronecker(Rule):
                     shape_of(v)[0]))), " that of ", Math(v), ".")
 
 
-@dataclass(frozen=True, kw_only=True)
 class Quotient(Rule):
     """∂(f/g)/∂x = (g ∂f/∂x − f ∂g/∂x)/g² for scalars f and g"""
 
@@ -617,7 +611,6 @@ class Quotient(Rule):
                 "denominator, all over the square of the denominator.")
 
 
-@dataclass(frozen=True, kw_only=True)
 class SoftmaxRule(Rule):
     """∂softmax(u)/∂x = (diag(s) − s sᵀ) ∂u/∂x with s = softmax(u)"""
 
@@ -645,7 +638,6 @@ class SoftmaxRule(Rule):
                 ", times the derivative of ", Math(argument), ".")
 
 
-@dataclass(frozen=True, kw_only=True)
 class LogSumExpRule(Rule):
     """∂lse(u)/∂x = softmax(u)ᵀ ∂u/∂x"""
 
@@ -665,7 +657,6 @@ class LogSumExpRule(Rule):
                 ", which multiplies the derivative of ", Math(self.expr.arg), ".")
 
 
-@dataclass(frozen=True, kw_only=True)
 class AbstractFunction(Rule):
     """∂p(u, v)/∂x = ∂p/∂u ∂u/∂x + ∂p/∂v ∂v/∂x for an abstract differentiable p"""
 
