@@ -21,6 +21,9 @@ EXAMPLE = ROOT / "problems" / "mml-5.8a.mc"
 COMMANDS = {
     "import sympy": [sys.executable, "-c", "import sympy"],
     "import matcalc": [sys.executable, "-c", "import matcalc"],
+    # the libraries a checked text solve loads, without matcalc: the floor of that ratio
+    "import sympy numpy lark rich": [sys.executable, "-c", "import sympy, numpy, lark, "
+                                     "rich.console, rich.table, rich.panel"],
     "matcalc --version": [sys.executable, "-m", "matcalc", "--version"],
     "solve --no-check (json)": [sys.executable, "-m", "matcalc", "solve", str(EXAMPLE),
                                 "--no-check", "--format", "json"],
