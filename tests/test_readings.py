@@ -287,3 +287,38 @@ def test_the_echo_keeps_the_written_order_of_a_sum(written: str, text: str, tex:
     assert tex in render_all(solutions, "latex")
     main(["solve", "--no-check", "--no-color", "-e", problem])
     assert f"Define  f = {text}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("text, rows", [
+    (r"f = \tanh(z) \in \mathbb{R}^M, z = Ax + b, x \in \mathbb{R}^N, "
+     r"A \in \mathbb{R}^{M\times N}, b \in \mathbb{R}^M", "M"),
+    ("x in R^D; f = x^T x in R", "1"),
+    ("x in R^D; A in R^{E x D}; f(x) = A x ∈ ℝ^E", "E"),
+])
+def test_a_definition_may_state_its_space(text: str, rows: str) -> None:
+    """f = tanh(z) ∈ ℝ^M, as a textbook writes it: the stated size is the definition's."""
+    import matcalc
+
+    (derivation,) = matcalc.solve(text).derivations
+    assert str(derivation.problem.definition("f").shape.rows) == rows
+    assert derivation.checked is not None and derivation.checked.passed
+
+
+def test_a_stated_space_that_does_not_fit_is_an_error_at_the_definition() -> None:
+    import matcalc
+
+    with pytest.raises(MatcalcError) as caught:
+        matcalc.solve("x in R^D; f = x^T x in R^D")
+    assert "f is declared D×1 but its definition is 1×1" in caught.value.message
+    assert caught.value.span is not None and caught.value.span.column == 15
+
+
+def test_a_syntax_error_quotes_the_text_as_typed() -> None:
+    import matcalc
+
+    with pytest.raises(MatcalcError) as caught:
+        matcalc.solve("x in R^D; f = x^T x \\quad \\in")
+    assert "unexpected end of line" in caught.value.message
+    with pytest.raises(MatcalcError) as caught:
+        matcalc.solve("x in R^D; f = x \\")
+    assert caught.value.message == "unexpected character '\\'"

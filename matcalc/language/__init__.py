@@ -176,11 +176,11 @@ def _syntax_error(error: Exception, text: str, path: str) -> MatcalcError:
             what = "unexpected end of line"
             column = len(lines[line - 1].rstrip()) + 1 if token.type == "_NL" else column
         else:
-            what = f"unexpected {str(token)!r}"
+            what = f"unexpected {_quoted(str(token))}"
         width = max(1, len(str(token))) if token.type not in {"$END", "_NL"} else 1
     elif isinstance(error, UnexpectedCharacters):
         expected = set(error.allowed or ())
-        what = f"unexpected character {text.splitlines()[line - 1][column - 1]!r}"
+        what = f"unexpected character {_quoted(text.splitlines()[line - 1][column - 1])}"
         width = 1
     else:
         what, width = "this could not be read", 1
@@ -190,6 +190,11 @@ def _syntax_error(error: Exception, text: str, path: str) -> MatcalcError:
         f"expected {words[0]}" if words else "")
     return MatcalcError(what, Span(line, column, line, column + width), hint=hint,
                         source=text, path=path)
+
+
+def _quoted(text: str) -> str:
+    """'\\in' as the user typed it (repr would double the backslash), "'" for a quote."""
+    return f'"{text}"' if "'" in text else f"'{text}'"
 
 
 def _unbalanced_bracket(line_text: str, line: int) -> tuple[str, Span] | None:

@@ -174,6 +174,7 @@ class Differentiable:
 class Define:
     sides: tuple[Node, ...]  # z = g(y) = y^T S^{-1} y has three sides
     span: Span
+    space: tuple[Token, ...] | None = None  # f = tanh(z) ∈ ℝ^M: the size it states
 
 
 @dataclass(frozen=True)
@@ -226,8 +227,10 @@ class ToStatements(Transformer_NonRecursive[Token, list[Statement]]):
     def differentiable(self, meta: Meta, *children: Any) -> Differentiable:
         return Differentiable(tuple(c for c in children if isinstance(c, Node)), span_of(meta))
 
-    def definition(self, meta: Meta, *sides: Node) -> Define:
-        return Define(sides, span_of(meta))
+    def definition(self, meta: Meta, *children: Any) -> Define:
+        sides = tuple(c for c in children if isinstance(c, Node))
+        space = next((c for c in children if isinstance(c, tuple)), None)
+        return Define(sides, span_of(meta), space)
 
     def target(self, meta: Meta, _find: Token, *targets: Node) -> Find:
         return Find(targets, span_of(meta))
