@@ -174,8 +174,8 @@ class ProblemBuilder:
                 self.declare(statement)
             elif isinstance(statement, Define) and statement.space is not None:
                 left = statement.sides[0]  # f = tanh(z) ∈ ℝ^M declares f's size too
-                name = Name(left.span, self.left_side(left)[0])
-                self.declare(Declare((name,), statement.space, (), statement.span))
+                stated = Name(left.span, self.left_side(left)[0])
+                self.declare(Declare((stated,), statement.space, (), statement.span))
         for statement in self.statements:
             if isinstance(statement, Describe):
                 self.describe(statement)
