@@ -268,7 +268,8 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
             text = self.parenthesize(matrix, PRECEDENCE["Mul"], strict=False)
             if isinstance(matrix, sympy.MatAdd):
                 text = f"({self._print(matrix)})" if not text.startswith("(") else text
-            joined = index > 0 and _is_simple(matrix) and _is_simple(matrices[index - 1])
+            joined = index > 0 and _is_simple(matrix) and _is_simple(matrices[index - 1]) \
+                and pieces[-1][-1] not in "0123456789"  # W1 x, not W1x (read as one name)
             pieces.append(text if index == 0 or joined else " " + text)
         prefix = self._coefficient(coefficient)
         if prefix and prefix[-1] not in " −" and not _is_simple(matrices[0]) \

@@ -33,6 +33,8 @@ residual = MatAdd(x, MatMul(-1, mu))
     (DiagMatrix(x), "diag(x)", "\\operatorname{diag}(x)"),
     (Identity(D), "I", "I"),
     (sympy.Rational(-1, 2) * sympy.Symbol("z"), "−½z", "-\\frac{1}{2} z"),
+    (MatMul(MatrixSymbol("W1", D, D), x), "W1 x", "{W_{1}} x"),  # not W1x, one name
+    (MatMul(A, MatrixSymbol("W2", D, D), x), "AW2 x", "A {W_{2}} x"),
 ])
 def test_notation(expr: sympy.Basic, text: str, tex: str) -> None:
     """The constructs in plain italics (bold vectors are tested on their own below)."""
