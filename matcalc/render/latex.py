@@ -7,6 +7,8 @@ Imports matcalc.model, render.printers, render.sentence.
 
 from __future__ import annotations
 
+import re
+
 from matcalc.greek import LETTERS
 from matcalc.model import Derivation, Sentence, Solution, Step
 from matcalc.render import sentence as say
@@ -83,7 +85,110 @@ def result_rows(derivation: Derivation) -> list[str]:
     rows.append(f"{target} &= {latex(derivation.result)} \\in {latex(derivation.shape)}")
     rows.extend(view_rows(say.view_lines(derivation.views, derivation.of_symbol,
                                          derivation.wrt_symbol)))
-    return rows
+    return [broken(row) for row in rows]
+
+
+# ---- long rows: a display does not break by itself, so a row wider than the page is cut
+# at its own spaces into continuation lines (a deep network's chain of 129 factors) -------
+
+WIDTH = 72  # what fits right of the alignment, in characters of math (A4, 2.5 cm margins)
+_SPACE = re.compile(r" (?:\\; )?")
+_UNSEEN = re.compile(r"\\(?:left|right|boldsymbol|mathbf|mathrm|operatorname|text|mathbb|"
+                     r"displaystyle)(?![A-Za-z])|[{}]")
+_SCRIPT = re.compile(r"[_^](?:\{[^{}]*\}|.)")
+_NAMED = re.compile(r"\\(?:tanh|sinh|cosh|log|exp|sin|cos|tan|det|diag|tr|vec)(?![A-Za-z])")
+_COMMAND = re.compile(r"\\[A-Za-z]+|\\.")
+_OPERATORS = ("+", "-", "=", "\\otimes", "\\odot", "\\in")
+
+
+def width(tex: str) -> float:
+    """About how many characters wide a piece of math is set: a fraction or an underbrace
+    the wider of its two parts, scripts less, font commands and \\left nothing, a named
+    function its letters, any other command one."""
+    stacked = _STACKED.search(tex)
+    if stacked is not None:  # \\frac{a}{b}, \\underbrace{a}_{b}: the wider part
+        first = _group_end(tex, stacked.end() - 1)
+        second_start = tex.index("{", first)
+        second = _group_end(tex, second_start)
+        parts = tex[stacked.end():first - 1], tex[second_start + 1:second - 1]
+        return (width(tex[:stacked.start()]) + max(map(width, parts))
+                + width(tex[second:]))
+    scripts = sum(0.7 * width(m.group(0)[1:]) for m in _SCRIPT.finditer(tex))
+    tex = _SCRIPT.sub("", tex)
+    tex = _NAMED.sub(lambda m: "x" * (len(m.group(0)) - 1), tex)
+    tex = _COMMAND.sub("x", _UNSEEN.sub("", tex))
+    return len(tex) + scripts
+
+
+_STACKED = re.compile(r"\\(?:[dt]?frac|underbrace)\{")
+
+
+def _group_end(tex: str, start: int) -> int:
+    """The index just past the brace group that opens at ``start``."""
+    depth = 0
+    for index in range(start, len(tex)):
+        if tex[index] == "{" and tex[index - 1] != "\\":
+            depth += 1
+        elif tex[index] == "}" and tex[index - 1] != "\\":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+    return len(tex)
+
+
+def pieces(tex: str, level: int = 0) -> list[str]:
+    """The places a formula may break: its spaces outside braces and \\left…\\right, and
+    inside at most ``level`` brackets (0: between the factors and terms themselves)."""
+    out, braces, brackets, start, index = [], 0, 0, 0, 0
+    while index < len(tex):
+        escaped = index > 0 and tex[index - 1] == "\\"
+        if tex.startswith("\\left", index) or (tex[index] == "{" and not escaped):
+            braces += 1
+        elif tex.startswith("\\right", index) or (tex[index] == "}" and not escaped):
+            braces -= 1
+        elif tex[index] in "([" and not escaped:
+            brackets += 1
+        elif tex[index] in ")]" and not escaped:
+            brackets -= 1
+        elif braces == 0 and brackets <= level and (match := _SPACE.match(tex, index)):
+            out.append(tex[start:index])
+            start = index = match.end()
+            continue
+        index += 1
+    return [*out, tex[start:]]
+
+
+def fitting(tex: str, room: float, level: int = 0) -> list[str]:
+    """Pieces no wider than ``room`` where that can be: a piece that is wider is broken
+    inside its own outer bracket (the factors of a long product in brackets), and so on."""
+    out = []
+    for piece in pieces(tex, min(level, 1)):
+        wide = width(piece) > room and level < 20 and len(pieces(piece, 1)) > 1
+        out.extend(fitting(piece, room, level + 1) if wide else [piece])
+    return out
+
+
+def broken(row: str, room: float = WIDTH) -> str:
+    """An alignment row ``left &= right`` whose right side is wider than ``room`` as several
+    lines, each continuing under the first after a quad; an operator starts a line. It
+    breaks between factors and terms, and inside a bracket only when the bracket alone is
+    wider than a line."""
+    left, mark, right = row.partition("&=")
+    right, label, note = right.partition("&&")  # a view's label stays at the end
+    if not mark or width(right) <= room:
+        return row
+    lines: list[list[str]] = [[]]
+    used = 0.0
+    for piece in fitting(right.strip(), room - 2):
+        size = width(piece) + 1
+        if lines[-1] and used + size > room:
+            carried = [lines[-1].pop()] if lines[-1][-1] in _OPERATORS else []
+            lines.append(carried)
+            used = sum(width(p) + 1 for p in carried) + 2  # the quad
+        lines[-1].append(piece)
+        used += size
+    return (f"{left}&= " + " \\\\\n  &\\quad ".join(" ".join(line) for line in lines if line)
+            + (f" &&{note}" if label else ""))
 
 
 def result_equation(derivation: Derivation) -> str:
@@ -151,6 +256,7 @@ PREAMBLE = r"""\documentclass{article}
 \usepackage{amsmath,amssymb}
 \usepackage[margin=2.5cm]{geometry}
 \emergencystretch=3em
+\allowdisplaybreaks % a long table of partials may continue on the next page
 \begin{document}
 """
 
