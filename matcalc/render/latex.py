@@ -152,7 +152,7 @@ def pieces(tex: str, level: int = 0) -> list[str]:
             brackets -= 1
         elif braces == 0 and brackets <= level and (match := _SPACE.match(tex, index)):
             out.append(tex[start:index])
-            start = index = match.end()
+            start, index = index + 1, match.end()  # a thin space (\\;) stays with its piece
             continue
         index += 1
     return [*out, tex[start:]]
@@ -185,7 +185,7 @@ def broken(row: str, room: float = WIDTH) -> str:
             carried = [lines[-1].pop()] if lines[-1][-1] in _OPERATORS else []
             lines.append(carried)
             used = sum(width(p) + 1 for p in carried) + 2  # the quad
-        lines[-1].append(piece)
+        lines[-1].append(piece if lines[-1] else piece.removeprefix("\\; "))
         used += size
     return (f"{left}&= " + " \\\\\n  &\\quad ".join(" ".join(line) for line in lines if line)
             + (f" &&{note}" if label else ""))
