@@ -33,6 +33,7 @@ SCALAR_CASES = {
     r"\sqrt[3]{x^2 + 1} x": lambda x: np.cbrt(x**2 + 1) * x,
     r"\sqrt{x} \sqrt[4]{x}": lambda x: x**0.75,
     r"\sqrt[2]{x}": lambda x: np.sqrt(x),
+    "x 1 + theta 1": lambda x, theta: x + theta,  # after a number, 1 is the number
 }
 
 
@@ -60,6 +61,12 @@ MATRIX_CASES = {
     "log det X": lambda X: np.log(abs(np.linalg.det(X))),
     r"\operatorname{tr}(X^\mathsf{T} A)": lambda X, A: np.trace(X.T @ A),
     r"\mathbf{1}^\mathrm{T} X^\top A \mathbf{1}": lambda X, A: np.sum(X.T @ A),
+    # a 1 after a row or a matrix is the ones vector, as 1ᵀ before one is the ones row
+    # (1ᵀX1 was read as the row 1ᵀX times the number 1)
+    "1^T X 1": lambda X: np.sum(X),
+    "1^T (X A) 1": lambda X, A: np.sum(X @ A),
+    "tr(X) 1/2": lambda X: np.trace(X) / 2,
+    "1^T X^T 1 + 1": lambda X: np.sum(X) + 1,
 }
 
 

@@ -30,6 +30,11 @@ class UnsizedIdentity:
     coefficient: sympy.Expr = sympy.S.One
 
 
+class BareOne:
+    """A 1 written after a factor: the ones vector after a row or a matrix (xᵀ1, 1ᵀX1, as
+    1ᵀ is the row of ones), the number 1 after a number or a column."""
+
+
 @dataclass(frozen=True)
 class UnsizedVector:
     """``\\mathbf{1}`` or ``e_k`` (times a scalar; a row when transposed) before the
@@ -206,10 +211,12 @@ def is_constant(value: sympy.Basic) -> bool:
 
 
 def entrywise(function: Callable[[sympy.Expr], sympy.Expr], value: sympy.Basic) -> sympy.Basic:
-    """f applied to each entry of a vector or matrix."""
+    """f applied to a number, or to each entry of a vector or matrix."""
     from sympy import Lambda
     from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
+    if not is_matrix(value):
+        return function(value)
     t = ENTRY
     return ElementwiseApplyFunction(Lambda(t, function(t)), value)
 

@@ -39,6 +39,7 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 from matcalc.errors import MatcalcError, Span
 from matcalc.language.arithmetic import (
     Arithmetic,
+    BareOne,
     UnsizedIdentity,
     UnsizedVector,
     Value,
@@ -686,6 +687,9 @@ class ProblemBuilder:
                 return self.arith.multiply(a, b, left.span, right.span)
             case Power(base=Name(text="e"), exponent=exponent) if "e" not in self.known_names():
                 return self.apply("exp", self.expr(exponent), exponent.span)  # e^{x}
+            case BinOp(op="/", left=Juxt(items=(*first, Number(text="1") as one)), right=right):
+                half = BinOp(one.span | right.span, "/", one, right)  # X 1/2 is X ½
+                return self.expr(Juxt(node.span, (*first, half)))
             case BinOp(op="/", left=left, right=right):
                 return self.arith.divide(self.expr(left), self.expr(right), right.span)
             case BinOp(op="⊙", left=left, right=right):
@@ -924,9 +928,13 @@ class ProblemBuilder:
             factors.append((value, span))
         return self.product(factors)
 
-    def product(self, factors: Sequence[tuple[Value, Span]]) -> Value:
+    def product(self, factors: Sequence[tuple[Value | BareOne, Span]]) -> Value:
         result, span = factors[0]
+        assert not isinstance(result, BareOne)
         for value, value_span in factors[1:]:
+            if isinstance(value, BareOne):
+                row_or_matrix = is_matrix(result) and shape_of(result)[1] != 1
+                value = UnsizedVector() if row_or_matrix else sympy.S.One
             result = self.arith.multiply(result, value, span, value_span)
             span = span | value_span
         return result
@@ -940,6 +948,8 @@ class ProblemBuilder:
     def factor(self, items: Sequence[Node], index: int) -> tuple[Value, Span, int]:
         """The factor that starts at ``items[index]``: its value, its span, where it ends."""
         item = items[index]
+        if index > 0 and isinstance(item, Number) and item.text == "1":
+            return BareOne(), item.span, index + 1  # xᵀ1, 1ᵀX1: the ones vector
         head = self.function_head(item)
         if head is None and self.is_sigmoid(item) and index + 1 < len(items) and bracketed(
                 items[index + 1]) is not None:
@@ -999,14 +1009,7 @@ class ProblemBuilder:
         argument, span, end = self.factor(items, index + 2)
         argument = self.arith.finish(argument, span)
         power = sympy.Rational(1, int(text))
-        return self.entrywise(lambda t: t ** power, argument), head.span | span, end
-
-    def entrywise(self, function: Callable[[sympy.Expr], sympy.Expr], value: Value) -> Value:
-        """A scalar function of a number, or of each entry of a vector or matrix."""
-        if not is_matrix(value):
-            return function(value)
-        t = ENTRY
-        return ElementwiseApplyFunction(Lambda(t, function(t)), value)
+        return entrywise(lambda t: t ** power, argument), head.span | span, end
 
     def outside(self, node: Node, value: Value) -> Value:
         """Apply to ``value`` the powers, entries and transposes written around a bracket."""
@@ -1093,7 +1096,7 @@ class ProblemBuilder:
     def apply(self, function: str, value: Value, span: Span) -> Value:
         value = self.arith.finish(value, span)
         if function in ELEMENTWISE:
-            return self.entrywise(_SCALAR_FUNCTIONS[ELEMENTWISE[function]], value)
+            return entrywise(_SCALAR_FUNCTIONS[ELEMENTWISE[function]], value)
         rows, cols = shape_of(value)
         described = f"{self.text(span)} is {Shape((rows, cols))}"
         if function in {"tr", "det", "inv"} and (rows != cols or not is_matrix(value)):
