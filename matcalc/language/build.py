@@ -222,6 +222,9 @@ class ProblemBuilder:
         label = self.label(node)
         if label is not None:
             return label
+        spelled = self.spelled(node)  # \hat{y}, W_1, \boldsymbol{W}_{1}
+        if spelled is not None:
+            return spelled
         if isinstance(node, Font) and node.font in ACCENTS and isinstance(node.inner, Name):
             return node.inner.text + ACCENTS[node.font]
         if isinstance(node, Font):
@@ -464,14 +467,27 @@ class ProblemBuilder:
         return self.differential(top, wrong), self.differential(bottom, wrong)
 
     def differential(self, node: Node, wrong: MatcalcError) -> str:
-        """The name in ``df``, ``d f``, ``∂f``, ``\\partial f``."""
+        """The name in ``df``, ``d f``, ``∂f``, ``\\partial f``; also in ``dvec(F)``,
+        ``\\mathrm{d}\\operatorname{vec}(F)``, as matcalc itself writes a derivative by a
+        matrix (∂vec F/∂vec X is how F by X is shown)."""
+        if isinstance(node, Call) and node.name.text == "dvec" and len(node.args) == 1:
+            return self.plain_name(node.args[0], "a name")
+        if isinstance(node, Juxt) and len(node.items) == 3 and _is_vec(node.items[1]) \
+                and isinstance(node.items[2], Group):
+            node = Juxt(node.span, (node.items[0], node.items[2]))
+        if isinstance(node, Juxt) and len(node.items) == 2 and isinstance(node.items[1], Call) \
+                and node.items[1].name.text == "vec" and len(node.items[1].args) == 1:
+            node = Juxt(node.span, (node.items[0], node.items[1].args[0]))
         if isinstance(node, Juxt) and len(node.items) == 2:
             mark, name = node.items
+            if isinstance(mark, Font) and mark.font in {"mathrm", "operatorname", "text"}:
+                mark = mark.inner  # \mathrm{d}f, as matcalc's own LaTeX writes it
             if (isinstance(mark, Name) and mark.text == "d") or (
                     isinstance(mark, Command) and mark.text == "partial"):
                 return self.plain_name(name, "a name")
         if isinstance(node, Name) and len(node.text) > 1 and node.text[0] == "d":
-            return node.text[1:]
+            rest = Name(node.span, node.text[1:])
+            return self.spelled(rest) or rest.text  # dW_1 is dW1
         label = self.label(node)  # dW^{(1)}
         if label is not None and label.startswith("d") and len(label.split("^")[0]) > 1:
             return label[1:]
@@ -621,6 +637,8 @@ class ProblemBuilder:
                 return self.numbered(base, index)
             case Font(font=font, inner=Name(text=text)) if font in ACCENTS:
                 return text + ACCENTS[font]
+            case Font(font=font, inner=Font() as inner) if font not in ACCENTS:
+                return self.spelled(inner)  # \\boldsymbol{\\hat{y}}
             case Subscript(base=Name(text=text), index=index) if self.numbered(text, index):
                 return text + index
             case Subscript(base=Font(font=font, inner=Name(text=text)), index=index) if (
@@ -1204,13 +1222,11 @@ def children(node: Node) -> list[Node]:
     return found
 
 
-def walk(node: Node) -> Iterable[Node]:
-    """Every node under ``node``, itself first (a loop, not recursion: inputs can be deep)."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(children(current)))
+def _is_vec(node: Node) -> bool:
+    """vec, \\operatorname{vec} or \\mathrm{vec}."""
+    if isinstance(node, Font):
+        node = node.inner
+    return isinstance(node, Name) and node.text == "vec"
 
 
 MAX_NESTING = 60  # brackets, functions and operators inside one another (README, Limits)

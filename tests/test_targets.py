@@ -1,0 +1,53 @@
+"""What matcalc prints as a derivative's name reads back as the same target: the title of
+every derivation in problems/, as text (dF/dX, dvec(F)/dvec(X)) and as LaTeX
+(\\frac{\\mathrm{d}f}{\\mathrm{d}{\\boldsymbol{W}_{1}}}), written after 'find' names the same
+function and the same variable."""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+
+import pytest
+
+import matcalc
+from matcalc.render import sentence as say
+from matcalc.render.printers import latex, latex_style, unicode
+
+from .conftest import PROBLEMS
+from .test_order import HEADER
+
+FIND = re.compile(r"^\s*find\b.*$", re.MULTILINE)
+
+
+def problems() -> list[tuple[str, str]]:
+    """Each problem of each file as a text of its own."""
+    out = []
+    for path in PROBLEMS:
+        lines = path.read_text(encoding="utf-8").split("\n")
+        starts = [i for i, line in enumerate(lines) if HEADER.match(line)] or [0]
+        for number, (start, end) in enumerate(pairwise([*starts, len(lines)])):
+            out.append((f"{path.stem}#{number}", "\n".join(lines[start:end])))
+    return out
+
+
+EXTRA = [
+    ("numbered", "x in R^D; W1 in R^{D x D}; h1 = tanh(W1 x); f = h1^T h1\nfind df/dW1"),
+    ("hat", "x, y in R^D; yhat = 2 x; L = ||y - yhat||^2\nfind dL/dyhat"),
+    ("greek", "mu, x in R^D; f = (x - mu)^T (x - mu)\nfind df/dmu"),
+]
+
+
+@pytest.mark.parametrize("style", ["bold", "plain"])
+@pytest.mark.parametrize("name, text", problems() + EXTRA, ids=[n for n, _ in problems() + EXTRA])
+def test_a_printed_target_reads_back_as_the_same_target(name: str, text: str,
+                                                         style: str) -> None:
+    for derivation in matcalc.solve(text, check=False).derivations:
+        mark = say.target(derivation).expr
+        with latex_style(style):
+            printed = {unicode(mark), latex(mark)}
+        for written in printed:
+            again = matcalc.solve(FIND.sub("", text) + f"\nfind {written}", check=False)
+            (target,) = [d.target for d in again.derivations]
+            assert (target.of, target.wrt) == (derivation.target.of, derivation.target.wrt), \
+                written
