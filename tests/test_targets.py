@@ -51,3 +51,29 @@ def test_a_printed_target_reads_back_as_the_same_target(name: str, text: str,
             (target,) = [d.target for d in again.derivations]
             assert (target.of, target.wrt) == (derivation.target.of, derivation.target.wrt), \
                 written
+
+
+@pytest.mark.parametrize("fmt", ["text", "bold", "plain"])
+@pytest.mark.parametrize("name, text", problems() + EXTRA, ids=[n for n, _ in problems() + EXTRA])
+def test_a_printed_problem_reads_back_as_the_same_problem(name: str, text: str,
+                                                          fmt: str) -> None:
+    """The problem as matcalc shows it (its declarations, its definitions and its targets,
+    as text or as LaTeX, pasted back into a file) is the problem that was solved."""
+    from matcalc.language import parse
+    from matcalc.render import printing
+
+    (solution,) = matcalc.solve_all(text, check=False)
+    problem = solution.problem
+    show = unicode if fmt == "text" else latex
+    with printing([solution], latex_style="plain" if fmt == "plain" else "bold"):
+        lines = [say.fill(line, show, str) for line in say.declarations(problem)]
+        lines += [say.fill(say.definition(d, problem), show, str)
+                  for d in problem.definitions if not d.introduced]
+        lines += [f"find {show(say.target(d).expr)}" for d in solution.derivations]
+    (again,) = parse("\n".join(lines))
+    assert {d.name: d.expr for d in again.definitions} == {
+        d.name: d.expr for d in problem.definitions if not d.introduced}, lines
+    assert [(d.name, d.shape) for d in again.declarations] == [
+        (d.name, d.shape) for d in problem.declarations], lines
+    assert [(t.of, t.wrt) for t in again.targets] == [
+        (t.of, t.wrt) for t in problem.targets], lines

@@ -268,7 +268,7 @@ class ProblemBuilder:
         rows, cols = [*sizes, sympy.S.One, sympy.S.One][:2]
         properties = self.properties(statement.properties, statement.span)
         for node in statement.names:
-            name = self.plain_name(node, "a name to declare")
+            name = self.introduced(node, "a name to declare")
             if name in self.declared:
                 raise MatcalcError(f"{name} is declared twice", node.span,
                                    hint=f"the first declaration is on line "
@@ -333,16 +333,33 @@ class ProblemBuilder:
         known = set(self.declared) | set(self.defined) | set(self.aliases)
         return any(argument not in known for argument in self.arguments.get(name, ()))
 
+    def introduced(self, node: Node, what: str) -> str:
+        """A name being declared or defined, as textbooks write it: W_1, W_{1},
+        \\mathbf{W}_1 and {\\boldsymbol{W}_{1}} introduce W1 (unless W is declared: W_1 is
+        then its entry), \\hat{y} introduces yhat."""
+        inner = node.inner if isinstance(node, Group) else node
+        if isinstance(inner, Subscript):
+            base = inner.base.inner if isinstance(inner.base, Font) and \
+                inner.base.font not in ACCENTS else inner.base
+            if isinstance(base, Name) and inner.index.isdigit() and \
+                    base.text not in self.declared:
+                return base.text + inner.index
+        if isinstance(inner, Name) and "_" in inner.text:
+            base_text, _, index = inner.text.partition("_")
+            if index.isdigit() and base_text not in self.declared:
+                return base_text + index
+        return self.plain_name(node, what)
+
     def left_side(self, node: Node) -> tuple[str, tuple[str, ...]]:
-        if self.label(node) is not None or (isinstance(node, Font) and node.font in ACCENTS):
-            return self.plain_name(node, "a name"), ()
-        if isinstance(node, Font):
-            node = node.inner
-        if isinstance(node, Name):
-            return node.text, ()
+        if isinstance(node, Juxt) and len(node.items) == 2 and isinstance(
+                node.items[1], Group):  # \\boldsymbol{f}(\\boldsymbol{z}) = …
+            return (self.introduced(node.items[0], "a function name"),
+                    (self.introduced(node.items[1].inner, "an argument name"),))
         if isinstance(node, Call):
-            return node.name.text, tuple(self.plain_name(a, "an argument name")
+            return node.name.text, tuple(self.introduced(a, "an argument name")
                                          for a in node.args)
+        if isinstance(node, Name | Font | Group | Subscript | Power):
+            return self.introduced(node, "a name"), ()
         raise MatcalcError("the left side of a definition must be a name, as in 'f = ...' "
                            "or 'f(x) = ...'", node.span)
 
