@@ -16,6 +16,7 @@ from sympy import (
     KroneckerProduct,
     MatAdd,
     MatMul,
+    MatPow,
     OneMatrix,
     Transpose,
     ZeroMatrix,
@@ -126,6 +127,8 @@ def transpose(value: sympy.Basic) -> sympy.Basic:
         return value if value.shape[0] == value.shape[1] else ZeroMatrix(*value.shape[::-1])
     if isinstance(value, OneMatrix):  # (𝟏_Dᵀ)ᵀ = 𝟏_D
         return OneMatrix(*value.shape[::-1])
+    if isinstance(value, MatPow) and value.exp.is_Integer and value.exp > 0:  # (Aᵏ)ᵀ = (Aᵀ)ᵏ
+        return MatPow(transpose(value.base), value.exp)
     if isinstance(value, MatMul):
         scalars = [a for a in value.args if not is_matrix(a)]
         matrices = [transpose(a) for a in reversed(value.args) if is_matrix(a)]

@@ -121,7 +121,8 @@ def test_cross_entropy_of_class_k_is_softmax_minus_unit_vector() -> None:
     assert derivation.checked is not None and derivation.checked.passed
 
 
-@pytest.mark.parametrize("middle", ["A^T", "A^{-T}", "A^{-1}", "(A B)^T", "A^T B^T"])
+@pytest.mark.parametrize("middle", ["A^T", "A^{-T}", "A^{-1}", "(A B)^T", "A^T B^T", "(A^2)^T",
+                                    "(A^T)^{-1}"])
 def test_a_quadratic_form_never_prints_a_double_transpose(middle: str) -> None:
     """xᵀBx → xᵀ(B + Bᵀ) with Bᵀ worked out: (Aᵀ)ᵀ is A, (A⁻ᵀ)ᵀ is A⁻¹, never Aᵀᵀ."""
     from matcalc.render.printers import unicode
@@ -131,3 +132,17 @@ def test_a_quadratic_form_never_prints_a_double_transpose(middle: str) -> None:
     assert derivation.checked is not None and derivation.checked.passed
     for text in (unicode(derivation.result), derivation.to_text()):
         assert "ᵀᵀ" not in text and "⁻ᵀᵀ" not in text, text
+
+
+def test_a_power_transposed_is_the_power_of_the_transpose() -> None:
+    """(Aᵏ)ᵀ = (Aᵀ)ᵏ: a result never prints (xxᵀ)²ᵀ; an inverse stays A⁻ᵀ."""
+    from matcalc.engine.algebra import transpose
+    from matcalc.render.printers import unicode
+
+    D = sympy.Symbol("D", integer=True, positive=True)
+    A = MatrixSymbol("A", D, D)
+    assert unicode(transpose(sympy.MatPow(A, 2))) == "(Aᵀ)²"
+    assert unicode(transpose(sympy.Inverse(A))) == "A⁻ᵀ"
+    derivation = matcalc.solve("x in R^D; f = 1^T (x x^T)^2 x; find df/dx").derivations[0]
+    assert "²ᵀ" not in unicode(derivation.result)
+    assert derivation.checked is not None and derivation.checked.passed
