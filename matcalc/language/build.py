@@ -1168,8 +1168,8 @@ class ProblemBuilder:
             return self.arith.postfix(base, mark, span | exponent.span)
         base = self.arith.finish(base, span)
         power = self.expr(exponent)
-        if is_matrix(power):
-            raise MatcalcError("an exponent must be a scalar", exponent.span)
+        if not isinstance(power, sympy.Expr) or is_matrix(power):  # x^I, x^{1^T}
+            raise MatcalcError("an exponent must be a number", exponent.span)
         if not is_matrix(base):
             return sympy.Pow(base, power)
         rows, cols = shape_of(base)
@@ -1180,6 +1180,7 @@ class ProblemBuilder:
                 f"a {Shape((rows, cols))} matrix can only be raised to a positive integer "
                 "power, transposed (^T) or inverted (^{-1})", span | exponent.span)
         return MatPow(base, power)
+
 
 def bare_number(node: Node) -> str | None:
     """The digits of a number written alone, in brackets or not: 1, (1), {2}."""

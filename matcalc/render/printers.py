@@ -216,10 +216,17 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
             return self.parenthesize(expr.arg.arg, PRECEDENCE["Pow"], strict=True) + "⁻ᵀ"
         if isinstance(expr.arg, Diff):  # (dU)ᵀ, not dUᵀ
             return f"({self._print(expr.arg)})ᵀ"
-        return self.parenthesize(expr.arg, PRECEDENCE["Pow"], strict=True) + "ᵀ"
+        return self._raised(expr.arg) + "ᵀ"
+
+    def _raised(self, base: sympy.Basic) -> str:
+        """The base of a mark raised after it, bracketed if it carries one already: (A²)ᵀ
+        and (Aᵀ)², never A²ᵀ or Aᵀ²."""
+        text = self.parenthesize(base, PRECEDENCE["Pow"], strict=True)
+        raised = isinstance(base, sympy.Transpose | sympy.Inverse | sympy.MatPow)
+        return f"({text})" if raised and not text.startswith("(") else text
 
     def _print_Inverse(self, expr: sympy.Inverse) -> str:
-        return self.parenthesize(expr.arg, PRECEDENCE["Pow"], strict=True) + "⁻¹"
+        return self._raised(expr.arg) + "⁻¹"
 
     def _print_Identity(self, expr: sympy.Identity) -> str:
         return "I"
@@ -418,8 +425,7 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
         return "δ_" + "".join(self._print(i) for i in expr.args)
 
     def _print_MatPow(self, expr: sympy.MatPow) -> str:
-        return self.parenthesize(expr.base, PRECEDENCE["Pow"], strict=True) + str(
-            expr.exp).translate(SUPERSCRIPTS)
+        return self._raised(expr.base) + str(expr.exp).translate(SUPERSCRIPTS)
 
     def _print_Lambda(self, expr: sympy.Lambda) -> str:
         (variable,) = expr.variables
