@@ -1,8 +1,8 @@
 """How solve time grows with the size of a problem: deep networks and chains, through the
 API and through the command line, side by side with sympy's own matrix diff.
 
-Run: python benchmarks/scaling.py [--max-layers 128] [--runs 1]
-Prints, for L = 1, 2, 4, … layers:
+Run: python benchmarks/scaling.py [--max-layers 128] [--runs 5] [--no-cli]
+Prints the start-up ratios of benchmarks/startup.py, then, for L = 1, 2, 4, … layers:
   - an L-layer tanh network h_k = tanh(W_k h_{k−1}), f = h_Lᵀh_L, by x and by W_1;
   - a residual network h_k = tanh(A h_{k−1}) + h_{k−1}, by x;
   - a scalar chain a_k = a_{k−1} + sin(a_{k−1}), by x;
@@ -14,7 +14,6 @@ diff runs on the network by x where it answers (it raises on these inputs today)
 from __future__ import annotations
 
 import argparse
-import compileall
 import math
 import subprocess
 import sys
@@ -23,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from startup import compiled, print_ratios  # this folder: run as a script
 
 
 def network(layers: int, wrt: str = "x") -> str:
@@ -105,20 +104,16 @@ def exponent(points: list[tuple[int, float]]) -> float:
         (x - mean_x) ** 2 for x, _ in usable)
 
 
-def compiled() -> None:
-    """Byte-compile matcalc first, as an installed package is: with PYTHONDONTWRITEBYTECODE
-    set (or an unwritable checkout) every run would otherwise compile matcalc's modules
-    again (about 50 ms), which sympy, installed compiled, never pays."""
-    compileall.compile_dir(str(ROOT / "matcalc"), quiet=1)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--max-layers", type=int, default=128)
     parser.add_argument("--no-cli", action="store_true", help="time the API only")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each start-up command")
     args = parser.parse_args()
     compiled()
+    print("start-up (best of --runs)")
+    print_ratios(args.runs)
     sizes = [2 ** k for k in range(0, int(math.log2(args.max_layers)) + 1)]
     api_seconds(network(2))  # warm: imports and the parser
     for name, make in CASES.items():

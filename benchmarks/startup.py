@@ -51,16 +51,21 @@ def compiled() -> None:
     compileall.compile_dir(str(ROOT / "matcalc"), quiet=1)
 
 
+def print_ratios(runs: int) -> None:
+    """Each command's best time of ``runs`` and its ratio to ``import sympy``."""
+    baseline = None
+    for name, command in COMMANDS.items():
+        seconds = best_of(command, runs)
+        baseline = baseline or seconds
+        print(f"{name:28s} {seconds:6.3f} s   {seconds / baseline:4.2f} × import sympy")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     compiled()
-    baseline = None
-    for name, command in COMMANDS.items():
-        seconds = best_of(command, args.runs)
-        baseline = baseline or seconds
-        print(f"{name:28s} {seconds:6.3f} s   {seconds / baseline:4.2f} × import sympy")
+    print_ratios(args.runs)
 
 
 if __name__ == "__main__":
