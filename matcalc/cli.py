@@ -143,7 +143,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 width=args.width or 100, brief=args.brief,
                                 latex_style=args.latex_style)
             if args.output:
-                write_atomically(args.output, output)
+                try:
+                    write_atomically(args.output, output)
+                except OSError as error:  # name the file asked for, not the temporary one
+                    raise OSError(f"cannot write {args.output}: "
+                                  f"{error.strerror or error}") from None
             else:
                 sys.stdout.write(output)
     except MatcalcError as error:

@@ -55,6 +55,15 @@ def test_output_file_is_not_written_on_error(tmp_path: Path) -> None:
         set(p.name for p in tmp_path.iterdir()) == {"bad.mc", "out.json"}
 
 
+def test_an_output_file_that_cannot_be_written_is_named(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "missing" / "notes.tex"
+    assert main(["solve", str(EXAMPLE), "-f", "latex", "-o", str(target)]) == 1
+    error = capsys.readouterr().err
+    assert error == f"matcalc: error: cannot write {target}: No such file or directory\n"
+    assert not (tmp_path / "missing").exists()
+
+
 def test_inline_problem_and_no_check(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["solve", "-e", "x in R^D; f = x^T x; find df/dx", "--no-check",
                  "-f", "json"]) == 0
