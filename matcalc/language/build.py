@@ -360,6 +360,12 @@ class ProblemBuilder:
                                          for a in node.args)
         if isinstance(node, Name | Font | Group | Subscript | Power):
             return self.introduced(node, "a name"), ()
+        first = node.items[0] if isinstance(node, Juxt) else None
+        if isinstance(first, Name) and len(first.text) > 2 and first.text not in (
+                self.known_names()) and self.split_name(first.text) is None:
+            raise MatcalcError(f"{first.text!r} is a word, not part of a definition",
+                               first.span, hint="a line holds statements only: write "
+                               "'f(x) = ...' without the words before it")
         raise MatcalcError("the left side of a definition must be a name, as in 'f = ...' "
                            "or 'f(x) = ...'", node.span)
 

@@ -26,6 +26,9 @@ from matcalc.cli import main
     ("X in R^{m x n}\nf = vec(X)^T vec(X)\n", "matcalc has no function vec(…)", "vec"),
     ("x, y in R^D\nf = dot(x, y)\n", "matcalc has no function dot(…)", "dot"),
     ("x in R\nf = \\sqrt[n]{x}\n", "the root \\sqrt[n] needs a whole number", "[n]"),
+    ("x in R^2\nConsider f(x) = x^T x\n", "'Consider' is a word, not part of a definition",
+     "Consider"),
+    ("x in R^D\nf = ||x||^I2\n", "an exponent must be a number", "I2"),
 ])
 def test_error_message_and_caret(source: str, message: str, culprit: str) -> None:
     with pytest.raises(matcalc.MatcalcError) as info:
