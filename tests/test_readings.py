@@ -67,6 +67,9 @@ MATRIX_CASES = {
     "1^T (X A) 1": lambda X, A: np.sum(X @ A),
     "tr(X) 1/2": lambda X: np.trace(X) / 2,
     "1^T X^T 1 + 1": lambda X: np.sum(X) + 1,
+    # entries of a matrix, X_{kl} = e_kᵀXe_l (an error before: "only a vector has entries")
+    "X_{11} X_{22} - X_{12} X_{21}": lambda X: X[0, 0] * X[1, 1] - X[0, 1] * X[1, 0],
+    "(A X)_{12} + X_23": lambda X, A: (A @ X)[0, 1] + X[1, 2],
 }
 
 

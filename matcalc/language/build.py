@@ -882,18 +882,30 @@ class ProblemBuilder:
         return value
 
     def entry(self, vector: Value, index: str, span: Span) -> Value:
-        """v_k = e_kᵀ v: the k-th entry of a vector, as a product the rules know."""
+        """v_k = e_kᵀ v: the k-th entry of a vector, as a product the rules know; X_kl =
+        e_kᵀ X e_l of a matrix (two indices of one character each: X_{12}, X_{ij})."""
         vector = self.arith.finish(vector, span)
         rows, cols = shape_of(vector)
+        if is_matrix(vector) and rows != 1 and cols != 1:
+            if len(index) != 2:
+                raise MatcalcError(
+                    f"an entry of the {Shape((rows, cols))} matrix {self.text(span)} needs "
+                    f"two indices, not {index!r}", span, hint="write X_{12} or X_{ij}")
+            row = self.unit(index[0], rows, span)
+            return Scalar(MatMul(Transpose(row), vector, self.unit(index[1], cols, span)))
         if not is_matrix(vector) or cols != 1:
-            raise MatcalcError(f"only a vector has entries v_k, but {self.text(span)} is "
-                               f"{Shape((rows, cols))}", span)
+            raise MatcalcError(f"only a vector or a matrix has entries, but "
+                               f"{self.text(span)} is {Shape((rows, cols))}", span)
+        return Scalar(MatMul(Transpose(self.unit(index, rows, span)), vector))
+
+    def unit(self, index: str, size: sympy.Expr, span: Span) -> UnitVector:
+        """e_k ∈ ℝ^size, for an entry counted from 1 (k a number or a letter)."""
         position = sympy.Integer(int(index)) if index.isdigit() else index_symbol(index)
-        too_far = rows.is_Integer and position.is_Integer and position > rows
+        too_far = size.is_Integer and position.is_Integer and position > size
         if position.is_Integer and (position < 1 or too_far):
-            raise MatcalcError(f"entry {index} does not exist in a vector of length {rows}",
+            raise MatcalcError(f"entry {index} does not exist where the size is {size}",
                                span, hint="entries are counted from 1")
-        return Scalar(MatMul(Transpose(UnitVector(position, rows)), vector))
+        return UnitVector(position, size)
 
     def function_word(self, node: Node) -> str | None:
         """``sin``, ``\\sin``, ``\\operatorname{tr}``: a function applied by juxtaposition."""
