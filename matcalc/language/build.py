@@ -905,7 +905,8 @@ class ProblemBuilder:
         if position.is_Integer and (position < 1 or too_far):
             raise MatcalcError(f"entry {index} does not exist where the size is {size}",
                                span, hint="entries are counted from 1")
-        return UnitVector(position, size)
+        unit: UnitVector = UnitVector(position, size)
+        return unit
 
     def function_word(self, node: Node) -> str | None:
         """``sin``, ``\\sin``, ``\\operatorname{tr}``: a function applied by juxtaposition."""
