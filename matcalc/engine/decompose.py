@@ -26,6 +26,7 @@ from matcalc.objects import (
     Norm,
     Scalar,
     Softmax,
+    UnitVector,
     is_matrix,
     picked,
     shape_of,
@@ -153,7 +154,8 @@ def composite(expr: sympy.Basic) -> bool:
         return composite(picked_vector(expr))
     if isinstance(expr, Scalar):
         return composite(expr.matrix)
-    units = sympy.Symbol | MatrixSymbol | Determinant | Trace | Applied | AppliedVector
+    units = (sympy.Symbol | MatrixSymbol | Determinant | Trace | Applied | AppliedVector
+             | UnitVector | sympy.OneMatrix | sympy.Identity)  # e_k, 𝟏, I: constants
     if isinstance(expr, sympy.Pow) and isinstance(expr.base, sympy.Symbol):
         return False  # x², like x, is read at a glance
     return not isinstance(expr, units) and not expr.is_number

@@ -759,8 +759,9 @@ class ProblemBuilder:
                 return UnsizedVector()
             case Font(inner=Number(text="1")) if is_ones(node):
                 return UnsizedVector()
-            case Subscript(base=Name(text="e"), index=index) if "e" not in self.known_names():
-                return self.resolve_name(Name(node.span, f"e_{index}"))  # e_{k}
+            case Subscript(base=Name(text="e") | Font(inner=Name(text="e")), index=index) if (
+                    "e" not in self.known_names()):  # e_{k}, \mathbf{e}_k
+                return self.resolve_name(Name(node.span, f"e_{index}"))
             case Subscript(base=Name(text="I"), index=index) if "I" not in self.declared:
                 return self.resolve_name(Name(node.span, f"I_{index}"))  # I_{D}
             case Subscript() | Font() if self.spelled(node) is not None:

@@ -25,7 +25,18 @@ from sympy.printing.str import StrPrinter
 
 from matcalc.greek import LETTERS
 from matcalc.model import Shape
-from matcalc.objects import AbstractPartial, Diff, Entry, Scalar, Softmax, Vec, is_matrix, shape_of
+from matcalc.objects import (
+    AbstractPartial,
+    Delta,
+    Diff,
+    Entry,
+    Scalar,
+    Softmax,
+    UnitVector,
+    Vec,
+    is_matrix,
+    shape_of,
+)
 from matcalc.objects import picked as picked_entry
 
 GREEK_UNICODE = LETTERS
@@ -204,7 +215,7 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
             vector, index = picked
             text = self._print(vector)
             bare = isinstance(vector, sympy.MatrixSymbol | Softmax)  # z_k, softmax(z)_k
-            text = text if bare else f"({text})"
+            text = text if bare and text[-1] not in "0123456789" else f"({text})"  # (W2)_12
             return f"{text}_{self._print(index)}"
         return self._print(expr.matrix)
 
@@ -415,6 +426,8 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
 
     def _print_Entry(self, expr: Any) -> str:
         matrix, row, col = expr.args
+        if isinstance(matrix, UnitVector):
+            return self._print_Delta(unit_entry(expr))
         name = self._print(matrix)
         if not isinstance(matrix, sympy.MatrixSymbol):
             name = f"({name})"
@@ -455,6 +468,12 @@ def _holds_product(coefficient: sympy.Basic) -> bool:
     be bracketed there: xᵀBx (x − a) would read as one long matrix product."""
     return any(isinstance(f, Scalar) and picked_entry(f) is None
                and isinstance(f.matrix, sympy.MatMul) for f in sympy.Mul.make_args(coefficient))
+
+
+def unit_entry(entry: Entry) -> Delta:
+    """(e_p)_k, the k-th entry of the p-th unit vector, as a reader writes it: δ_pk."""
+    _, row, col = entry.args
+    return Delta(entry.matrix.index, row if row != 0 or not row.is_Number else col)
 
 
 def _has_verbatim(expr: sympy.Basic) -> bool:
@@ -580,16 +599,20 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
 
     def _print_Scalar(self, expr: Any) -> str:
         picked = picked_entry(expr)
-        if picked is not None:
+        if picked is not None:  # an entry is a number: x_1, X_{12}, (W_{2})_{12}
             vector, index = picked
-            text = self._print(vector)
-            if not isinstance(vector, sympy.MatrixSymbol | Softmax):
-                text = self._bracket(text)
-            return f"{text}_{{{self._print(index)}}}"
+            if isinstance(vector, sympy.MatrixSymbol):
+                text = self._print_Symbol(sympy.Symbol(vector.name))
+                text = self._bracket(text) if "_" in text else text
+            else:
+                text = self._print(vector)
+                text = text if isinstance(vector, Softmax) else self._bracket(text)
+            return f"{text}_{{{index.name if index.is_Symbol else self._print(index)}}}"
         return self._print(expr.matrix)
 
     def _print_UnitVector(self, expr: Any) -> str:
-        return f"e_{{{self._print(expr.index)}}}"
+        letter = "\\boldsymbol{e}" if self.bold else "e"
+        return f"{letter}_{{{self._print(expr.index)}}}"
 
     def _print_Transpose(self, expr: sympy.Transpose) -> str:
         if isinstance(expr.arg, sympy.Inverse):
@@ -732,6 +755,8 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
 
     def _print_Entry(self, expr: Any) -> str:
         matrix, row, col = expr.args
+        if isinstance(matrix, UnitVector):
+            return self._print_Delta(unit_entry(expr))
         name = (self._print_Symbol(sympy.Symbol(matrix.name))  # an entry is a number: x_i
                 if isinstance(matrix, sympy.MatrixSymbol) else self._print(matrix))
         if not isinstance(matrix, sympy.MatrixSymbol) or "_" in name:
