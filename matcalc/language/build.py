@@ -417,10 +417,10 @@ class ProblemBuilder:
             for argument in value.arguments:
                 if shape_of(argument)[1] != 1:
                     raise MatcalcError(
-                        f"{value.name} has a vector value and takes the "
-                        f"{Shape(shape_of(argument))} matrix {self.text(rhs.span)}'s argument "
-                        f"{argument}: its derivative by that matrix would be a 4-index "
-                        "tensor, which abstract functions do not have yet", rhs.span,
+                        f"{value.name} has a vector value and takes a "
+                        f"{Shape(shape_of(argument))} matrix: its derivative by that matrix "
+                        "would be a 4-index tensor, which abstract functions do not have yet",
+                        rhs.span,
                         hint="an abstract function may take matrices when its value is a "
                              "number")
             value = AppliedVector(sympy.Symbol(value.name), self.declared[name].shape.rows,
