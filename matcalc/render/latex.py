@@ -120,6 +120,7 @@ def width(tex: str) -> float:
     return len(tex) + scripts
 
 
+_LEFT, _RIGHT = re.compile(r"\\left(?![A-Za-z])"), re.compile(r"\\right(?![A-Za-z])")
 _STACKED = re.compile(r"\\(?:[dt]?frac|underbrace)\{")
 
 
@@ -142,9 +143,9 @@ def pieces(tex: str, level: int = 0) -> list[str]:
     out, braces, brackets, start, index = [], 0, 0, 0, 0
     while index < len(tex):
         escaped = index > 0 and tex[index - 1] == "\\"
-        if tex.startswith("\\left", index) or (tex[index] == "{" and not escaped):
+        if _LEFT.match(tex, index) or (tex[index] == "{" and not escaped):
             braces += 1
-        elif tex.startswith("\\right", index) or (tex[index] == "}" and not escaped):
+        elif _RIGHT.match(tex, index) or (tex[index] == "}" and not escaped):
             braces -= 1
         elif tex[index] in "([" and not escaped:
             brackets += 1
