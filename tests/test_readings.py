@@ -282,6 +282,9 @@ def test_entrywise_functions_inside_products(text: str) -> None:
     ("a x^T x + c", "a (xᵀx) + c", r"a \boldsymbol{x}^{\top} \boldsymbol{x} + c"),
     ("log(z + 1) + x^T x", "log(z + 1) + xᵀx", r"\log(z + 1) + \boldsymbol{x}^{\top}"),
     ("-y^T x + x^T x", "−yᵀx + xᵀx", r"-\boldsymbol{y}^{\top} \boldsymbol{x} + "),
+    # a product's factors too (sympy's order was cos(z) sin(a))
+    ("sin(a) cos(z) + x^T x", "sin(a) cos(z) + xᵀx", r"\sin(a) \cos(z) + "),
+    ("z a + x^T y", "z a + xᵀy", r"z a + \boldsymbol{x}^{\top}"),
 ])
 def test_the_echo_keeps_the_written_order_of_a_sum(written: str, text: str, tex: str,
                                                     capsys: pytest.CaptureFixture[str]) -> None:

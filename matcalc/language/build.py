@@ -986,12 +986,17 @@ class ProblemBuilder:
     def product(self, factors: Sequence[tuple[Value | BareOne, Span]]) -> Value:
         result, span = factors[0]
         assert not isinstance(result, BareOne)
+        written = [result]
         for value, value_span in factors[1:]:
             if isinstance(value, BareOne):
                 row_or_matrix = is_matrix(result) and shape_of(result)[1] != 1
                 value = UnsizedVector() if row_or_matrix else sympy.S.One
+            written.append(value)
             result = self.arith.multiply(result, value, span, value_span)
             span = span | value_span
+        if isinstance(result, sympy.Mul) and not is_matrix(result) and Counter(
+                result.args) == Counter(written):  # the factors as written, for the echo
+            self.written_orders[result] = tuple(written)
         return result
 
     def is_sigmoid(self, node: Node) -> bool:

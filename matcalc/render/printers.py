@@ -62,6 +62,17 @@ def _is_simple(expr: sympy.Basic) -> bool:
     return isinstance(expr, sympy.MatrixSymbol | sympy.Symbol | sympy.Identity)
 
 
+def _written_factors(product: sympy.Mul) -> tuple[sympy.Basic, ...] | None:
+    """A product's factors in the order the problem wrote them (sin(x₁) cos(x₂), not
+    sympy's cos(x₂) sin(x₁)); None for one it did not write, or one with a number or a
+    denominator among its factors (those print as sympy sets them: −½x, a/b)."""
+    written = _written.get().get(product)
+    if written is None or any(f.is_number or (f.is_Pow and f.exp.is_negative)
+                              for f in written):
+        return None
+    return written
+
+
 def _ordered_terms(total: sympy.Basic) -> list[sympy.Basic]:
     """A sum's terms in the order the problem wrote them (2xᵀx + b, not b + 2xᵀx); any
     other sum with its positive terms first, so x − μ does not print as −μ + x."""
@@ -321,6 +332,9 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
         entrywise = self._entrywise_factors(expr)
         if entrywise is not None:
             return entrywise.replace("-", "−")
+        written = _written_factors(expr)
+        if written is not None:
+            return " ".join(self.parenthesize(f, PRECEDENCE["Mul"]) for f in written)
         coefficient, rest = expr.as_coeff_Mul()
         if coefficient < 0:
             return "−" + self.parenthesize(-expr, PRECEDENCE["Mul"], strict=True) \
@@ -778,6 +792,9 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
         entrywise = self._entrywise_factors(expr)
         if entrywise is not None:
             return entrywise
+        written = _written_factors(expr)
+        if written is not None:
+            return " ".join(self.parenthesize(f, PRECEDENCE["Mul"]) for f in written)
         coefficient, rest = expr.as_coeff_Mul()
         if coefficient < 0:
             return "-" + self.parenthesize(-expr, PRECEDENCE["Mul"], strict=True) \
