@@ -19,6 +19,7 @@ from matcalc.model import (
     Derivation,
     Math,
     Problem,
+    Property,
     Sentence,
     Shape,
     Step,
@@ -104,11 +105,20 @@ def rule_title(step: Step) -> str:
     return step.rule
 
 
+def stated(properties: frozenset[Property]) -> tuple[str, ...]:
+    """The properties as a textbook states them, in Property's order: "symmetric, positive
+    definite" becomes "positive definite", which implies symmetric and invertible."""
+    shown = set(properties)
+    if Property.POSITIVE_DEFINITE in shown:
+        shown -= {Property.SYMMETRIC, Property.INVERTIBLE}
+    return tuple(p.value for p in Property if p in shown)
+
+
 def declarations(problem: Problem) -> list[Sentence]:
     """x, μ ∈ ℝ^D  ·  S ∈ ℝ^{D×D}, symmetric: declarations of one shape grouped."""
     groups: dict[tuple[Shape, tuple[str, ...]], list[Declaration]] = {}
     for declaration in problem.declarations:
-        key = (declaration.shape, tuple(sorted(p.value for p in declaration.properties)))
+        key = (declaration.shape, stated(declaration.properties))
         groups.setdefault(key, []).append(declaration)
     lines: list[Sentence] = []
     for (shape, properties), members in groups.items():
