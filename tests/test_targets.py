@@ -77,3 +77,17 @@ def test_a_printed_problem_reads_back_as_the_same_problem(name: str, text: str,
         (d.name, d.shape) for d in problem.declarations], lines
     assert [(t.of, t.wrt) for t in again.targets] == [
         (t.of, t.wrt) for t in problem.targets], lines
+
+
+@pytest.mark.parametrize("written", ["grad f", r"\nabla f", "∇f", "grad_x f", r"\nabla_x f"])
+def test_a_gradient_without_its_variable_is_by_the_one_the_function_depends_on(
+        written: str) -> None:
+    derivation = matcalc.solve(f"x, a in R^D\nf = a^T x + x^T x\nfind {written}",
+                               check=False).derivations[0]
+    assert (derivation.target.of, derivation.target.wrt) == ("f", "x")
+
+
+def test_a_gradient_of_a_function_of_several_variables_asks_for_one() -> None:
+    with pytest.raises(matcalc.MatcalcError) as caught:
+        matcalc.solve("a in R^D; A in R^{D x D}; f = a^T A a\nfind grad f", check=False)
+    assert "it is not clear which variable to differentiate f by: a, A" in caught.value.message

@@ -449,6 +449,8 @@ class ProblemBuilder:
     def target(self, node: Node) -> Target:
         of, wrt = self.derivative_names(node)
         of = self.aliases.get(of, of)
+        if not wrt and of in self.defined and of in self.built:  # grad f, ∇f: its variable
+            wrt = self.variable_of(of)
         if of not in self.defined:
             raise MatcalcError(f"{of!r} is not defined, so it cannot be differentiated",
                                node.span, hint="the target's numerator must be a defined "
@@ -472,6 +474,9 @@ class ProblemBuilder:
         if isinstance(node, Juxt) and len(node.items) == 2 and isinstance(node.items[0], Name) \
                 and node.items[0].text.startswith("grad_"):
             return self.plain_name(node.items[1], "a name"), node.items[0].text[5:]
+        if isinstance(node, Juxt) and len(node.items) == 2 and node.items[0] in (
+                Command(node.items[0].span, "nabla"), Name(node.items[0].span, "grad")):
+            return self.plain_name(node.items[1], "a name"), ""  # ∇f: by its one variable
         if isinstance(node, Juxt) and len(node.items) == 2 and isinstance(
                 node.items[0], Subscript) and node.items[0].base in (
                 Command(node.items[0].base.span, "nabla"), Name(node.items[0].base.span, "grad")):
@@ -530,7 +535,11 @@ class ProblemBuilder:
                 "it is not clear what to differentiate: " + ", ".join(outermost) +
                 " are all outermost definitions", self.statements[0].span,
                 hint="add a line such as 'find df/dx'")
-        of = outermost[0]
+        return Target(outermost[0], self.variable_of(outermost[0]), None, implied=True)
+
+    def variable_of(self, of: str) -> str:
+        """The variable to differentiate ``of`` by when the problem does not say: the one its
+        documented arguments end in, else the one declared variable it depends on, else x."""
         # Follow the documented arguments: f(z) ← z = g(y) ← y = h(x) ends in x.
         name = of
         seen = set()
@@ -541,7 +550,7 @@ class ProblemBuilder:
                 break
             name = self.aliases.get(arguments[0], arguments[0])
         if name in self.declared and name not in self.defined:
-            return Target(of, name, None, implied=True)
+            return name
         named = {self.symbols[n]: n for n in self.built}
         free: set[sympy.Basic] = set()  # the variables reached through the definitions,
         todo, visited = [of], set()  # each definition visited once (never substituted:
@@ -562,9 +571,9 @@ class ProblemBuilder:
                                "differentiate", self.defined[of].span,
                                hint="declare the variable, e.g. 'x in R^D', and use it")
         if len(candidates) == 1:
-            return Target(of, candidates[0], None, implied=True)
+            return candidates[0]
         if "x" in candidates:  # MML's convention: x is the variable, the rest are parameters
-            return Target(of, "x", None, implied=True)
+            return "x"
         raise MatcalcError(
             f"it is not clear which variable to differentiate {of} by: "
             + ", ".join(candidates), self.defined[of].span,
