@@ -285,6 +285,7 @@ def test_entrywise_functions_inside_products(text: str) -> None:
     # a product's factors too (sympy's order was cos(z) sin(a))
     ("sin(a) cos(z) + x^T x", "sin(a) cos(z) + xᵀx", r"\sin(a) \cos(z) + "),
     ("z a + x^T y", "z a + xᵀy", r"z a + \boldsymbol{x}^{\top}"),
+    ("sin(a) cos(z) x^T x", "sin(a) cos(z) (xᵀx)", r"\sin(a) \cos(z) \boldsymbol{x}^{\top}"),
 ])
 def test_the_echo_keeps_the_written_order_of_a_sum(written: str, text: str, tex: str,
                                                     capsys: pytest.CaptureFixture[str]) -> None:

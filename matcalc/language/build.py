@@ -995,12 +995,15 @@ class ProblemBuilder:
     def product(self, factors: Sequence[tuple[Value | BareOne, Span]]) -> Value:
         result, span = factors[0]
         assert not isinstance(result, BareOne)
-        written = [result]
+        written = [result]  # the factors as written, a run of matrices as their product
         for value, value_span in factors[1:]:
             if isinstance(value, BareOne):
                 row_or_matrix = is_matrix(result) and shape_of(result)[1] != 1
                 value = UnsizedVector() if row_or_matrix else sympy.S.One
-            written.append(value)
+            if is_matrix(value) and is_matrix(written[-1]):  # xᵀ x: one factor, xᵀx
+                written[-1] = self.arith.multiply(written[-1], value, span, value_span)
+            else:
+                written.append(value)
             result = self.arith.multiply(result, value, span, value_span)
             span = span | value_span
         if isinstance(result, sympy.Mul) and not is_matrix(result) and Counter(

@@ -333,7 +333,7 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
         if entrywise is not None:
             return entrywise.replace("-", "−")
         written = _written_factors(expr)
-        if written is not None:
+        if written is not None:  # a (xᵀx): a product of matrices in brackets, as elsewhere
             return " ".join(self.parenthesize(f, PRECEDENCE["Mul"]) for f in written)
         coefficient, rest = expr.as_coeff_Mul()
         if coefficient < 0:
@@ -793,8 +793,9 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
         if entrywise is not None:
             return entrywise
         written = _written_factors(expr)
-        if written is not None:
-            return " ".join(self.parenthesize(f, PRECEDENCE["Mul"]) for f in written)
+        if written is not None:  # a x^⊤x, as MML sets it; (1 - t) \log(1 - s)
+            return " ".join(self.parenthesize(f, PRECEDENCE["Mul"], strict=True)
+                            for f in written)
         coefficient, rest = expr.as_coeff_Mul()
         if coefficient < 0:
             return "-" + self.parenthesize(-expr, PRECEDENCE["Mul"], strict=True) \
