@@ -15,7 +15,7 @@ import sympy
 from matcalc.engine import algebra
 from matcalc.engine.chain import chain_terms, chains, is_tensor_chain, path_count
 from matcalc.engine.decompose import decompose
-from matcalc.engine.identities import simplify, use_properties
+from matcalc.engine.identities import simplify, use_orthogonality, use_properties
 from matcalc.engine.layout import check_layout, in_layout
 from matcalc.engine.views import matrix_value
 from matcalc.engine.views import views as tensor_views
@@ -39,8 +39,11 @@ __all__ = ["derive", "solve"]
 
 
 def symmetric_symbols(problem: Problem) -> frozenset[sympy.Basic]:
-    return frozenset(d.symbol for d in problem.declarations
-                     if Property.SYMMETRIC in d.properties)
+    return declared_with(problem, Property.SYMMETRIC)
+
+
+def declared_with(problem: Problem, property_: Property) -> frozenset[sympy.Basic]:
+    return frozenset(d.symbol for d in problem.declarations if property_ in d.properties)
 
 
 def derive(problem: Problem, target: Target, layout: str = "numerator") -> Derivation:
@@ -84,8 +87,10 @@ def derive(problem: Problem, target: Target, layout: str = "numerator") -> Deriv
         remarks.append(where(problem, total, size))
     shape = Shape(shape_of(unsimplified))
     unsimplified, shape = in_layout(unsimplified, shape, of, wrt, layout)
-    result, used = simplify(unsimplified, symmetric)
-    remarks.extend(used)
+    orthogonal = declared_with(problem, Property.ORTHOGONAL)
+    result, cancelled = use_orthogonality(unsimplified, orthogonal)
+    result, used = simplify(result, symmetric)
+    remarks.extend([*cancelled, *used])
     named_result = None if named else in_own_names(problem, total, result, symmetric,
                                                    (of, wrt, layout))
     if transposes(of, wrt, layout) and found:
@@ -170,10 +175,14 @@ def cleaned_views(views: TensorViews, symmetric: frozenset[sympy.Basic],
     def written(expr: sympy.Basic) -> sympy.Basic:
         return problem.substituted(expr) if problem is not None else expr
 
+    orthogonal = declared_with(problem, Property.ORTHOGONAL) if problem else frozenset()
+
+    def cleaned(expr: sympy.Basic) -> sympy.Basic:
+        return simplify(use_orthogonality(written(expr), orthogonal)[0], symmetric)[0]
+
     index, _ = use_properties(written(views.index), symmetric)
-    return dataclasses.replace(
-        views, differential=simplify(written(views.differential), symmetric)[0], index=index,
-        vec=simplify(written(views.vec), symmetric)[0])
+    return dataclasses.replace(views, differential=cleaned(views.differential), index=index,
+                               vec=cleaned(views.vec))
 
 
 def solve(problem: Problem, layout: str = "numerator") -> Solution:

@@ -56,6 +56,55 @@ def use_properties(expr: sympy.Basic,
     return rewrite(expr), remarks
 
 
+def use_orthogonality(expr: sympy.Basic, orthogonal: frozenset[sympy.Basic]
+                      ) -> tuple[sympy.Basic, list[Sentence]]:
+    """QᵀQ = QQᵀ = I and Q⁻¹ = Qᵀ for a declared orthogonal Q, wherever they meet in a
+    product: 2(Qx)ᵀQ is 2xᵀ. A transposed product is opened only where that lets a pair
+    cancel; one remark per matrix."""
+    remarks: list[Sentence] = []
+
+    def note(q: sympy.Basic) -> None:
+        remark = ("since ", Math(q), " is orthogonal, ", Math(MatMul(Transpose(q), q)), " = ",
+                  Math(MatMul(q, Transpose(q))), " = ", Math(Identity(q.shape[0])))
+        if remark not in remarks:
+            remarks.append(remark)
+
+    def rewrite(node: sympy.Basic) -> sympy.Basic:
+        if not node.args or isinstance(node, sympy.Lambda):
+            return node
+        rebuilt = node.func(*(rewrite(a) for a in node.args))
+        if isinstance(rebuilt, Inverse) and rebuilt.arg in orthogonal:
+            note(rebuilt.arg)
+            return Transpose(rebuilt.arg)
+        if isinstance(rebuilt, Transpose) and isinstance(rebuilt.arg, Transpose):
+            return rebuilt.arg.arg  # (Q⁻¹)ᵀ became (Qᵀ)ᵀ
+        if not isinstance(rebuilt, MatMul):
+            return rebuilt
+        factors: list[sympy.Basic] = []
+        for factor in rebuilt.args:  # (Qx)ᵀ → xᵀQᵀ, so that Qᵀ can meet Q
+            opened = isinstance(factor, Transpose) and isinstance(factor.arg, MatMul)
+            factors.extend(algebra.factors_of(algebra.transpose(factor.arg)) if opened
+                           else [factor])
+        kept: list[sympy.Basic] = []
+        for factor in factors:
+            pair = (kept[-1], factor) if kept else None
+            q = next((m for m in orthogonal if pair in {(Transpose(m), m), (m, Transpose(m))}),
+                     None)
+            if q is None:
+                kept.append(factor)
+                continue
+            kept.pop()
+            note(q)
+        if len(kept) == len(factors):
+            return rebuilt
+        if not any(is_matrix(k) for k in kept):
+            rows, cols = shape_of(rebuilt)
+            return algebra.mul(*kept, Identity(rows)) if rows == cols else rebuilt
+        return algebra.mul(*kept)
+
+    return (rewrite(expr), remarks) if orthogonal else (expr, remarks)
+
+
 def tidy(expr: sympy.Basic) -> sympy.Basic:
     """Rebuild products and sums with the algebra helpers: identities out, terms collected,
     scalar coefficients cancelled."""

@@ -146,3 +146,22 @@ def test_a_power_transposed_is_the_power_of_the_transpose() -> None:
     derivation = matcalc.solve("x in R^D; f = 1^T (x x^T)^2 x; find df/dx").derivations[0]
     assert "²ᵀ" not in unicode(derivation.result)
     assert derivation.checked is not None and derivation.checked.passed
+
+
+@pytest.mark.parametrize("text, result", [
+    ("x in R^n; f = ||Q x||^2; find df/dx", "2xᵀ"),
+    ("x in R^n; f = x^T Q^T Q x; find df/dx", "2xᵀ"),
+    ("x in R^n; f = x^T Q^{-1} Q x; find df/dx", "2xᵀ"),
+    ("A in R^{n x n}; f = tr(Q^T A Q); find df/dA", "I"),
+    ("x, b in R^n; f = ||Q x - b||^2; find df/dx", "2(Qx − b)ᵀ Q"),  # nothing meets
+])
+def test_a_declared_orthogonal_matrix_cancels_with_its_transpose(text: str, result: str) -> None:
+    """QᵀQ = QQᵀ = I and Q⁻¹ = Qᵀ for a declared orthogonal Q, said in a remark; the check
+    draws Q orthogonal, so a wrong cancellation would fail it."""
+    from matcalc.render.printers import unicode
+
+    derivation = matcalc.solve(f"Q in R^{{n x n}}, orthogonal; {text}").derivations[0]
+    assert unicode(derivation.result) == result
+    assert derivation.checked is not None and derivation.checked.passed
+    said = any("orthogonal" in str(part) for remark in derivation.remarks for part in remark)
+    assert said == (result != "2(Qx − b)ᵀ Q")
