@@ -27,7 +27,11 @@ TOKENS = ["x", "A", "W", "b", "f", "z", "D", "E", "in", "R^D", "R^{D x D}", "R^{
           "⁻¹", "²", "−", "𝟏", "1_D", "e_k", "find", "df/dx", "dF/dX", "find df/dA",
           "symmetric", "positive definite", "is", "problem:", "## h", "#", "$", "\r",
           "\\left(", "\\right)", "h(x)", "g(u, v)", "p(x, z)", "differentiable", "\\sigma",
-          "W^{(1)}", "\\hat{y}", "e^{x}", "σ", "∈", "ℝ", "×", "\\"]
+          "W^{(1)}", "\\hat{y}", "e^{x}", "σ", "∈", "ℝ", "×", "\\",
+          # constructs read since (each once a misreading or a refusal)
+          "\\sqrt[3]", "\\sqrt", "X_{12}", "_{ij}", "W_1", "\\mathbf{W}_1", "grad f",
+          "\\nabla", "vec", "kron", "orthogonal", "\\mathrm{d}", "dvec(F)/dvec(X)",
+          "X in R^{D x E}", "^\\mathsf{T}", "\\langle", "\\rangle", ".^2"]
 LIMIT_SECONDS = 20.0
 
 
