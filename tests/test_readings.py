@@ -125,6 +125,9 @@ def test_calls_take_their_arguments(text: str, size: int) -> None:
     (r"x in R^D; A in R^{D x D}; f = \langle x, A \rangle; find df/dx",
      "an inner product needs two things of one shape"),
     ("x in R^D; f = (3)' x; find df/dx", "the number 3 has no transpose"),
+    ("x in R^D; f = x^T x; find df/dx^T", "is how denominator layout writes it"),
+    ("x in R^D; f = x^T x; find \\frac{\\partial f}{\\partial x^\\top}",
+     "is how denominator layout writes it"),
 ])
 def test_refusals_name_the_construct(text: str, message: str) -> None:
     import matcalc

@@ -492,6 +492,13 @@ class ProblemBuilder:
             top, bottom = node.numerator, node.denominator
         else:
             raise wrong
+        marked = bottom.items[-1] if isinstance(bottom, Juxt) else bottom
+        if isinstance(marked, Postfix) or (isinstance(marked, Power) and exponent_mark(
+                marked.exponent) == "transpose"):  # df/dxᵀ: the other layout's way
+            raise MatcalcError(
+                "a derivative by a transpose (df/dxᵀ) is how denominator layout writes it",
+                node.span, hint="write df/dx, and add --layout denominator for gradients "
+                                "as columns")
         return self.differential(top, wrong), self.differential(bottom, wrong)
 
     def differential(self, node: Node, wrong: MatcalcError) -> str:
