@@ -3,7 +3,9 @@ diff before committing) and the list of problems, discovered from problems/."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEMS = sorted((ROOT / "problems").glob("*.mc"))
 GOLDEN = Path(__file__).parent / "golden"
+HEADER = re.compile(r"^\s*(##|problem\s*:)")  # a line that starts the next problem
+
+
+def problem_texts() -> list[tuple[str, str]]:
+    """Each problem of each file in problems/ as a text of its own, named file#number."""
+    out = []
+    for path in PROBLEMS:
+        lines = path.read_text(encoding="utf-8").split("\n")
+        starts = [i for i, line in enumerate(lines) if HEADER.match(line)] or [0]
+        for number, (start, end) in enumerate(pairwise([*starts, len(lines)])):
+            out.append((f"{path.stem}#{number}", "\n".join(lines[start:end])))
+    return out
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from matcalc.language import parse
 
-from .conftest import PROBLEMS
+from .conftest import HEADER, PROBLEMS
 
 SPELLED = [  # each name used before its definition, in another spelling than defined
     "x, y in R^D\nf = ||y - \\hat{y}||^2\nyhat = 2 x",
@@ -22,9 +22,6 @@ SPELLED = [  # each name used before its definition, in another spelling than de
 ]
 
 DEFINITION = re.compile(r"^\s*(?!find\b|#)[^#=]*[^<>!=]=[^=]")
-
-
-HEADER = re.compile(r"^\s*(##|problem\s*:)")
 
 
 def reordered(text: str) -> str:

@@ -6,7 +6,6 @@ function and the same variable."""
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 
 import pytest
 
@@ -14,21 +13,9 @@ import matcalc
 from matcalc.render import sentence as say
 from matcalc.render.printers import latex, latex_style, unicode
 
-from .conftest import PROBLEMS
-from .test_order import HEADER
+from .conftest import problem_texts
 
 FIND = re.compile(r"^\s*find\b.*$", re.MULTILINE)
-
-
-def problems() -> list[tuple[str, str]]:
-    """Each problem of each file as a text of its own."""
-    out = []
-    for path in PROBLEMS:
-        lines = path.read_text(encoding="utf-8").split("\n")
-        starts = [i for i, line in enumerate(lines) if HEADER.match(line)] or [0]
-        for number, (start, end) in enumerate(pairwise([*starts, len(lines)])):
-            out.append((f"{path.stem}#{number}", "\n".join(lines[start:end])))
-    return out
 
 
 EXTRA = [
@@ -36,10 +23,11 @@ EXTRA = [
     ("hat", "x, y in R^D; yhat = 2 x; L = ||y - yhat||^2\nfind dL/dyhat"),
     ("greek", "mu, x in R^D; f = (x - mu)^T (x - mu)\nfind df/dmu"),
 ]
+CASES = problem_texts() + EXTRA
 
 
 @pytest.mark.parametrize("style", ["bold", "plain"])
-@pytest.mark.parametrize("name, text", problems() + EXTRA, ids=[n for n, _ in problems() + EXTRA])
+@pytest.mark.parametrize("name, text", CASES, ids=[name for name, _ in CASES])
 def test_a_printed_target_reads_back_as_the_same_target(name: str, text: str,
                                                          style: str) -> None:
     for derivation in matcalc.solve(text, check=False).derivations:
@@ -54,7 +42,7 @@ def test_a_printed_target_reads_back_as_the_same_target(name: str, text: str,
 
 
 @pytest.mark.parametrize("fmt", ["text", "bold", "plain"])
-@pytest.mark.parametrize("name, text", problems() + EXTRA, ids=[n for n, _ in problems() + EXTRA])
+@pytest.mark.parametrize("name, text", CASES, ids=[name for name, _ in CASES])
 def test_a_printed_problem_reads_back_as_the_same_problem(name: str, text: str,
                                                           fmt: str) -> None:
     """The problem as matcalc shows it (its declarations, its definitions and its targets,
