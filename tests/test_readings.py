@@ -339,3 +339,33 @@ def test_a_syntax_error_quotes_the_text_as_typed() -> None:
     with pytest.raises(MatcalcError) as caught:
         matcalc.solve("x in R^D; f = x \\")
     assert caught.value.message == "unexpected character '\\'"
+
+
+@pytest.mark.parametrize("text, written", [
+    ("x ∈ ℝ^3\nf = x₁ x₂ + x_3\nfind df/dx", "x_1 x_2 + x_3"),  # entries, as x_1
+    ("W₁, W₂ ∈ ℝ^{3×3}; x ∈ ℝ^3\nf = xᵀW₂W₁x\nfind df/dx", "xᵀW2 W1 x"),  # names, as W_1
+    ("x ∈ ℝ^3; h₁ = 2x\nf = h₁ᵀh₁\nfind df/dx", None),
+])
+def test_unicode_subscript_digits_read_as_their_underscore_spelling(
+        text: str, written: str | None) -> None:
+    """x₁ is the entry x_1 and W₁ the name W1, as when written with an underscore; inside a
+    run of names (W₁x) the digits stay with their name. Checked against numpy."""
+    import matcalc
+    from matcalc.render import render_all
+
+    solution = matcalc.solve_all(text)[0]
+    (derivation,) = solution.derivations
+    assert derivation.checked is not None and derivation.checked.passed
+    if written is not None:
+        assert f"Define  f = {written}" in render_all([solution], "text", width=100)
+    x = np.array([0.3, -1.2, 0.7])
+    values = {"x": x}
+    if "W" in text:
+        rng = np.random.default_rng(2)
+        values |= {"W1": rng.normal(size=(3, 3)), "W2": rng.normal(size=(3, 3))}
+        expected = x @ (values["W2"] @ values["W1"] + (values["W2"] @ values["W1"]).T)
+    elif "h" in text:
+        expected = 8 * x
+    else:
+        expected = np.array([x[1], x[0], 1.0])
+    np.testing.assert_allclose(derivation.evaluate({}, values), expected)

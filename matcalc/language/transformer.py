@@ -195,9 +195,19 @@ _POSTFIX = {"'": "transpose", "ᵀ": "transpose", "⁻¹": "inverse", "⁻ᵀ": 
 _VULGAR = {"½": "1/2", "⅓": "1/3", "⅔": "2/3", "¼": "1/4", "¾": "3/4"}
 
 
+_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
 def _name_text(text: str) -> str:
-    """μ → mu; in a run of letters, Φθ → Phitheta, which build.py splits into Φ and θ."""
-    return "".join(UNICODE_GREEK.get(ch, ch) for ch in text)
+    """μ → mu; in a run of letters, Φθ → Phitheta, which build.py splits into Φ and θ;
+    subscript digits at the end as an underscore, W₁ → W_1 and x₁ → x_1 (the name W1, the
+    entry x_1), inside a run as digits, W₁x → W1x (W1 and x)."""
+    text = "".join(UNICODE_GREEK.get(ch, ch) for ch in text)
+    if "_" in text:
+        return text
+    inner = text.rstrip("₀₁₂₃₄₅₆₇₈₉")  # W₁x: the names W1 and x, side by side
+    last = text[len(inner):].translate(_SUBSCRIPT_DIGITS)
+    return inner.translate(_SUBSCRIPT_DIGITS) + (f"_{last}" if last and inner else last)
 
 
 @v_args(meta=True, inline=True)
