@@ -133,7 +133,7 @@ class Problem:
     source: str = ""
     path: str = "<input>"
     span: Span | None = None
-    # each sum as written, for printing: (the sum, its terms in the written order)
+    # each sum or product as written, for printing: (it, its terms or factors in order)
     written_orders: tuple[tuple[sympy.Basic, tuple[sympy.Basic, ...]], ...] = ()
 
     def declaration(self, name: str) -> Declaration | None:
@@ -433,6 +433,8 @@ class Derivation(Rendered):
                   if not self.checked.passed else "checked" if self.checked.trials else
                   "not checkable")
         return f"<Derivation d{self.target.of}/d{self.target.wrt}: {self.shape}, {status}>"
+
+
 @dataclass(frozen=True)
 class Solution(Rendered):
     """A problem and one derivation per target."""

@@ -313,15 +313,15 @@ def index_symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, integer=True, positive=True)
 
 
-def picked(expr: sympy.Basic) -> tuple[sympy.Basic, Expr] | None:
-    """(v, k) when expr is the entry v_k, written e_kᵀv inside a Scalar; (X, kl) for the
-    entry X_kl of a matrix, written e_kᵀXe_l (kl a symbol that prints as the subscript)."""
+def picked(expr: sympy.Basic) -> tuple[sympy.Basic, tuple[Expr, ...]] | None:
+    """(v, (k,)) when expr is the entry v_k, written e_kᵀv inside a Scalar; (X, (k, l)) for
+    the entry X_kl of a matrix, written e_kᵀXe_l."""
     if not isinstance(expr, Scalar) or not isinstance(expr.matrix, sympy.MatMul):
         return None
     match expr.matrix.args:
         case (sympy.Transpose(arg=unit), vector) if isinstance(unit, UnitVector):
-            return vector, unit.index
+            return vector, (unit.index,)
         case (sympy.Transpose(arg=row), matrix, column) if isinstance(
                 row, UnitVector) and isinstance(column, UnitVector):
-            return matrix, sympy.Symbol(f"{row.index}{column.index}")
+            return matrix, (row.index, column.index)
     return None

@@ -70,6 +70,7 @@ MATRIX_CASES = {
     # entries of a matrix, X_{kl} = e_kᵀXe_l (an error before: "only a vector has entries")
     "X_{11} X_{22} - X_{12} X_{21}": lambda X: X[0, 0] * X[1, 1] - X[0, 1] * X[1, 0],
     "(A X)_{12} + X_23": lambda X, A: (A @ X)[0, 1] + X[1, 2],
+    r"\mathbf{1}^{\top} \mathbf{X}^{\top} 1 + \mathbf{X}_{12}": lambda X: np.sum(X) + X[0, 1],
 }
 
 

@@ -22,6 +22,13 @@ EXTRA = [
     ("numbered", "x in R^D; W1 in R^{D x D}; h1 = tanh(W1 x); f = h1^T h1\nfind df/dW1"),
     ("hat", "x, y in R^D; yhat = 2 x; L = ||y - yhat||^2\nfind dL/dyhat"),
     ("greek", "mu, x in R^D; f = (x - mu)^T (x - mu)\nfind df/dmu"),
+    # constructs read since: each printed form must read back too
+    ("root", "x in R; y in R^D; f = \\sqrt[3]{x} + 1^T \\sqrt[3]{y}\nfind df/dy"),
+    ("entries", "X in R^{3 x 3}; x in R^3; f = X_{12} x_1 + x^T 1 + 1^T X 1\nfind df/dX"),
+    ("stated", "x in R^N; A in R^{M x N}; f = \\tanh(z) \\in \\mathbb{R}^M; z = A x\n"
+               "find df/dx"),
+    ("subscripts", "W₁ ∈ ℝ^{3×3}; x ∈ ℝ^3; f = x₂ xᵀW₁x\nfind df/dW_1"),
+    ("orthogonal", "Q in R^{n x n}, orthogonal; x in R^n; f = ||Q x||^2\nfind grad f"),
 ]
 CASES = problem_texts() + EXTRA
 

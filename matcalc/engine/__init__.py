@@ -15,7 +15,7 @@ import sympy
 from matcalc.engine import algebra
 from matcalc.engine.chain import chain_terms, chains, is_tensor_chain, path_count
 from matcalc.engine.decompose import decompose
-from matcalc.engine.identities import simplify, use_orthogonality, use_properties
+from matcalc.engine.identities import simplify, use_properties
 from matcalc.engine.layout import check_layout, in_layout
 from matcalc.engine.views import matrix_value
 from matcalc.engine.views import views as tensor_views
@@ -88,11 +88,10 @@ def derive(problem: Problem, target: Target, layout: str = "numerator") -> Deriv
     shape = Shape(shape_of(unsimplified))
     unsimplified, shape = in_layout(unsimplified, shape, of, wrt, layout)
     orthogonal = declared_with(problem, Property.ORTHOGONAL)
-    result, cancelled = use_orthogonality(unsimplified, orthogonal)
-    result, used = simplify(result, symmetric)
-    remarks.extend([*cancelled, *used])
-    named_result = None if named else in_own_names(problem, total, result, symmetric,
-                                                   (of, wrt, layout))
+    result, used = simplify(unsimplified, symmetric, orthogonal)
+    remarks.extend(used)
+    named_result = None if named else in_own_names(problem, total, result,
+                                                   (symmetric, orthogonal), (of, wrt, layout))
     if transposes(of, wrt, layout) and found:
         remarks.append(("The partial derivatives and their product above are in numerator "
                         "layout; in denominator layout the result is the transpose of their "
@@ -135,7 +134,7 @@ MAX_WRITTEN_OUT = 400
 
 
 def in_own_names(problem: Problem, total: sympy.Basic, result: sympy.Basic,
-                 symmetric: frozenset[sympy.Basic],
+                 facts: tuple[frozenset[sympy.Basic], frozenset[sympy.Basic]],
                  target: tuple[sympy.Basic, sympy.Basic, str]) -> sympy.Basic | None:
     """The result in the intermediates the problem itself defines (2(ŷ − y)hᵀ, where the
     declared variables give 2(W₂ tanh(W₁x + b₁) + b₂ − y) tanh(W₁x + b₁)ᵀ): only the
@@ -148,7 +147,7 @@ def in_own_names(problem: Problem, total: sympy.Basic, result: sympy.Basic,
     if written == total:
         return None  # the chain rule's product (the sum over paths), shown above, is this
     shaped, _ = in_layout(written, Shape(shape_of(written)), of, wrt, layout)
-    named, _ = simplify(shaped, symmetric)
+    named, _ = simplify(shaped, *facts)  # the symmetric and the orthogonal matrices
     user = {d.symbol for d in problem.definitions if not d.introduced}
     if named == result or not (named.free_symbols & user) or (
             printed_size(named) >= printed_size(result)):
@@ -178,7 +177,7 @@ def cleaned_views(views: TensorViews, symmetric: frozenset[sympy.Basic],
     orthogonal = declared_with(problem, Property.ORTHOGONAL) if problem else frozenset()
 
     def cleaned(expr: sympy.Basic) -> sympy.Basic:
-        return simplify(use_orthogonality(written(expr), orthogonal)[0], symmetric)[0]
+        return simplify(written(expr), symmetric, orthogonal)[0]
 
     index, _ = use_properties(written(views.index), symmetric)
     return dataclasses.replace(views, differential=cleaned(views.differential), index=index,

@@ -143,7 +143,7 @@ def strip_numbers(expr: sympy.Basic) -> sympy.Basic:
 
 
 def picked_vector(expr: sympy.Basic) -> sympy.Basic | None:
-    """v in v_k = e_kᵀv."""
+    """v in v_k = e_kᵀv (X in X_kl = e_kᵀXe_l)."""
     found = picked(expr)
     return None if found is None else found[0]
 

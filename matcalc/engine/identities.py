@@ -469,8 +469,13 @@ def logistic(node: sympy.Basic) -> tuple[sympy.Expr, list[sympy.Basic], sympy.Ba
     return None
 
 
-def simplify(expr: sympy.Basic,
-             symmetric: frozenset[sympy.Basic]) -> tuple[sympy.Basic, tuple[Sentence, ...]]:
-    with_properties, remarks = use_properties(expr, symmetric)
+def simplify(expr: sympy.Basic, symmetric: frozenset[sympy.Basic],
+             orthogonal: frozenset[sympy.Basic] = frozenset()
+             ) -> tuple[sympy.Basic, tuple[Sentence, ...]]:
+    """The expression as a textbook writes it, with a remark for each declared property or
+    named function it used: symmetric and orthogonal matrices, identities, collected terms,
+    sigmoid."""
+    cancelled, used = use_orthogonality(expr, orthogonal)
+    with_properties, remarks = use_properties(cancelled, symmetric)
     named, recognised = known_functions(tidy(with_properties))
-    return named, (*remarks, *recognised)
+    return named, (*used, *remarks, *recognised)

@@ -225,8 +225,6 @@ class ProblemBuilder:
         spelled = self.spelled(node)  # \hat{y}, W_1, \boldsymbol{W}_{1}
         if spelled is not None:
             return spelled
-        if isinstance(node, Font) and node.font in ACCENTS and isinstance(node.inner, Name):
-            return node.inner.text + ACCENTS[node.font]
         if isinstance(node, Font):
             node = node.inner
         if isinstance(node, Name):
@@ -337,17 +335,9 @@ class ProblemBuilder:
         """A name being declared or defined, as textbooks write it: W_1, W_{1},
         \\mathbf{W}_1 and {\\boldsymbol{W}_{1}} introduce W1 (unless W is declared: W_1 is
         then its entry), \\hat{y} introduces yhat."""
-        inner = node.inner if isinstance(node, Group) else node
-        if isinstance(inner, Subscript):
-            base = inner.base.inner if isinstance(inner.base, Font) and \
-                inner.base.font not in ACCENTS else inner.base
-            if isinstance(base, Name) and inner.index.isdigit() and \
-                    base.text not in self.declared:
-                return base.text + inner.index
-        if isinstance(inner, Name) and "_" in inner.text:
-            base_text, _, index = inner.text.partition("_")
-            if index.isdigit() and base_text not in self.declared:
-                return base_text + index
+        parts = numbered_parts(node.inner if isinstance(node, Group) else node)
+        if parts is not None and parts[1].isdigit() and parts[0] not in self.declared:
+            return "".join(parts)
         return self.plain_name(node, what)
 
     def left_side(self, node: Node) -> tuple[str, tuple[str, ...]]:
@@ -637,8 +627,8 @@ class ProblemBuilder:
         if base == "e" and underscore and "e" not in self.known_names() and index.isalnum():
             position = sympy.Integer(int(index)) if index.isdigit() else index_symbol(index)
             return UnsizedVector(unit=position)  # e_k, the k-th unit vector
-        if self.spelled(node) is not None:  # W_1 is the name W1 (how it prints)
-            return self.resolve_name(Name(node.span, self.spelled(node) or ""))
+        if (spelled := self.spelled(node)) is not None:  # W_1 is the name W1 (as printed)
+            return self.resolve_name(Name(node.span, spelled))
         if underscore and index.isalnum() and (base in self.declared or base in self.symbols):
             return self.entry(self.resolve_name(Name(node.span, base)), index, node.span)
         parts = self.split_name(node.text)
@@ -671,19 +661,12 @@ class ProblemBuilder:
         W_1 and \\mathbf{W}_1 are W1 (when W1 is a name and W is not). Reading values and
         finding which definitions an expression uses both go through here."""
         match node:
-            case Name(text=text) if "_" in text:  # h_1 lexed as one word
-                base, _, index = text.partition("_")
-                return self.numbered(base, index)
             case Font(font=font, inner=Name(text=text)) if font in ACCENTS:
                 return text + ACCENTS[font]
             case Font(font=font, inner=Font() as inner) if font not in ACCENTS:
                 return self.spelled(inner)  # \\boldsymbol{\\hat{y}}
-            case Subscript(base=Name(text=text), index=index) if self.numbered(text, index):
-                return text + index
-            case Subscript(base=Font(font=font, inner=Name(text=text)), index=index) if (
-                    font not in ACCENTS and self.numbered(text, index)):
-                return text + index
-        return None
+        parts = numbered_parts(node)
+        return self.numbered(*parts) if parts is not None else None
 
     def split_nodes(self, node: Name, parts: list[str]) -> tuple[Node, ...]:
         nodes: list[Node] = []
@@ -780,8 +763,8 @@ class ProblemBuilder:
                 return self.resolve_name(Name(node.span, f"e_{index}"))
             case Subscript(base=Name(text="I"), index=index) if "I" not in self.declared:
                 return self.resolve_name(Name(node.span, f"I_{index}"))  # I_{D}
-            case Subscript() | Font() if self.spelled(node) is not None:
-                return self.resolve_name(Name(node.span, self.spelled(node) or ""))  # W_1
+            case Subscript() | Font() if (spelled := self.spelled(node)) is not None:
+                return self.resolve_name(Name(node.span, spelled))  # W_1, \\hat{y}
             case Subscript(base=base, index=index):
                 return self.entry(self.expr(base), index, node.span)
             case Postfix(base=base, mark=mark):
@@ -803,8 +786,7 @@ class ProblemBuilder:
                 if is_matrix(power) or not is_constant(power):
                     raise MatcalcError("the power of each entry must be a number",
                                        exponent.span)
-                return entrywise(lambda t: t ** power, value) if is_matrix(value) else \
-                    sympy.Pow(value, power)
+                return entrywise(lambda t: t ** power, value)
             case AbsOf(arg=arg):
                 value = self.arith.finish(self.expr(arg), arg.span)
                 rows, cols = shape_of(value)
@@ -892,11 +874,16 @@ class ProblemBuilder:
             terms.append(term if link.op == "+" else negate(term))
             value = self.arith.add(value, terms[-1], span, link.right.span)
             span = span | link.right.span
-        if isinstance(value, sympy.Add | sympy.MatAdd) and all(
-                isinstance(t, sympy.Basic) for t in terms) and Counter(value.args) == Counter(
-                terms):  # the terms as written, in their order, for the echo
-            self.written_orders[value] = tuple(terms)
+        if isinstance(value, sympy.Add | sympy.MatAdd):
+            self.remember_order(value, terms)
         return value
+
+    def remember_order(self, value: sympy.Basic, parts: Sequence[Value]) -> None:
+        """The terms of a sum or the factors of a product as written, in their order, for
+        the echo (sympy keeps its own order): only when they are exactly its arguments."""
+        if all(isinstance(p, sympy.Basic) for p in parts) and Counter(value.args) == Counter(
+                parts):
+            self.written_orders[value] = tuple(parts)
 
     def entry(self, vector: Value, index: str, span: Span) -> Value:
         """v_k = e_kᵀ v: the k-th entry of a vector, as a product the rules know; X_kl =
@@ -1013,9 +1000,8 @@ class ProblemBuilder:
                 written.append(value)
             result = self.arith.multiply(result, value, span, value_span)
             span = span | value_span
-        if isinstance(result, sympy.Mul) and not is_matrix(result) and Counter(
-                result.args) == Counter(written):  # the factors as written, for the echo
-            self.written_orders[result] = tuple(written)
+        if isinstance(result, sympy.Mul) and not is_matrix(result):
+            self.remember_order(result, written)
         return result
 
     def is_sigmoid(self, node: Node) -> bool:
@@ -1224,6 +1210,21 @@ class ProblemBuilder:
                 f"a {Shape((rows, cols))} matrix can only be raised to a positive integer "
                 "power, transposed (^T) or inverted (^{-1})", span | exponent.span)
         return MatPow(base, power)
+
+
+def numbered_parts(node: Node) -> tuple[str, str] | None:
+    """(W, 1) of W_1, h_1 (lexed as one word), W_{1} or \\mathbf{W}_1: a name and the index
+    written after it, which may make one name (W1) or an entry (W_1 of a declared W)."""
+    match node:
+        case Name(text=text) if "_" in text:
+            base, _, index = text.partition("_")
+            return base, index
+        case Subscript(base=Name(text=text), index=index):
+            return text, index
+        case Subscript(base=Font(font=font, inner=Name(text=text)), index=index) if (
+                font not in ACCENTS):
+            return text, index
+    return None
 
 
 def bare_number(node: Node) -> str | None:

@@ -20,7 +20,7 @@ from latex2mathml.converter import convert_to_element
 
 from matcalc.model import Derivation, Sentence, Solution, Step
 from matcalc.render import sentence as say
-from matcalc.render.latex import result_rows, view_rows
+from matcalc.render.latex import definition_rows, result_rows, view_rows
 from matcalc.render.printers import latex
 
 STYLE = """
@@ -182,9 +182,7 @@ def derivation_html(derivation: Derivation, *, brief: bool = False) -> str:
     if say.is_tensor(derivation.views):
         out.append(f"<p>{text(say.vec_note(derivation))}</p>")
     out += [f"<p>{text(remark)}</p>" for remark in say.remarks(derivation)]
-    passed = derivation.checked is None or derivation.checked.passed
-    checked = derivation.checked is not None and derivation.checked.trials > 0
-    status = "passed" if checked and passed else "failed" if not passed else "unchecked"
+    status = say.check_status(derivation.checked)
     out.append(f'<p class="check {status}">{text(say.check(derivation.checked))}</p>')
     out.append("</section>")
     return "\n".join(out)
@@ -197,8 +195,7 @@ def solution_html(solution: Solution, *, brief: bool = False, notes: tuple[Sente
     given = [text(line) for line in say.declarations(problem)]
     out.append("<p>Given " + "; ".join(given) + ".</p>")
     if problem.definitions:
-        out.append(display([say.fill(say.definition(d, problem), latex, lambda w: w).replace(
-            " = ", " &= ", 1) for d in problem.definitions]))
+        out.append(display(definition_rows(problem)))
     out += [f'<p class="note">{text(note)}</p>' for note in notes]
     out += [derivation_html(d, brief=brief) for d in solution.derivations]
     out.append("</section>")

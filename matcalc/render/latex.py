@@ -8,9 +8,10 @@ Imports matcalc.model, render.printers, render.sentence.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from matcalc.greek import LETTERS
-from matcalc.model import Derivation, Sentence, Solution, Step
+from matcalc.model import Derivation, Problem, Sentence, Solution, Step
 from matcalc.render import sentence as say
 from matcalc.render.printers import Dims, latex
 
@@ -68,6 +69,13 @@ def derivation_latex(derivation: Derivation, *, brief: bool = False) -> str:
     out += [sentence_case(text(remark)) for remark in say.remarks(derivation)]
     out += ["", text(say.check(derivation.checked)), ""]
     return "\n".join(out)
+
+
+def definition_rows(problem: Problem, words_: Callable[[str], str] = str) -> list[str]:
+    """The problem's definitions as alignment rows, aligned at their first "=" (LaTeX,
+    Markdown and HTML alike)."""
+    return [say.fill(say.definition(d, problem), latex, words_).replace(" = ", " &= ", 1)
+            for d in problem.definitions]
 
 
 def result_rows(derivation: Derivation) -> list[str]:
@@ -243,10 +251,8 @@ def solution_latex(solution: Solution, *, brief: bool = False, notes: tuple[Sent
     out = [f"\\subsection*{{{words(problem.title or 'Problem')}}}", ""]
     given = [text(line) for line in say.declarations(problem)]
     out += ["Given " + "; ".join(given) + ".", ""]
-    out += ["\\begin{align*}"]
-    out.append(" \\\\\n".join("  " + say.fill(say.definition(d, problem), latex, words).replace(
-        " = ", " &= ", 1) for d in problem.definitions))
-    out += ["\\end{align*}"]
+    rows = (f"  {row}" for row in definition_rows(problem, words))
+    out += ["\\begin{align*}", " \\\\\n".join(rows), "\\end{align*}"]
     out += [text(note) for note in notes]
     out += [derivation_latex(d, brief=brief) for d in solution.derivations]
     return "\n".join(out)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from matcalc.model import Derivation, Sentence, Solution, Step
 from matcalc.render import sentence as say
-from matcalc.render.latex import result_rows
+from matcalc.render.latex import definition_rows, result_rows
 from matcalc.render.printers import latex
 
 _ESCAPES = {"\\": "\\\\", "*": "\\*", "_": "\\_", "`": "\\`", "|": "\\|", "<": "&lt;"}
@@ -75,9 +75,7 @@ def derivation_markdown(derivation: Derivation, *, brief: bool = False) -> str:
     if say.is_tensor(derivation.views):
         out += [text(say.vec_note(derivation)), ""]
     out += [f"{text(remark)}\n" for remark in say.remarks(derivation)]
-    passed = derivation.checked is None or derivation.checked.passed
-    checked = derivation.checked is not None and derivation.checked.trials > 0
-    mark = "✓ " if checked and passed else "✗ " if not passed else ""
+    mark = say.CHECK_MARKS[say.check_status(derivation.checked)]
     out += [f"{mark}{text(say.check(derivation.checked))}", ""]
     return "\n".join(out)
 
@@ -88,8 +86,7 @@ def solution_markdown(solution: Solution, *, brief: bool = False,
     out = [f"## {words(problem.title or 'Problem')}", ""]
     given = [text(line) for line in say.declarations(problem)]
     out += ["Given " + "; ".join(given) + ".", ""]
-    out += display([say.fill(say.definition(d, problem), latex, lambda w: w).replace(
-        " = ", " &= ", 1) for d in problem.definitions])
+    out += display(definition_rows(problem))
     out += [f"*{text(note)}*\n" for note in notes]
     out += [derivation_markdown(d, brief=brief) for d in solution.derivations]
     return "\n".join(out)

@@ -222,13 +222,15 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
 
     def _print_Scalar(self, expr: Any) -> str:
         picked = picked_entry(expr)
-        if picked is not None:  # e_kᵀv reads v_k
-            vector, index = picked
-            text = self._print(vector)
-            bare = isinstance(vector, sympy.MatrixSymbol | Softmax)  # z_k, softmax(z)_k
-            text = text if bare and text[-1] not in "0123456789" else f"({text})"  # (W2)_12
-            return f"{text}_{self._print(index)}"
+        if picked is not None:  # e_kᵀv reads v_k, e_kᵀXe_l reads X_kl
+            return self._subscripted(*picked)
         return self._print(expr.matrix)
+
+    def _subscripted(self, matrix: sympy.Basic, indices: tuple[sympy.Basic, ...]) -> str:
+        """An entry: z_k, softmax(z)_k, X_12; (W2)_12 and (Ax)_k in brackets."""
+        text = self._print(matrix)
+        bare = isinstance(matrix, sympy.MatrixSymbol | Softmax) and not _ends_in_digit(text)
+        return (text if bare else f"({text})") + "_" + "".join(map(self._print, indices))
 
     def _print_UnitVector(self, expr: Any) -> str:
         return f"e_{self._print(expr.index)}"
@@ -298,7 +300,7 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
             if isinstance(matrix, sympy.MatAdd):
                 text = f"({self._print(matrix)})" if not text.startswith("(") else text
             joined = index > 0 and _is_simple(matrix) and _is_simple(matrices[index - 1]) \
-                and pieces[-1][-1] not in "0123456789"  # W1 x, not W1x (read as one name)
+                and not _ends_in_digit(pieces[-1])  # W1 x, not W1x (read as one name)
             pieces.append(text if index == 0 or joined else " " + text)
         prefix = self._coefficient(coefficient)
         if prefix and prefix[-1] not in " −" and not _is_simple(matrices[0]) \
@@ -439,14 +441,10 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
     _print_DiffScalar = _print_Diff
 
     def _print_Entry(self, expr: Any) -> str:
-        matrix, row, col = expr.args
+        matrix = expr.matrix
         if isinstance(matrix, UnitVector):
             return self._print_Delta(unit_entry(expr))
-        name = self._print(matrix)
-        if not isinstance(matrix, sympy.MatrixSymbol):
-            name = f"({name})"
-        indices = "".join(self._print(i) for i in (row, col) if i != 0 or not i.is_Number)
-        return f"{name}_{indices}"
+        return self._subscripted(matrix, entry_indices(expr))
 
     def _print_Delta(self, expr: Any) -> str:
         return "δ_" + "".join(self._print(i) for i in expr.args)
@@ -484,10 +482,22 @@ def _holds_product(coefficient: sympy.Basic) -> bool:
                and isinstance(f.matrix, sympy.MatMul) for f in sympy.Mul.make_args(coefficient))
 
 
+def entry_indices(entry: Entry) -> tuple[sympy.Basic, ...]:
+    """The indices an entry is written with: both for a matrix, one for a vector (whose
+    other index is 0)."""
+    return tuple(i for i in entry.args[1:] if i != 0 or not i.is_Number)
+
+
 def unit_entry(entry: Entry) -> Delta:
     """(e_p)_k, the k-th entry of the p-th unit vector, as a reader writes it: δ_pk."""
-    _, row, col = entry.args
-    return Delta(entry.matrix.index, row if row != 0 or not row.is_Number else col)
+    (index,) = entry_indices(entry)
+    return Delta(entry.matrix.index, index)
+
+
+def _ends_in_digit(text: str) -> bool:
+    """W2 ends in a digit: an entry of it, or a name after it, needs a mark (W2 x, (W2)_12),
+    or it would read as one name."""
+    return text[-1:] in set("0123456789")
 
 
 def _has_verbatim(expr: sympy.Basic) -> bool:
@@ -613,16 +623,20 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
 
     def _print_Scalar(self, expr: Any) -> str:
         picked = picked_entry(expr)
-        if picked is not None:  # an entry is a number: x_1, X_{12}, (W_{2})_{12}
-            vector, index = picked
-            if isinstance(vector, sympy.MatrixSymbol):
-                text = self._print_Symbol(sympy.Symbol(vector.name))
-                text = self._bracket(text) if "_" in text else text
-            else:
-                text = self._print(vector)
-                text = text if isinstance(vector, Softmax) else self._bracket(text)
-            return f"{text}_{{{index.name if index.is_Symbol else self._print(index)}}}"
+        if picked is not None:
+            return self._subscripted(*picked)
         return self._print(expr.matrix)
+
+    def _subscripted(self, matrix: sympy.Basic, indices: tuple[sympy.Basic, ...]) -> str:
+        """An entry is a number, in italics: x_{1}, X_{12}, \\operatorname{softmax}(z)_{k};
+        (W_{2})_{12} and (Ax)_{k} in brackets."""
+        if isinstance(matrix, sympy.MatrixSymbol):
+            text = self._print_Symbol(sympy.Symbol(matrix.name))
+            text = self._bracket(text) if "_" in text else text
+        else:
+            text = self._print(matrix)
+            text = text if isinstance(matrix, Softmax) else self._bracket(text)
+        return f"{text}_{{{''.join(map(self._print, indices))}}}"
 
     def _print_UnitVector(self, expr: Any) -> str:
         letter = "\\boldsymbol{e}" if self.bold else "e"
@@ -768,15 +782,10 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
     _print_DiffScalar = _print_Diff
 
     def _print_Entry(self, expr: Any) -> str:
-        matrix, row, col = expr.args
+        matrix = expr.matrix
         if isinstance(matrix, UnitVector):
             return self._print_Delta(unit_entry(expr))
-        name = (self._print_Symbol(sympy.Symbol(matrix.name))  # an entry is a number: x_i
-                if isinstance(matrix, sympy.MatrixSymbol) else self._print(matrix))
-        if not isinstance(matrix, sympy.MatrixSymbol) or "_" in name:
-            name = self._bracket(name)  # (W_{2})_{kl}, not W_{2kl}
-        indices = "".join(self._print(i) for i in (row, col) if i != 0 or not i.is_Number)
-        return f"{name}_{{{indices}}}"
+        return self._subscripted(matrix, entry_indices(expr))
 
     def _print_Delta(self, expr: Any) -> str:
         return "\\delta_{" + "".join(self._print(i) for i in expr.args) + "}"

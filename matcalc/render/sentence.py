@@ -144,12 +144,13 @@ def declarations(problem: Problem) -> list[Sentence]:
 
 def definition(item: Definition, problem: Problem | None = None) -> Sentence:
     """f(z) = exp(−½z)  ·  z = g(y) = yᵀS⁻¹y (an argument printed as the object it names)"""
-    named = {} if problem is None else {
-        **{d.name: d.symbol for d in problem.declarations},
-        **{d.name: d.symbol for d in problem.definitions}}
+    def named(name: str) -> sympy.Basic:
+        found = problem and (problem.definition(name) or problem.declaration(name))
+        return found.symbol if found else sympy.Symbol(name)
+
     arguments: list[str | Math] = ["("]
     for index, name in enumerate(item.arguments):
-        arguments.extend([", " if index else "", Math(named.get(name, sympy.Symbol(name)))])
+        arguments.extend([", " if index else "", Math(named(name))])
     arguments.append(")")
     head: list[str | Math] = [Math(item.symbol)]
     if item.arguments and item.function is None:
@@ -242,6 +243,16 @@ def check(result: Check | None) -> Sentence:
         return (f"Checked numerically: agrees with central finite differences at {where}; "
                 f"largest relative error {result.max_error:.1e}.",)
     return (f"NUMERIC CHECK FAILED at {where}: {result.message}.",)
+
+
+def check_status(result: Check | None) -> str:
+    """"passed", "failed", or "unchecked" (--no-check, or abstract functions)."""
+    if result is not None and not result.passed:
+        return "failed"
+    return "passed" if result is not None and result.trials > 0 else "unchecked"
+
+
+CHECK_MARKS = {"passed": "✓ ", "failed": "✗ ", "unchecked": ""}
 
 
 ViewLines = list[tuple[Sentence, Sentence]]

@@ -210,10 +210,10 @@ def derivation_view(derivation: Derivation, *, brief: bool = False) -> Renderabl
         body.append(line(say.vec_note(derivation), "italic dim"))
     body.extend(explicit_view(derivation))
     body.extend(line(remark, "italic") for remark in say.remarks(derivation))
-    passed = derivation.checked is None or derivation.checked.passed
-    checked = derivation.checked is not None and derivation.checked.trials > 0
-    body.append(line(say.check(derivation.checked), "green" if passed else "bold red",
-                     lead="✓ " if checked and passed else "✗ " if not passed else ""))
+    status = say.check_status(derivation.checked)
+    body.append(line(say.check(derivation.checked),
+                     "bold red" if status == "failed" else "green",
+                     lead=say.CHECK_MARKS[status]))
     title = say.fill((say.target(derivation),), unicode)
     return Panel(Group(*body), title=Text(title), title_align="left", expand=True)
 
