@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,7 @@ from sympy import (
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
-from matcalc import model, objects
+from matcalc import functions, model, objects
 from matcalc.errors import MatcalcError
 from matcalc.model import Check, Derivation, Problem, Property, Solution
 from matcalc.objects import (
@@ -54,18 +55,13 @@ from matcalc.objects import (
     Vec,
     as_dimension,
     is_abstract,
-    sigmoid,
 )
 
 Number = Any  # float or numpy array
 
+# the numpy form of every function in the table, by its sympy class
 _FUNCTIONS: dict[type, Callable[[Number], Number]] = {
-    sympy.sin: np.sin, sympy.cos: np.cos, sympy.tan: np.tan, sympy.exp: np.exp,
-    sympy.log: np.log, sympy.tanh: np.tanh, sympy.sinh: np.sinh, sympy.cosh: np.cosh,
-    sympy.Abs: np.abs, sympy.sign: np.sign, objects.sign: np.sign,
-    sigmoid: lambda t: 1 / (1 + np.exp(-t)),
-    sympy.sec: lambda t: 1 / np.cos(t), sympy.sech: lambda t: 1 / np.cosh(t),
-}
+    kind: partial(record.numpy, np) for kind, record in functions.BY_KIND.items()}
 
 
 DEEPEST = 30_000  # Python frames an evaluation may use: three a level of the tree

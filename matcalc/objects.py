@@ -3,7 +3,8 @@ printing (render/printers.py prints each of them; one cheap precedence rule for 
 products is registered with sympy here, so that str() of a result is fast), no calculus.
 
 - ``Scalar(M)``: a 1×1 matrix expression used as a number (log(1 + xᵀx)).
-- ``Norm(u)``, ``sigmoid``, ``Softmax(u)``, ``LogSumExp(u)``: functions sympy has not.
+- ``Norm(u)``, ``Softmax(u)``, ``LogSumExp(u)``: functions of vectors sympy has not (the
+  functions of a number, sigmoid among them, are in the function table, functions.py).
 - ``Vec(A)``, ``Commutation(m, n)``: the vec operator and K_{m,n} of vectorized Jacobians.
 - ``Entry(M, i, j)``, ``Delta(i, j)``: M_ij and δ_ij in index formulas.
 - ``Diff(X)``, ``DiffScalar(u)``: dX and du in a written-out differential.
@@ -15,7 +16,7 @@ Imports sympy.
 from __future__ import annotations
 
 import sympy
-from sympy import Expr, Function
+from sympy import Expr
 from sympy.matrices.expressions.matexpr import MatrixExpr
 from sympy.printing.precedence import PRECEDENCE, PRECEDENCE_FUNCTIONS
 
@@ -92,29 +93,6 @@ class Norm(_NumberOf):
 
     def _eval_is_nonnegative(self) -> bool:
         return True
-
-
-class sigmoid(Function):
-    """The logistic function σ(t) = 1/(1 + e⁻ᵗ); σ'(t) = σ(t)(1 − σ(t))."""
-
-    nargs = 1
-
-    def fdiff(self, argindex: int = 1) -> Expr:
-        return sigmoid(self.args[0]) * (1 - sigmoid(self.args[0]))
-
-    def _eval_rewrite_as_exp(self, arg: Expr, **kwargs: object) -> Expr:
-        return 1 / (1 + sympy.exp(-arg))
-
-
-class sign(Function):
-    """The sign of a number, as written by a user: its derivative is 0 wherever it has one
-    (everywhere but 0). sympy's own sign, which |t| differentiates to, would give a Dirac
-    delta, which has no values to check."""
-
-    nargs = 1
-
-    def fdiff(self, argindex: int = 1) -> Expr:
-        return sympy.S.Zero
 
 
 def is_matrix(expr: sympy.Basic) -> bool:

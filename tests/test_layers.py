@@ -15,6 +15,9 @@ EDGE = ("latex2mathml",)  # the HTML renderer's own library
 FORBIDDEN = {  # layer → modules it must not import at module level
     "errors": {"matcalc", "sympy", "rich", "lark", "numpy", *EDGE},
     "greek": {"matcalc", "sympy", "rich", "lark", "numpy", *EDGE},
+    "objects": {"matcalc", "rich", "lark", "numpy", *EDGE},
+    "functions": {"matcalc.language", "matcalc.engine", "matcalc.render", "matcalc.check",
+                  "rich", "lark", "numpy", *EDGE},
     "model": {"matcalc.language", "matcalc.engine", "matcalc.render", "rich", "lark", "numpy",
               *EDGE},
     "language": {"matcalc.engine", "matcalc.render", "matcalc.cli", "rich", "numpy", *EDGE},

@@ -16,8 +16,9 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.engine import algebra
+from matcalc.functions import sigmoid
 from matcalc.model import Math, Sentence
-from matcalc.objects import ENTRY, Scalar, UnitVector, is_matrix, shape_of, sigmoid
+from matcalc.objects import ENTRY, Scalar, UnitVector, is_matrix, shape_of
 
 Rewrite = Callable[[sympy.Basic, frozenset[sympy.Basic]], sympy.Basic | None]
 

@@ -34,6 +34,7 @@ from sympy import (
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
+from matcalc import functions
 from matcalc.engine import algebra
 from matcalc.errors import MatcalcError
 from matcalc.model import Math, Sentence, Shape, Step
@@ -497,8 +498,8 @@ class ScalarChain(Rule):
     def title(self) -> str:
         """log(s) by s is a known derivative; the chain rule is for a composite argument."""
         if self.expr.args[0] == self.wrt:
-            name = {"Abs": "abs"}.get(type(self.expr).__name__, type(self.expr).__name__)
-            return f"derivative of {name}"
+            record = functions.of_expression(self.expr)
+            return f"derivative of {record.name if record else type(self.expr).__name__}"
         return "chain rule"
 
     def explain(self) -> Sentence:

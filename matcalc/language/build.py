@@ -12,7 +12,7 @@ Imports sympy, matcalc.model, matcalc.objects, matcalc.errors and the transforme
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from itertools import pairwise
@@ -37,6 +37,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.errors import MatcalcError, Span
+from matcalc.functions import ENTRYWISE_BY_NAME
 from matcalc.language.arithmetic import (
     Arithmetic,
     BareOne,
@@ -96,16 +97,7 @@ from matcalc.objects import (
     index_symbol,
     is_matrix,
     shape_of,
-    sigmoid,
 )
-from matcalc.objects import sign as sign_function
-
-_SCALAR_FUNCTIONS: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
-    "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "exp": sympy.exp,
-    "log": sympy.log, "tanh": sympy.tanh, "sigmoid": sigmoid, "sqrt": sympy.sqrt,
-    "abs": Abs, "sign": sign_function, "sinh": sympy.sinh, "cosh": sympy.cosh,
-    "softplus": lambda t: sympy.log(1 + sympy.exp(t)),  # read as what it is: log(1 + eᵗ)
-}
 
 
 def dimension(name: str) -> sympy.Symbol:
@@ -1161,7 +1153,7 @@ class ProblemBuilder:
     def apply(self, function: str, value: Value, span: Span) -> Value:
         value = self.arith.finish(value, span)
         if function in ELEMENTWISE:
-            return entrywise(_SCALAR_FUNCTIONS[ELEMENTWISE[function]], value)
+            return entrywise(ENTRYWISE_BY_NAME[function].form, value)
         rows, cols = shape_of(value)
         described = f"{self.text(span)} is {Shape((rows, cols))}"
         if function in {"tr", "det", "inv"} and (rows != cols or not is_matrix(value)):

@@ -1,11 +1,12 @@
 """The spelling tables: every ASCII, LaTeX and Unicode way of writing one thing → one name.
 
 The grammar recognises the shape of a statement; these tables say what its words mean.
-Data only.
+Data only; the functions come from the function table.
 """
 
 from __future__ import annotations
 
+from matcalc import functions
 from matcalc.greek import LETTERS
 
 # \mu, μ and mu are one name: the ASCII spelling, which is also what the printers show.
@@ -24,22 +25,10 @@ GREEK = {
 # μ → mu, and the variant glyphs ϵ and ϕ.
 UNICODE_GREEK = {glyph: name for name, glyph in LETTERS.items()} | {"ϵ": "eps", "ϕ": "phi"}
 
-# Scalar functions; applied to a vector or matrix they act entry by entry.
-ELEMENTWISE = {
-    "sin": "sin", "cos": "cos", "tan": "tan", "exp": "exp", "log": "log", "ln": "log",
-    "tanh": "tanh", "sigmoid": "sigmoid", "sigma_fn": "sigmoid", "sqrt": "sqrt",
-    "abs": "abs", "sign": "sign", "sgn": "sign", "sinh": "sinh", "cosh": "cosh",
-    "softplus": "softplus",
-}
-
-# Functions of a whole matrix or vector.
-MATRIX_FUNCTIONS = {
-    "tr": "tr", "trace": "tr", "Tr": "tr", "det": "det", "inv": "inv", "sum": "sum",
-    "diag": "diag", "softmax": "softmax", "norm": "norm", "logsumexp": "logsumexp",
-    "lse": "logsumexp",
-}
-
-FUNCTIONS = {**ELEMENTWISE, **MATRIX_FUNCTIONS}
+# Function words → function names, from the function table (matcalc/functions.py).
+ELEMENTWISE = {word: f.name for f in functions.ENTRYWISE for word in f.words}
+MATRIX_FUNCTIONS = {word: f.name for f in functions.MATRIX_FUNCTIONS for word in f.words}
+FUNCTIONS = functions.WORDS
 
 # Known functions without a derivative rule (not differentiable, or not supported yet).
 UNSUPPORTED = {"max", "min", "argmax", "argmin", "round", "floor", "ceil", "relu"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from matcalc import functions
 from matcalc.greek import LETTERS
 from matcalc.model import Derivation, Problem, Sentence, Solution, Step
 from matcalc.render import sentence as say
@@ -104,7 +105,10 @@ _SPACE = re.compile(r" (?:\\; )?")
 _UNSEEN = re.compile(r"\\(?:left|right|boldsymbol|mathbf|mathrm|operatorname|text|mathbb|"
                      r"displaystyle)(?![A-Za-z])|[{}]")
 _SCRIPT = re.compile(r"[_^](?:\{[^{}]*\}|.)")
-_NAMED = re.compile(r"\\(?:tanh|sinh|cosh|log|exp|sin|cos|tan|det|diag|tr|vec)(?![A-Za-z])")
+_NAMED = re.compile(  # \\tanh, \\det: a function set as its name, as wide as its letters
+    r"\\(?:" + "|".join(sorted((f.name for f in functions.ALL
+                                 if f.latex == "\\" + f.name and f.name != "sqrt"),
+                                key=len, reverse=True)) + r")(?![A-Za-z])")
 _COMMAND = re.compile(r"\\[A-Za-z]+|\\.")
 _OPERATORS = ("+", "-", "=", "\\otimes", "\\odot", "\\in")
 

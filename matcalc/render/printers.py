@@ -23,6 +23,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
+from matcalc import functions
 from matcalc.greek import LETTERS
 from matcalc.model import Shape
 from matcalc.objects import (
@@ -44,7 +45,6 @@ GREEK_LATEX = {name: "\\" + ("epsilon" if name == "eps" else name) for name in G
 SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 FRACTIONS = {Rational(1, 2): "½", Rational(1, 3): "⅓", Rational(2, 3): "⅔",
              Rational(1, 4): "¼", Rational(3, 4): "¾"}
-FUNCTION_NAMES = {"sigmoid": "sigmoid", "Abs": "abs", "sign": "sign"}
 
 
 class Verbatim(sympy.Symbol):
@@ -457,7 +457,8 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
         return f"{self._print(variable)} ↦ {self._print(expr.expr)}"
 
     def _print_Function(self, expr: sympy.Function) -> str:
-        name = FUNCTION_NAMES.get(type(expr).__name__, type(expr).__name__)
+        record = functions.of_expression(expr)
+        name = record.name if record is not None else type(expr).__name__
         return f"{name}({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_Abs(self, expr: sympy.Abs) -> str:
@@ -820,8 +821,13 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
         text = "\\exp" + self._bracket(self._print(expr.args[0]))
         return f"{text}^{{{exp}}}" if exp else text
 
-    def _print_sigmoid(self, expr: Any, exp: str | None = None) -> str:
-        text = "\\operatorname{sigmoid}" + self._bracket(self._print(expr.args[0]))
+    def _print_Function(self, expr: sympy.Function, exp: str | None = None) -> str:
+        """A function of matcalc's own (sigmoid) by the name the function table gives it;
+        sympy's (sin, log) as sympy sets them."""
+        record = functions.of_expression(expr)
+        if record is None or record.derivative is None:  # sympy's own function
+            return str(super()._print_Function(expr, exp))
+        text = record.latex + self._bracket(self._print(expr.args[0]))
         return f"{text}^{{{exp}}}" if exp else text
 
     def _print_Shape(self, shape: Shape) -> str:
