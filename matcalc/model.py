@@ -241,6 +241,39 @@ Sentence = tuple["str | Math", ...]
 
 
 @dataclass(frozen=True)
+class Linear:
+    """c · P (H ⊙ (L dX R)) Q, or with dXᵀ when ``transposed``: a term of a matrix
+    differential dF (Magnus–Neudecker). ``None`` stands for an identity factor; P and Q
+    only around an entrywise product."""
+
+    coefficient: sympy.Expr
+    left: sympy.Basic | None
+    transposed: bool
+    right: sympy.Basic | None
+    hadamard: sympy.Basic | None = None
+    outer_left: sympy.Basic | None = None  # P
+    outer_right: sympy.Basic | None = None  # Q
+
+    @property
+    def surrounded(self) -> bool:
+        return self.outer_left is not None or self.outer_right is not None
+
+
+@dataclass(frozen=True)
+class Outer:
+    """c · A · tr(C dX): a fixed matrix A (absent when F is a scalar) times a scalar
+    differential."""
+
+    coefficient: sympy.Expr
+    matrix: sympy.Basic | None
+    trace_with: sympy.Basic  # C, so that the scalar part is tr(C dX)
+
+
+Term = Linear | Outer
+Terms = tuple[Term, ...]  # dF as a sum of terms linear in dX
+
+
+@dataclass(frozen=True)
 class TensorViews:
     """A derivative with respect to (or of) a matrix, in every view a textbook uses."""
 
@@ -317,7 +350,7 @@ class Chain:
     shape: Shape
     # through matrices: the chain's differential (dF in terms of dX) the product was read
     # from, kept so that the sum over paths and the views do not compose it again
-    terms: tuple[Any, ...] | None = field(default=None, compare=False, repr=False)
+    terms: Terms | None = field(default=None, compare=False, repr=False)
 
     @property
     def names(self) -> tuple[str, ...]:

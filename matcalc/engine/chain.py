@@ -13,8 +13,8 @@ from itertools import pairwise
 import sympy
 
 from matcalc.engine import algebra
-from matcalc.engine.differential import Terms, compose, from_jacobian
 from matcalc.engine.partial import partial
+from matcalc.engine.terms import Terms, compose, from_jacobian
 from matcalc.engine.views import matrix_value, of_entry
 from matcalc.errors import MatcalcError
 from matcalc.model import Chain, Link, Problem, Shape, Step

@@ -1,29 +1,26 @@
-"""Matrix differentials: dF as a sum of terms linear in dX, built rule by rule.
+"""The matrix differential as a rule table: dF as terms linear in dX, rule by rule.
 
-For derivatives with respect to a matrix, and of matrix-valued expressions, the engine
-works as Magnus and Neudecker do: it writes the differential dF as a sum of terms
-
-    c · H ⊙ (L dX R)     Linear (with dXᵀ in place of dX when ``transposed``)
-    c · A · tr(C dX)      Outer  (A is absent when F is a scalar)
-
-and ``views.py`` reads the derivative off the terms: the gradient, the index formula with
-Kronecker deltas, and the vectorized Jacobian. ``None`` stands for an identity factor.
-Every rule used is recorded as a sentence, so the step can say how dF was found.
-Imports sympy, matcalc.model, matcalc.objects, matcalc.errors and engine.algebra.
+For derivatives with respect to a matrix, and of matrix-valued expressions, the engine works
+as Magnus and Neudecker do: it writes the differential dF as a sum of terms (``terms.py``)
+and ``views.py`` reads the derivative off them. Each identity used is a record here, as the
+derivative rules are in ``rules.py``: its formula as docstring, ``match``, ``terms``, and the
+``identity`` the explanation cites, built from math objects (never prose), with letters the
+problem does not use. ``MatrixDifferential`` is the step that runs this table.
+Imports sympy, matcalc.model, matcalc.objects, matcalc.errors and the engine's terms,
+jacobians, algebra, rules, identities and views.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import ClassVar, Self
 
 import sympy
 from sympy import (
     Determinant,
     HadamardProduct,
-    Identity,
     Inverse,
     KroneckerProduct,
-    Lambda,
     MatAdd,
     MatMul,
     MatPow,
@@ -31,13 +28,34 @@ from sympy import (
     Transpose,
 )
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
-from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.engine import algebra
-from matcalc.errors import MatcalcError
-from matcalc.model import Math, Sentence
+from matcalc.engine.identities import use_properties
+from matcalc.engine.jacobians import (
+    derivative_at,
+    entrywise_slope,
+    logsumexp_gradient,
+    softmax_jacobian,
+)
+from matcalc.engine.rules import Context, Rule, abstract_partial
+from matcalc.engine.terms import (
+    Linear,
+    Outer,
+    Term,
+    Terms,
+    all_scalar,
+    hadamard,
+    left,
+    right,
+    scale,
+    times,
+    trace,
+    transpose,
+    unsupported,
+)
+from matcalc.engine.views import matrix_value, views
+from matcalc.model import Math, Sentence, Shape
 from matcalc.objects import (
-    ENTRY,
     Applied,
     AppliedVector,
     Diff,
@@ -57,350 +75,106 @@ _LETTERS = (("U", "V"), ("P", "Q"), ("G", "H"), ("L", "R"))
 
 
 @dataclass(frozen=True)
-class Linear:
-    """c · P (H ⊙ (L dX R)) Q, or with dXᵀ; P and Q only around an entrywise product."""
+class Letters:
+    """U and V of a cited identity (matrices), and u, v (columns) for functions of vectors:
+    the first pair of each the problem does not use."""
 
-    coefficient: sympy.Expr
-    left: sympy.Basic | None
-    transposed: bool
-    right: sympy.Basic | None
-    hadamard: sympy.Basic | None = None
-    outer_left: sympy.Basic | None = None  # P
-    outer_right: sympy.Basic | None = None  # Q
+    upper: tuple[str, str]
+    lower: tuple[str, str]
 
-    @property
-    def surrounded(self) -> bool:
-        return self.outer_left is not None or self.outer_right is not None
+    @classmethod
+    def free_in(cls, names: set[str]) -> Letters:
+        def free(pairs: list[tuple[str, str]]) -> tuple[str, str]:
+            return next((pair for pair in pairs if not set(pair) & names), pairs[0])
 
-
-@dataclass(frozen=True)
-class Outer:
-    """c · A · tr(C dX): a fixed matrix A times a scalar differential."""
-
-    coefficient: sympy.Expr
-    matrix: sympy.Basic | None
-    trace_with: sympy.Basic  # C, so that the scalar part is tr(C dX)
-
-
-Term = Linear | Outer
-Terms = tuple[Term, ...]
-
-
-def _mul(first: sympy.Basic | None, second: sympy.Basic | None) -> sympy.Basic | None:
-    if first is None:
-        return second
-    if second is None:
-        return first
-    return algebra.mul(first, second)
-
-
-def _t(value: sympy.Basic | None) -> sympy.Basic | None:
-    return None if value is None else algebra.transpose(value)
-
-
-def unsupported(what: str) -> MatcalcError:
-    return MatcalcError(f"no rule yet for {what}",
-                        hint="this matrix construct is not supported yet")
-
-
-# ---- operations on differentials -------------------------------------------------------
-
-
-def _pulled(term: Term) -> Term:
-    """Scalar factors of L, R, C or A moved into the coefficient: −X⁻¹ dX X⁻¹ has c = −1."""
-    coefficient = term.coefficient
-    parts: dict[str, sympy.Basic | None] = {}
-    names = ("left", "right", "hadamard", "outer_left", "outer_right") if isinstance(
-        term, Linear) else ("matrix", "trace_with")
-    for name in names:
-        value = getattr(term, name)
-        if value is not None and is_matrix(value):
-            scalar, matrix = algebra.split_coefficient(value)
-            coefficient *= scalar
-            value = matrix
-        parts[name] = value
-    return replace(term, coefficient=coefficient, **parts)  # type: ignore[arg-type]
-
-
-def _tidy(terms: list[Term]) -> Terms:
-    return tuple(_pulled(term) for term in terms)
-
-
-def left(matrix: sympy.Basic, terms: Terms) -> Terms:
-    """P · dF"""
-    out: list[Term] = []
-    for term in terms:
-        if isinstance(term, Linear):
-            if term.hadamard is not None:  # P (H ⊙ (L dX R)): P stays outside
-                out.append(replace(term, outer_left=_mul(matrix, term.outer_left)))
-            else:
-                out.append(replace(term, left=_mul(matrix, term.left)))
-        else:
-            if term.matrix is None:
-                raise unsupported("a matrix times the differential of a scalar")
-            out.append(replace(term, matrix=algebra.mul(matrix, term.matrix)))
-    return _tidy(out)
-
-
-def right(matrix: sympy.Basic, terms: Terms) -> Terms:
-    """dF · Q"""
-    out: list[Term] = []
-    for term in terms:
-        if isinstance(term, Linear):
-            if term.hadamard is not None:  # (H ⊙ (L dX R)) Q: Q stays outside
-                out.append(replace(term, outer_right=_mul(term.outer_right, matrix)))
-            else:
-                out.append(replace(term, right=_mul(term.right, matrix)))
-        else:
-            if term.matrix is None:
-                raise unsupported("the differential of a scalar times a matrix")
-            out.append(replace(term, matrix=algebra.mul(term.matrix, matrix)))
-    return _tidy(out)
-
-
-def transpose(terms: Terms) -> Terms:
-    """(dF)ᵀ: (P (H ⊙ (L dX R)) Q)ᵀ = Qᵀ (Hᵀ ⊙ (Rᵀ dXᵀ Lᵀ)) Pᵀ."""
-    out: list[Term] = []
-    for term in terms:
-        if isinstance(term, Linear):
-            out.append(Linear(term.coefficient, _t(term.right), not term.transposed,
-                              _t(term.left), _t(term.hadamard), _t(term.outer_right),
-                              _t(term.outer_left)))
-        else:
-            out.append(replace(term, matrix=_t(term.matrix)))
-    return _tidy(out)
-
-
-def scale(factor: sympy.Expr, terms: Terms) -> Terms:
-    return tuple(replace(term, coefficient=term.coefficient * factor) for term in terms)
-
-
-def hadamard(matrix: sympy.Basic, terms: Terms) -> Terms:
-    """G ⊙ dF; for a column G this is diag(G) dF."""
-    if shape_of(matrix)[1] == 1:
-        return left(DiagMatrix(matrix), terms)
-    out: list[Term] = []
-    for term in terms:
-        if isinstance(term, Linear):
-            if term.surrounded:
-                raise unsupported("an entrywise product with a product around an entrywise "
-                                  "product")
-            both = matrix if term.hadamard is None else HadamardProduct(matrix, term.hadamard)
-            out.append(replace(term, hadamard=both))
-        else:
-            out.append(replace(term, matrix=HadamardProduct(matrix, term.matrix)))
-    return _tidy(out)
-
-
-def trace(terms: Terms, size: sympy.Expr | None = None) -> Terms:
-    """tr(dF) by the cyclic property: tr(L dX R) = tr(R L dX), tr(L dXᵀ R) = tr(Lᵀ Rᵀ dX);
-    around an entrywise product, tr(P (H ⊙ M) Q) = tr(G M) with G = (Q P) ⊙ Hᵀ."""
-    out: list[Term] = []
-    for term in terms:
-        if isinstance(term, Linear):
-            factor: sympy.Expr = sympy.S.One
-            weight = None  # G; tr(H ⊙ M) = tr((I ⊙ H) M): only H's diagonal meets M's
-            around = _mul(term.outer_right, term.outer_left)
-            if term.hadamard is not None and shape_of(term.hadamard) == (1, 1):
-                factor = algebra.as_scalar(term.hadamard)
-                weight = around
-            elif term.hadamard is not None:
-                meets = around if around is not None else Identity(shape_of(term.hadamard)[0])
-                weight = HadamardProduct(meets, _t(term.hadamard))
-            if term.transposed:
-                with_dx = _mul(_t(term.left), _mul(_t(weight), _t(term.right)))
-            else:
-                with_dx = _mul(term.right, _mul(weight, term.left))
-            if with_dx is None:  # tr(dX) = tr(I dX)
-                with_dx = sympy.S.One if size in (None, 1) else Identity(size)
-            out.append(Outer(term.coefficient * factor, None, with_dx))
-        else:
-            matrix = term.matrix
-            value = sympy.S.One if matrix is None else (
-                algebra.as_scalar(matrix) if shape_of(matrix) == (1, 1) else Trace(matrix))
-            out.append(Outer(term.coefficient * value, None, term.trace_with))
-    return _tidy(out)
-
-
-def times(matrix: sympy.Basic, scalar_terms: Terms) -> Terms:
-    """ds · M for a scalar s and a fixed matrix M."""
-    out: list[Term] = []
-    for term in scalar_terms:
-        assert isinstance(term, Outer) and term.matrix is None
-        out.append(replace(term, matrix=matrix))
-    return _tidy(out)
-
-
-def compose(outer: Terms, inner: Terms, size: sympy.Expr | None = None) -> Terms:
-    """dF in terms of dX, from dF in terms of dY (outer) and dY in terms of dX (inner)."""
-    out: list[Term] = []
-    for term in outer:
-        if isinstance(term, Linear):
-            current = transpose(inner) if term.transposed else inner
-            if term.left is not None:
-                current = left(term.left, current)
-            if term.right is not None:
-                current = right(term.right, current)
-            if term.hadamard is not None:
-                current = hadamard(term.hadamard, current)
-            if term.outer_left is not None:
-                current = left(term.outer_left, current)
-            if term.outer_right is not None:
-                current = right(term.outer_right, current)
-            out.extend(scale(term.coefficient, current))
-        else:
-            if term.trace_with == 1:
-                current = inner
-            elif not is_matrix(term.trace_with):
-                current = scale(term.trace_with, inner)
-            else:
-                current = left(term.trace_with, inner)
-            scalar = trace(current, size) if not _all_scalar(current) else current
-            scalar = scale(term.coefficient, scalar)
-            out.extend(scalar if term.matrix is None else times(term.matrix, scalar))
-    return tuple(out)
-
-
-def _all_scalar(terms: Terms) -> bool:
-    return all(isinstance(t, Outer) and t.matrix is None for t in terms)
-
-
-# ---- the rules ------------------------------------------------------------------------
-
-
-@dataclass
-class Differentiator:
-    """d(expr) with respect to ``wrt``; ``used`` collects the rules, as sentences."""
-
-    wrt: sympy.Basic
-    used: list[Sentence] = field(default_factory=list)
-    letters: tuple[str, str] = ("U", "V")
+        return cls(free(list(_LETTERS)),
+                   free([(a.lower(), b.lower()) for a, b in _LETTERS]))
 
     @property
-    def pair(self) -> tuple[sympy.MatrixSymbol, sympy.MatrixSymbol]:
-        """U and V of a cited identity (or the first free pair of letters)."""
-        return (sympy.MatrixSymbol(self.letters[0], _N, _N),
-                sympy.MatrixSymbol(self.letters[1], _N, _N))
+    def matrices(self) -> tuple[sympy.MatrixSymbol, sympy.MatrixSymbol]:
+        return (sympy.MatrixSymbol(self.upper[0], _N, _N),
+                sympy.MatrixSymbol(self.upper[1], _N, _N))
 
-    def note(self, sentence: Sentence) -> None:
-        if sentence not in self.used:
-            self.used.append(sentence)
+    @property
+    def columns(self) -> tuple[sympy.MatrixSymbol, sympy.MatrixSymbol]:
+        return (sympy.MatrixSymbol(self.lower[0], _N, 1),
+                sympy.MatrixSymbol(self.lower[1], _N, 1))
 
-    def d(self, expr: sympy.Basic) -> Terms:
-        if not expr.has(self.wrt):
-            return ()
-        if expr == self.wrt:
-            if shape_of(expr) == (1, 1):  # a number: dF = 1 · tr(1 du)
-                return (Outer(sympy.S.One, None, sympy.S.One),)
-            return (Linear(sympy.S.One, None, False, None),)
-        match expr:
-            case Scalar():
-                return self.scalar(self.d(expr.matrix))
-            case MatAdd() | sympy.Add():
-                return tuple(t for arg in expr.args for t in self.d(arg))
-            case MatMul():
-                return self.product(expr)
-            case sympy.Mul():
-                return self.scalar_product(expr)
-            case Transpose():
-                u, _ = self.pair
-                self.note((Math(Diff(u.T)), " = ", Math(Diff(u).T)))
-                return transpose(self.d(expr.arg))
-            case Inverse():
-                u, _ = self.pair
-                self.note((Math(Diff(Inverse(u))), " = ",
-                           Math(MatMul(-1, Inverse(u), Diff(u), Inverse(u)))))
-                inverse = Inverse(expr.arg)
-                return right(inverse, left(algebra.mul(-1, inverse), self.d(expr.arg)))
-            case Trace():
-                u, v = self.pair
-                self.note((Math(DiffScalar(Trace(u))), " = ", Math(Trace(Diff(u))), ", and ",
-                           Math(Trace(u * v)), " = ", Math(Trace(v * u))))
-                return trace(self.d(expr.arg), shape_of(self.wrt)[0])
-            case Determinant():
-                self.note(("d det(U) = det(U) tr(U⁻¹ dU)",))
-                return scale(expr, trace(left(Inverse(expr.arg), self.d(expr.arg))))
-            case Norm():
-                self.note(("d‖U‖ = tr(Uᵀ dU)/‖U‖",))
-                inner = left(Transpose(expr.arg), self.d(expr.arg))
-                return scale(1 / expr, self.scalar(inner) if shape_of(expr.arg)[1] == 1
-                             else trace(inner))
-            case ElementwiseApplyFunction():
-                self.note(("d f(U) = f'(U) ⊙ dU for f applied entry by entry",))
-                t = ENTRY
-                slope = expr.function(t).diff(t)
-                if not slope.has(t):  # a constant c: c ⊙ dU is c dU
-                    return scale(slope, self.d(expr.expr))
-                return hadamard(ElementwiseApplyFunction(Lambda(t, slope), expr.expr),
-                                self.d(expr.expr))
-            case HadamardProduct() if len(expr.args) == 2:
-                u, v = self.pair
-                self.note((Math(Diff(HadamardProduct(u, v))), " = ", Math(MatAdd(
-                    HadamardProduct(Diff(u), v), HadamardProduct(u, Diff(v)), evaluate=False))))
-                first, second = expr.args
-                return hadamard(second, self.d(first)) + hadamard(first, self.d(second))
-            case Softmax():
-                self.note(("d softmax(u) = (diag(s) − s sᵀ) du with s = softmax(u)",))
-                jacobian = MatAdd(DiagMatrix(expr), algebra.mul(-1, expr, Transpose(expr)))
-                return left(jacobian, self.d(expr.arg))
-            case LogSumExp():
-                self.note(("d lse(u) = softmax(u)ᵀ du",))
-                return self.scalar(left(Transpose(Softmax(expr.arg)), self.d(expr.arg)))
-            case Applied() | AppliedVector():
-                from matcalc.engine.rules import abstract_partial
 
-                self.note(("d p(u, v) = (∂p/∂u) du + (∂p/∂v) dv for an abstract p",))
-                out: list[Term] = []
-                for index, argument in enumerate(expr.arguments):
-                    partial = abstract_partial(expr, index)
-                    inner = self.d(argument)
-                    if not is_matrix(argument):
-                        out.extend(times(partial, inner) if is_matrix(expr)
-                                   else scale(algebra.as_scalar(partial), inner))
-                        continue
-                    if shape_of(argument)[1] != 1:  # dp = tr((∂p/∂U)ᵀ dU) for a matrix U
-                        out.extend(trace(left(Transpose(partial), inner), size=shape_of(
-                            self.wrt)[0]))
-                        continue
-                    joined = left(partial, inner)
-                    out.extend(joined if is_matrix(expr) else self.scalar(joined))
-                return tuple(out)
-            case MatPow() if expr.exp.is_Integer and expr.exp > 0:
-                power = int(expr.exp)
-                return self.product(MatMul(*([expr.base] * power)))
-            case sympy.Pow() if not expr.exp.has(self.wrt):
-                base, exponent = expr.args
-                return scale(exponent * base ** (exponent - 1), self.d(base))
-            case sympy.Function() | sympy.Abs() if len(expr.args) == 1:
-                (argument,) = expr.args
-                t = ENTRY
-                derivative = expr.func(t).diff(t).xreplace({t: argument})
-                return scale(derivative, self.d(argument))
-        raise unsupported("the differential of " + (
-            "a Kronecker product of matrices" if isinstance(expr, KroneckerProduct) else
-            f"an expression of the kind {type(expr).__name__}"))
+def _equation(left_side: sympy.Basic, right_side: sympy.Basic,
+              *after: str | Math) -> Sentence:
+    return (Math(left_side), " = ", Math(right_side), *after)
 
-    def scalar(self, terms: Terms) -> Terms:
-        """A 1×1 differential as a number: tr of itself."""
-        return trace(terms)
 
-    def product(self, expr: MatMul) -> Terms:
-        """d(P U Q) = P dU Q for each factor U in turn (the product rule)."""
+class DifferentialRule:
+    """One identity of the matrix differential; subclasses fill ``terms``."""
+
+    kinds: ClassVar[tuple[type, ...]] = ()
+
+    @classmethod
+    def match(cls, expr: sympy.Basic) -> bool:
+        return isinstance(expr, cls.kinds)
+
+    @staticmethod
+    def identity(letters: Letters) -> Sentence | None:
+        """The identity as the explanation cites it, or None when it goes without saying."""
+        return None
+
+    @classmethod
+    def cited(cls, expr: sympy.Basic, worker: Differentiator) -> Sentence | None:
+        """The identity this expression's differential uses."""
+        return cls.identity(worker.letters)
+
+    @classmethod
+    def terms(cls, expr: sympy.Basic, worker: Differentiator) -> Terms:
+        raise NotImplementedError
+
+
+class OfScalar(DifferentialRule):
+    """d of a 1×1 product used as a number is the differential of the product"""
+
+    kinds = (Scalar,)
+
+    @classmethod
+    def terms(cls, expr: sympy.Basic, worker: Differentiator) -> Terms:
+        return worker.scalar(worker.d(expr.matrix))
+
+
+class SumRule(DifferentialRule):
+    """d(U + V) = dU + dV"""
+
+    kinds = (MatAdd, sympy.Add)
+
+    @classmethod
+    def terms(cls, expr: sympy.Basic, worker: Differentiator) -> Terms:
+        return tuple(t for arg in expr.args for t in worker.d(arg))
+
+
+class ProductRule(DifferentialRule):
+    """d(P U Q) = P dU Q for each factor U in turn: d(UV) = (dU)V + U(dV)"""
+
+    kinds = (MatMul,)
+
+    @classmethod
+    def cited(cls, expr: sympy.Basic, worker: Differentiator) -> Sentence | None:
+        if sum(1 for a in expr.args if a.has(worker.wrt)) < 2:
+            return None  # a linear map: P dU Q needs no citing
+        u, v = worker.letters.matrices
+        return _equation(Diff(u * v), MatAdd(MatMul(Diff(u), v), MatMul(u, Diff(v)),
+                                             evaluate=False))
+
+    @classmethod
+    def terms(cls, expr: sympy.Basic, worker: Differentiator) -> Terms:
         args = list(expr.args)
         out: list[Term] = []
-        dependent = [a for a in args if a.has(self.wrt)]
-        if len(dependent) > 1:
-            u, v = self.pair
-            self.note((Math(Diff(u * v)), " = ", Math(MatAdd(MatMul(Diff(u), v),
-                                                              MatMul(u, Diff(v)), evaluate=False))))
         for index, factor in enumerate(args):
-            if not factor.has(self.wrt):
+            if not factor.has(worker.wrt):
                 continue
             before, after = args[:index], args[index + 1:]
             scalars = sympy.Mul(*(a for a in before + after if not is_matrix(a)))
             left_factors = [a for a in before if is_matrix(a)]
             right_factors = [a for a in after if is_matrix(a)]
-            inner = self.d(factor)
+            inner = worker.d(factor)
             if not is_matrix(factor):
                 rest = algebra.mul(*left_factors, *right_factors)
                 out.extend(times(rest, scale(scalars, inner)) if is_matrix(rest)
@@ -411,37 +185,334 @@ class Differentiator:
             if right_factors:
                 inner = right(algebra.mul(*right_factors), inner)
             out.extend(scale(scalars, inner))
-        if shape_of(expr) == (1, 1):
-            return self.scalar(tuple(out)) if not _all_scalar(tuple(out)) else tuple(out)
+        if shape_of(expr) == (1, 1) and not all_scalar(tuple(out)):
+            return worker.scalar(tuple(out))
         return tuple(out)
 
-    def scalar_product(self, expr: sympy.Mul) -> Terms:
+
+class ScalarProduct(DifferentialRule):
+    """d(s t) = (ds) t + s (dt) for numbers s and t"""
+
+    kinds = (sympy.Mul,)  # after ProductRule: sympy's MatMul is a Mul
+
+    @classmethod
+    def terms(cls, expr: sympy.Basic, worker: Differentiator) -> Terms:
         out: list[Term] = []
         for index, factor in enumerate(expr.args):
-            if factor.has(self.wrt):
+            if factor.has(worker.wrt):
                 others = sympy.Mul(*(a for i, a in enumerate(expr.args) if i != index))
-                out.extend(scale(others, self.d(factor)))
+                out.extend(scale(others, worker.d(factor)))
         return tuple(out)
+
+
+class TransposeRule(DifferentialRule):
+    """d(Uᵀ) = (dU)ᵀ"""
+
+    kinds = (Transpose,)
+
+    @staticmethod
+    def identity(letters: Letters) -> Sentence | None:
+        u, _ = letters.matrices
+        return _equation(Diff(u.T), Diff(u).T)
+
+    @classmethod
+    def terms(cls, expr: sympy.Basic, worker: Differentiator) -> Terms:
+        return transpose(worker.d(expr.arg))
+
+
+class InverseRule(DifferentialRule):
+    """d(U⁻¹) = −U⁻¹ dU U⁻¹"""
+
+    kinds = (Inverse,)
+
+    @staticmethod
+    def identity(letters: Letters) -> Sentence | None:
+        u, _ = letters.matrices
+        return _equation(Diff(Inverse(u)), MatMul(-1, Inverse(u), Diff(u), Inverse(u)))
+
+    @classmethod
+    def terms(cls, expr: sympy.Basic, worker: Differentiator) -> Terms:
+        inverse = Inverse(expr.arg)
+        return right(inverse, left(algebra.mul(-1, inverse), worker.d(expr.arg)))
+
+
+class TraceRule(DifferentialRule):
+    """d tr(U) = tr(dU), and tr(UV) = tr(VU) (the cyclic property)"""
+
+    kinds = (Trace,)
+
+    @staticmethod
+    def identity(letters: Letters) -> Sentence | None:
+        u, v = letters.matrices
+        return (*_equation(DiffScalar(Trace(u)), Trace(Diff(u))), ", and ",
+                *_equation(Trace(u * v), Trace(v * u)))
+
+    @classmethod
+    def terms(cls, expr: sympy.Basic, worker: Differentiator) -> Terms:
+        return trace(worker.d(expr.arg), shape_of(worker.wrt)[0])
+
+
+class DeterminantRule(DifferentialRule):
+    """d det(U) = det(U) tr(U⁻¹ dU)"""
+
+    kinds = (Determinant,)
+
+    @staticmethod
+    def identity(letters: Letters) -> Sentence | None:
+        u, _ = letters.matrices
+        return _equation(DiffScalar(Determinant(u)),
+                         sympy.Mul(Determinant(u), Trace(MatMul(Inverse(u), Diff(u))),
+                                   evaluate=False))
+
+    @classmethod
+    def terms(cls, expr: sympy.Basic, worker: Differentiator) -> Terms:
+        return scale(expr, trace(left(Inverse(expr.arg), worker.d(expr.arg))))
+
+
+class NormRule(DifferentialRule):
+    """d‖U‖ = tr(Uᵀ dU)/‖U‖ (the 2-norm of a vector, the Frobenius norm of a matrix)"""
+
+    kinds = (Norm,)
+
+    @staticmethod
+    def identity(letters: Letters) -> Sentence | None:
+        u, _ = letters.matrices
+        return _equation(DiffScalar(Norm(u)), Trace(MatMul(Transpose(u), Diff(u))) / Norm(u))
+
+    @classmethod
+    def terms(cls, expr: sympy.Basic, worker: Differentiator) -> Terms:
+        inner = left(Transpose(expr.arg), worker.d(expr.arg))
+        return scale(1 / expr, worker.scalar(inner) if shape_of(expr.arg)[1] == 1
+                     else trace(inner))
+
+
+class EntrywiseRule(DifferentialRule):
+    """d f(U) = f′(U) ⊙ dU for a function f applied entry by entry"""
+
+    kinds = (ElementwiseApplyFunction,)
+
+    @classmethod
+    def cited(cls, expr: sympy.Basic, worker: Differentiator) -> Sentence | None:
+        u, _ = worker.letters.matrices
+        slope = entrywise_slope(expr.function, u)
+        return _equation(Diff(ElementwiseApplyFunction(expr.function, u)),
+                         HadamardProduct(slope, Diff(u)) if is_matrix(slope)
+                         else algebra.mul(slope, Diff(u)))
+
+    @classmethod
+    def terms(cls, expr: sympy.Basic, worker: Differentiator) -> Terms:
+        slope = entrywise_slope(expr.function, expr.expr)
+        inner = worker.d(expr.expr)
+        return hadamard(slope, inner) if is_matrix(slope) else scale(slope, inner)
+
+
+class HadamardRule(DifferentialRule):
+    """d(U ⊙ V) = dU ⊙ V + U ⊙ dV"""
+
+    kinds = (HadamardProduct,)
+
+    @classmethod
+    def match(cls, expr: sympy.Basic) -> bool:
+        return isinstance(expr, HadamardProduct) and len(expr.args) == 2
+
+    @staticmethod
+    def identity(letters: Letters) -> Sentence | None:
+        u, v = letters.matrices
+        return _equation(Diff(HadamardProduct(u, v)), MatAdd(
+            HadamardProduct(Diff(u), v), HadamardProduct(u, Diff(v)), evaluate=False))
+
+    @classmethod
+    def terms(cls, expr: sympy.Basic, worker: Differentiator) -> Terms:
+        first, second = expr.args
+        return hadamard(second, worker.d(first)) + hadamard(first, worker.d(second))
+
+
+class SoftmaxRule(DifferentialRule):
+    """d softmax(u) = (diag(s) − s sᵀ) du with s = softmax(u)"""
+
+    kinds = (Softmax,)
+
+    @staticmethod
+    def identity(letters: Letters) -> Sentence | None:
+        u, s = letters.columns
+        return (*_equation(Diff(Softmax(u)), MatMul(softmax_jacobian(s), Diff(u))), " with ",
+                *_equation(s, Softmax(u)))
+
+    @classmethod
+    def terms(cls, expr: sympy.Basic, worker: Differentiator) -> Terms:
+        return left(softmax_jacobian(expr), worker.d(expr.arg))
+
+
+class LogSumExpRule(DifferentialRule):
+    """d lse(u) = softmax(u)ᵀ du"""
+
+    kinds = (LogSumExp,)
+
+    @staticmethod
+    def identity(letters: Letters) -> Sentence | None:
+        u, _ = letters.columns
+        return _equation(DiffScalar(LogSumExp(u)), MatMul(logsumexp_gradient(u), Diff(u)))
+
+    @classmethod
+    def terms(cls, expr: sympy.Basic, worker: Differentiator) -> Terms:
+        return worker.scalar(left(logsumexp_gradient(expr.arg), worker.d(expr.arg)))
+
+
+class AbstractRule(DifferentialRule):
+    """d p(u, v) = (∂p/∂u) du + (∂p/∂v) dv for an abstract differentiable p"""
+
+    kinds = (Applied, AppliedVector)
+
+    @classmethod
+    def cited(cls, expr: sympy.Basic, worker: Differentiator) -> Sentence | None:
+        u, v = worker.letters.columns
+        applied = Applied(sympy.Symbol(expr.name), u, v)
+        return _equation(DiffScalar(applied), MatAdd(
+            MatMul(abstract_partial(applied, 0), Diff(u)),
+            MatMul(abstract_partial(applied, 1), Diff(v)), evaluate=False),
+            " for an abstract ", Math(sympy.Symbol(expr.name)))
+
+    @classmethod
+    def terms(cls, expr: sympy.Basic, worker: Differentiator) -> Terms:
+        out: list[Term] = []
+        for index, argument in enumerate(expr.arguments):
+            partial = abstract_partial(expr, index)
+            inner = worker.d(argument)
+            if not is_matrix(argument):
+                out.extend(times(partial, inner) if is_matrix(expr)
+                           else scale(algebra.as_scalar(partial), inner))
+            elif shape_of(argument)[1] != 1:  # dp = tr((∂p/∂U)ᵀ dU) for a matrix U
+                out.extend(trace(left(Transpose(partial), inner),
+                                 size=shape_of(worker.wrt)[0]))
+            else:
+                joined = left(partial, inner)
+                out.extend(joined if is_matrix(expr) else worker.scalar(joined))
+        return tuple(out)
+
+
+class MatrixPower(DifferentialRule):
+    """d(Uᵏ) = d(U U ⋯ U) by the product rule, for a positive whole k"""
+
+    @classmethod
+    def match(cls, expr: sympy.Basic) -> bool:
+        return isinstance(expr, MatPow) and expr.exp.is_Integer and expr.exp > 0
+
+    @classmethod
+    def cited(cls, expr: sympy.Basic, worker: Differentiator) -> Sentence | None:
+        return ProductRule.cited(MatMul(expr.base, expr.base), worker)
+
+    @classmethod
+    def terms(cls, expr: sympy.Basic, worker: Differentiator) -> Terms:
+        return ProductRule.terms(MatMul(*([expr.base] * int(expr.exp))), worker)
+
+
+class PowerRule(DifferentialRule):
+    """d(sᵏ) = k sᵏ⁻¹ ds for a constant k"""
+
+    kinds = (sympy.Pow,)
+
+    @classmethod
+    def terms(cls, expr: sympy.Basic, worker: Differentiator) -> Terms:
+        base, exponent = expr.args
+        if exponent.has(worker.wrt):
+            raise unsupported("a power whose exponent depends on the variable")
+        return scale(exponent * base ** (exponent - 1), worker.d(base))
+
+
+class ScalarFunction(DifferentialRule):
+    """d f(s) = f′(s) ds for a function f of a number s"""
+
+    @classmethod
+    def match(cls, expr: sympy.Basic) -> bool:
+        return isinstance(expr, sympy.Function | sympy.Abs) and len(expr.args) == 1
+
+    @classmethod
+    def terms(cls, expr: sympy.Basic, worker: Differentiator) -> Terms:
+        (argument,) = expr.args
+        return scale(derivative_at(expr.func, argument), worker.d(argument))
+
+
+DIFFERENTIAL_RULES: tuple[type[DifferentialRule], ...] = (
+    OfScalar, SumRule, ProductRule, ScalarProduct, TransposeRule, InverseRule, TraceRule,
+    DeterminantRule, NormRule, EntrywiseRule, HadamardRule, SoftmaxRule, LogSumExpRule,
+    AbstractRule, MatrixPower, PowerRule, ScalarFunction,
+)
+
+
+@dataclass
+class Differentiator:
+    """d(expr) with respect to ``wrt`` by the table; ``used`` collects the identities cited."""
+
+    wrt: sympy.Basic
+    letters: Letters
+    used: list[Sentence] = field(default_factory=list)
+
+    def d(self, expr: sympy.Basic) -> Terms:
+        if not expr.has(self.wrt):
+            return ()
+        if expr == self.wrt:
+            if shape_of(expr) == (1, 1):  # a number: dF = 1 · tr(1 du)
+                return (Outer(sympy.S.One, None, sympy.S.One),)
+            return (Linear(sympy.S.One, None, False, None),)
+        for rule in DIFFERENTIAL_RULES:
+            if rule.match(expr):
+                cited = rule.cited(expr, self)
+                if cited is not None and cited not in self.used:
+                    self.used.append(cited)
+                return rule.terms(expr, self)
+        raise unsupported("the differential of " + (
+            "a Kronecker product of matrices" if isinstance(expr, KroneckerProduct) else
+            f"an expression of the kind {type(expr).__name__}"))
+
+    def scalar(self, terms: Terms) -> Terms:
+        """A 1×1 differential as a number: tr of itself."""
+        return trace(terms)
 
 
 def differential(expr: sympy.Basic, wrt: sympy.Basic) -> tuple[Terms, tuple[Sentence, ...]]:
-    """The terms of d(expr) with respect to wrt, and the rules used to find them."""
+    """The terms of d(expr) with respect to wrt, and the identities used to find them."""
     names = {str(getattr(s, "name", s)) for s in expr.free_symbols | wrt.free_symbols}
-    letters = next((pair for pair in _LETTERS if not set(pair) & names), _LETTERS[0])
-    worker = Differentiator(wrt, letters=letters)
+    worker = Differentiator(wrt, Letters.free_in(names))
     terms = worker.d(expr)
-    if shape_of(expr) == (1, 1) and not _all_scalar(terms):
+    if shape_of(expr) == (1, 1) and not all_scalar(terms):
         terms = trace(terms)
     return terms, tuple(worker.used)
 
 
-def from_jacobian(jacobian: sympy.Basic, of_scalar: bool, by_scalar: bool) -> Terms:
-    """The terms of dF = J dY for a Jacobian J found by the vector rules."""
-    if of_scalar:
-        return (Outer(sympy.S.One, None, jacobian),)
-    if by_scalar:  # a vector by a scalar: dF = J dy with J a column
-        return (Outer(sympy.S.One, jacobian, sympy.S.One),)
-    return (Linear(sympy.S.One, jacobian, False, None),)
+def differential_of(expr: sympy.Basic) -> sympy.Basic:
+    """dX for a matrix, du for a scalar: the differential as an object the printers set."""
+    return Diff(expr) if is_matrix(expr) and shape_of(expr) != (1, 1) else DiffScalar(expr)
 
 
-__all__ = ["Linear", "Outer", "Terms", "compose", "differential", "from_jacobian"]
+@dataclass(frozen=True, kw_only=True)
+class MatrixDifferential(Rule):
+    """Write dF as terms linear in dX, then read off ∂F/∂X (gradient, index form, vec form)"""
+
+    name: ClassVar[str] = "matrix differential"
+    terms: Terms  # for chaining; not for renderers
+    used: tuple[Sentence, ...]
+
+    @classmethod
+    def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
+        terms, used = differential(expr, wrt)
+        value, remarks = use_properties(matrix_value(terms, expr, wrt), context.symmetric)
+        shape = Shape(shape_of(value)) if is_matrix(value) else Shape((1, 1))
+        found = views(terms, expr, wrt)
+        vec, _ = use_properties(found.vec, context.symmetric)
+        index, _ = use_properties(found.index, context.symmetric)
+        return cls(expr=expr, wrt=wrt, value=value, shape=shape, terms=terms, used=used,
+                   views=replace(found, vec=vec, index=index), because=tuple(remarks))
+
+    def explain(self) -> Sentence:
+        assert self.views is not None
+        rules: list[str | Math] = []
+        for index, sentence in enumerate(self.used):
+            rules.extend(["; " if index else "", *sentence])
+        with_rules: tuple[str | Math, ...] = (" (using ", *rules, ")") if rules else ()
+        return ("Write the differential: ", Math(differential_of(self.expr)), " = ",
+                Math(self.views.differential), *with_rules,
+                ", then read the derivative off the terms in ",
+                Math(differential_of(self.wrt)), ".")
+
+
+__all__ = ["DIFFERENTIAL_RULES", "DifferentialRule", "MatrixDifferential", "differential"]

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import sympy
 
-from matcalc.engine.rules import RULES, Context, MatrixDifferential
+from matcalc.engine.differential import MatrixDifferential
+from matcalc.engine.rules import RULES, Context
 from matcalc.errors import MatcalcError
 from matcalc.model import Step
 from matcalc.objects import Scalar, shape_of

@@ -13,7 +13,7 @@ Imports sympy, matcalc.model, matcalc.objects, matcalc.errors and engine.algebra
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import ClassVar, Self
 
 import sympy
@@ -36,16 +36,20 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc import functions
 from matcalc.engine import algebra
+from matcalc.engine.jacobians import (
+    derivative_at,
+    entrywise_derivative,
+    entrywise_slope,
+    logsumexp_gradient,
+    softmax_jacobian,
+)
 from matcalc.errors import MatcalcError
 from matcalc.model import Math, Sentence, Shape, Step
 from matcalc.objects import (
-    ENTRY,
     AbstractPartial,
     Applied,
     AppliedVector,
     Delta,
-    Diff,
-    DiffScalar,
     Entry,
     LogSumExp,
     Norm,
@@ -108,14 +112,6 @@ def identity_for(wrt: sympy.Basic) -> sympy.Basic:
 def column(value: sympy.Basic) -> sympy.Basic:
     """A 1×n row as the n×1 column it transposes (xᵀ → x)."""
     return algebra.transpose(value)
-
-
-def scalar_derivative(function: Callable[[sympy.Expr], sympy.Expr] | Lambda,
-                      at: sympy.Basic) -> sympy.Expr:
-    """f'(at) for a scalar function, by sympy's (scalar, trusted) differentiation."""
-    t = ENTRY
-    body = function(t)
-    return body.diff(t).xreplace({t: at})
 
 
 class Rule(Step):
@@ -376,17 +372,17 @@ class ElementwiseFunction(Rule):
         if not isinstance(expr, ElementwiseApplyFunction):
             return None
         function, argument = expr.function, expr.expr
-        t = ENTRY
-        derivative = Lambda(t, function(t).diff(t))
         inner = context.partial(argument, wrt)
         rows = shape_of(argument)[0]
-        if derivative.expr.has(t):
-            jacobian = DiagMatrix(ElementwiseApplyFunction(derivative, argument))
+        slope = entrywise_slope(function, argument)
+        if is_matrix(slope):
+            jacobian = DiagMatrix(slope)
         else:  # a constant derivative c: the Jacobian is c I (t ↦ t + 1 gives I)
-            jacobian = (ZeroMatrix(rows, rows) if derivative.expr == 0 else
-                        algebra.mul(derivative.expr, Identity(rows)))
+            jacobian = (ZeroMatrix(rows, rows) if slope == 0 else
+                        algebra.mul(slope, Identity(rows)))
         value = algebra.mul(jacobian, inner.value)
-        return cls.make(expr, wrt, value, function=function, derivative=derivative,
+        return cls.make(expr, wrt, value, function=function,
+                        derivative=entrywise_derivative(function),
                         argument=argument, substeps=(inner,))
 
     def explain(self) -> Sentence:
@@ -489,7 +485,7 @@ class ScalarChain(Rule):
         (argument,) = expr.args
         if is_matrix(argument):
             return None
-        outer = scalar_derivative(expr.func, argument)
+        outer = derivative_at(expr.func, argument)
         inner = context.partial(argument, wrt)
         value = algebra.mul(outer, inner.value)
         return cls.make(expr, wrt, value, outer=outer, substeps=(inner,))
@@ -506,7 +502,7 @@ class ScalarChain(Rule):
         (argument,) = self.expr.args
         u = Dummy(free_letter(self.expr, self.outer))  # not a name of this step: u = u + 1
         return ("The outer function ", Math(self.expr.func(u)),
-                " has derivative ", Math(scalar_derivative(self.expr.func, u)),
+                " has derivative ", Math(derivative_at(self.expr.func, u)),
                 "; at ", Math(u), " = ", Math(argument), " it is ", Math(self.outer),
                 ", which multiplies the derivative of ", Math(argument), ".")
 
@@ -622,8 +618,8 @@ class SoftmaxRule(Rule):
         if not isinstance(expr, Softmax):
             return None
         inner = context.partial(expr.arg, wrt)
-        jacobian = MatAdd(DiagMatrix(expr), algebra.mul(-1, expr, Transpose(expr)))
-        return cls.make(expr, wrt, algebra.mul(jacobian, inner.value), substeps=(inner,))
+        return cls.make(expr, wrt, algebra.mul(softmax_jacobian(expr), inner.value),
+                        substeps=(inner,))
 
     def explain(self) -> Sentence:
         s, argument = self.expr, self.expr.arg
@@ -634,8 +630,7 @@ class SoftmaxRule(Rule):
         return ("With ", Math(name), " = ", Math(s), ", ∂", Math(entry_i), "/∂",
                 Math(Entry(argument, j, sympy.S.Zero)), " = ",
                 Math(sympy.Mul(entry_i, Delta(i, j) - entry_j, evaluate=False)),
-                ", so the Jacobian of softmax is ",
-                Math(MatAdd(DiagMatrix(s), algebra.mul(-1, s, Transpose(s)))),
+                ", so the Jacobian of softmax is ", Math(softmax_jacobian(s)),
                 ", times the derivative of ", Math(argument), ".")
 
 
@@ -649,12 +644,12 @@ class LogSumExpRule(Rule):
         if not isinstance(expr, LogSumExp):
             return None
         inner = context.partial(expr.arg, wrt)
-        value = algebra.mul(Transpose(Softmax(expr.arg)), inner.value)
+        value = algebra.mul(logsumexp_gradient(expr.arg), inner.value)
         return cls.make(expr, wrt, value, substeps=(inner,))
 
     def explain(self) -> Sentence:
         return ("The gradient of log-sum-exp is softmax: the derivative of ", Math(self.expr),
-                " by ", Math(self.expr.arg), " is ", Math(Transpose(Softmax(self.expr.arg))),
+                " by ", Math(self.expr.arg), " is ", Math(logsumexp_gradient(self.expr.arg)),
                 ", which multiplies the derivative of ", Math(self.expr.arg), ".")
 
 
@@ -695,46 +690,6 @@ def abstract_partial(applied: Applied | AppliedVector, index: int) -> AbstractPa
     return partial
 
 
-@dataclass(frozen=True, kw_only=True)
-class MatrixDifferential(Rule):
-    """Write dF as terms linear in dX, then read off ∂F/∂X (gradient, index form, vec form)"""
-
-    name: ClassVar[str] = "matrix differential"
-    terms: tuple[object, ...]  # engine.differential terms, for chaining; not for renderers
-    used: tuple[Sentence, ...]
-
-    @classmethod
-    def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
-        from matcalc.engine.differential import differential
-        from matcalc.engine.identities import use_properties
-        from matcalc.engine.views import matrix_value, views
-
-        terms, used = differential(expr, wrt)
-        value, remarks = use_properties(matrix_value(terms, expr, wrt), context.symmetric)
-        shape = Shape(shape_of(value)) if is_matrix(value) else Shape((1, 1))
-        found = views(terms, expr, wrt)
-        vec, _ = use_properties(found.vec, context.symmetric)
-        index, _ = use_properties(found.index, context.symmetric)
-        return cls(expr=expr, wrt=wrt, value=value, shape=shape, terms=terms, used=used,
-                   views=replace(found, vec=vec, index=index), because=tuple(remarks))
-
-    def explain(self) -> Sentence:
-        assert self.views is not None
-        rules: list[str | Math] = []
-        for index, sentence in enumerate(self.used):
-            rules.extend(["; " if index else "", *sentence])
-        with_rules: tuple[str | Math, ...] = (" (using ", *rules, ")") if rules else ()
-        return ("Write the differential: ", Math(differential_of(self.expr)), " = ",
-                Math(self.views.differential), *with_rules,
-                ", then read the derivative off the terms in ",
-                Math(differential_of(self.wrt)), ".")
-
-
-def differential_of(expr: sympy.Basic) -> sympy.Basic:
-    """dX for a matrix, du for a scalar: the differential as an object the printers set."""
-    return Diff(expr) if is_matrix(expr) and shape_of(expr) != (1, 1) else DiffScalar(expr)
-
-
 RULES: tuple[type[Rule], ...] = (
     Constant, Variable, SumRule, InnerProduct, QuadraticForm, SquaredNorm, NormRule,
     Quotient, PowerRule, ElementwiseFunction, Hadamard, Kronecker, TraceRule, SoftmaxRule,
@@ -743,4 +698,4 @@ RULES: tuple[type[Rule], ...] = (
 )
 
 
-__all__ = ["RULES", "Context", "MatrixDifferential", "abstract_partial"]
+__all__ = ["RULES", "Context", "Rule", "abstract_partial"]

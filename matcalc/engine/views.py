@@ -16,7 +16,7 @@ from sympy import Identity, KroneckerProduct, MatMul, Trace, Transpose
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.engine import algebra
-from matcalc.engine.differential import Outer, Terms
+from matcalc.engine.terms import Outer, Terms
 from matcalc.errors import MatcalcError
 from matcalc.model import Shape, TensorViews
 from matcalc.objects import (

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import matcalc
-from matcalc.engine.rules import RULES, MatrixDifferential
+from matcalc.engine.differential import MatrixDifferential
+from matcalc.engine.rules import RULES
 from matcalc.model import Step
 from matcalc.render import sentence as say
 from matcalc.render.printers import unicode
