@@ -173,14 +173,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def print_text(solutions: list, args: argparse.Namespace) -> None:  # type: ignore[type-arg]
     from rich.console import Console
 
-    from matcalc.render import notes, printing
+    from matcalc.render import notes
+    from matcalc.render.printers import Notation
     from matcalc.render.text import solution_view
 
     console = Console(no_color=args.no_color or None, width=args.width, highlight=False)
     stated: set[str] = set()  # the layout is explained once per output
-    with printing(solutions):
-        for index, solution in enumerate(solutions):
-            if index:
-                console.print()
-            console.print(solution_view(solution, brief=args.brief,
-                                        notes=notes(solution, stated)))
+    for index, solution in enumerate(solutions):
+        if index:
+            console.print()
+        console.print(solution_view(solution, Notation.of(solution.problem),
+                                    brief=args.brief, notes=notes(solution, stated)))

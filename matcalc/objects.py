@@ -1,6 +1,5 @@
 """The mathematical objects sympy lacks, as sympy classes. Data only: no parsing, no
-printing (render/printers.py prints each of them; one cheap precedence rule for matrix
-products is registered with sympy here, so that str() of a result is fast), no calculus.
+printing (render/printers.py prints each of them), no calculus.
 
 - ``Scalar(M)``: a 1×1 matrix expression used as a number (log(1 + xᵀx)).
 - ``Norm(u)``, ``Softmax(u)``, ``LogSumExp(u)``: functions of vectors sympy has not (the
@@ -18,23 +17,6 @@ from __future__ import annotations
 import sympy
 from sympy import Expr
 from sympy.matrices.expressions.matexpr import MatrixExpr
-from sympy.printing.precedence import PRECEDENCE, PRECEDENCE_FUNCTIONS
-
-
-def _precedence_of_product(product: sympy.Basic) -> int:
-    """A matrix product binds like a product, or like a sum when its number in front is
-    negative: what sympy's precedence_Mul decides by negating the product and calling doit(),
-    which asks the assumptions system about every diag(…) inside it. That made str() of a
-    deep network's result take seconds (7.9 s at 64 layers); sympy's maintainers agree that
-    printers should avoid expensive work (sympy PR #23521). Registered in sympy's own table
-    of precedence functions, consulted before the one of Mul, sympy's base class of MatMul."""
-    first = product.args[0] if product.args else None
-    if first is not None and first.is_number and first.is_extended_negative:
-        return int(PRECEDENCE["Add"])
-    return int(PRECEDENCE["Mul"])
-
-
-PRECEDENCE_FUNCTIONS["MatMul"] = _precedence_of_product
 
 # The variable of every function applied entry by entry (t ↦ exp(t)): one for all, so that
 # two applications of the same function are equal expressions and their terms collect.

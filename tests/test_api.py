@@ -74,14 +74,21 @@ def test_step_rule_is_the_name_shown() -> None:
 
 
 def test_matrix_products_take_the_precedence_sympy_gives_them() -> None:
-    """matcalc registers a cheap precedence for MatMul (sympy's negates and simplifies the
-    whole product, which takes seconds on a deep network); it decides as sympy does."""
-    from sympy.printing.precedence import precedence, precedence_Mul
+    """matcalc's printers decide the precedence of a matrix product cheaply (sympy's negates
+    and simplifies the whole product, which takes seconds on a deep network), as sympy
+    decides it, and without changing sympy's own table for anyone else."""
+    from sympy.printing.precedence import PRECEDENCE_FUNCTIONS, precedence_Mul
 
+    import matcalc.engine
+    import matcalc.language
+    from matcalc.render.printers import precedence_of
+
+    assert matcalc.engine and matcalc.language
+    assert "MatMul" not in PRECEDENCE_FUNCTIONS
     D = sympy.Symbol("D", integer=True, positive=True)
     A, B = sympy.MatrixSymbol("A", D, D), sympy.MatrixSymbol("B", D, D)
     x = sympy.MatrixSymbol("x", D, 1)
     t = sympy.Symbol("t")
     for product in (A * B, -A * B, 2 * A * x, -3 * A.T * B, t * A * B, -t * A * B,
                     sympy.Rational(-1, 2) * x.T * A, A * sympy.DiagMatrix(x) * B):
-        assert precedence(product) == precedence_Mul(product), product
+        assert precedence_of(product) == precedence_Mul(product), product

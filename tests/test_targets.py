@@ -11,7 +11,7 @@ import pytest
 
 import matcalc
 from matcalc.render import sentence as say
-from matcalc.render.printers import latex, latex_style, unicode
+from matcalc.render.printers import Notation
 
 from .conftest import problem_texts
 
@@ -39,8 +39,8 @@ def test_a_printed_target_reads_back_as_the_same_target(name: str, text: str,
                                                          style: str) -> None:
     for derivation in matcalc.solve(text, check=False).derivations:
         mark = say.target(derivation).expr
-        with latex_style(style):
-            printed = {unicode(mark), latex(mark)}
+        notation = Notation(style=style)
+        printed = {notation.unicode(mark), notation.latex(mark)}
         for written in printed:
             again = matcalc.solve(FIND.sub("", text) + f"\nfind {written}", check=False)
             (target,) = [d.target for d in again.derivations]
@@ -55,16 +55,15 @@ def test_a_printed_problem_reads_back_as_the_same_problem(name: str, text: str,
     """The problem as matcalc shows it (its declarations, its definitions and its targets,
     as text or as LaTeX, pasted back into a file) is the problem that was solved."""
     from matcalc.language import parse
-    from matcalc.render import printing
 
     (solution,) = matcalc.solve_all(text, check=False)
     problem = solution.problem
-    show = unicode if fmt == "text" else latex
-    with printing([solution], latex_style="plain" if fmt == "plain" else "bold"):
-        lines = [say.fill(line, show, str) for line in say.declarations(problem)]
-        lines += [say.fill(say.definition(d, problem), show, str)
-                  for d in problem.definitions if not d.introduced]
-        lines += [f"find {show(say.target(d).expr)}" for d in solution.derivations]
+    notation = Notation.of(problem, "plain" if fmt == "plain" else "bold")
+    show = notation.unicode if fmt == "text" else notation.latex
+    lines = [say.fill(line, show, str) for line in say.declarations(problem)]
+    lines += [say.fill(say.definition(d, problem), show, str)
+              for d in problem.definitions if not d.introduced]
+    lines += [f"find {show(say.target(d).expr)}" for d in solution.derivations]
     (again,) = parse("\n".join(lines))
     assert {d.name: d.expr for d in again.definitions} == {
         d.name: d.expr for d in problem.definitions if not d.introduced}, lines

@@ -4,8 +4,6 @@ it is asked for, so ``import matcalc`` never loads rich or latex2mathml.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from matcalc.model import Sentence, Solution
@@ -18,49 +16,35 @@ def render_all(solutions: list[Solution], fmt: str, *, standalone: bool = False,
                latex_style: str = "bold") -> str:
     """Every solution in one document of the format (HTML: a complete page, or with
     ``fragment`` a styled block for a notebook cell). ``latex_style`` "bold" sets vectors
-    and matrices in bold as MML does, "plain" in italics, wherever the math is LaTeX."""
-    with printing(solutions, latex_style):
-        return _render_all(solutions, fmt, standalone=standalone, width=width, brief=brief,
-                           fragment=fragment)
+    and matrices in bold as MML does, "plain" in italics, wherever the math is LaTeX. Each
+    solution prints in its own notation: the orders its problem wrote, the style."""
+    from matcalc.render.printers import Notation
 
-
-@contextmanager
-def printing(solutions: list[Solution], latex_style: str = "bold") -> Iterator[None]:
-    """How the formulas of these solutions print: the LaTeX style, and each sum a problem
-    wrote in the order it wrote its terms."""
-    from matcalc.render.printers import latex_style as style
-    from matcalc.render.printers import printed_once, written_orders
-
-    orders = {total: terms for s in solutions for total, terms in s.problem.written_orders}
-    with style(latex_style), written_orders(orders), printed_once():
-        yield
-
-
-def _render_all(solutions: list[Solution], fmt: str, *, standalone: bool, width: int,
-                brief: bool, fragment: bool) -> str:
+    notations = [Notation.of(s.problem, latex_style) for s in solutions]
+    pairs = list(zip(solutions, notations, strict=True))
     if fmt == "json":
         from matcalc.render.json import dumps
 
-        return dumps(solutions)
+        return dumps(solutions, latex_style)
     if fmt == "latex":
         from matcalc.render import latex
 
         stated: set[str] = set()
-        body = "\n".join(latex.solution_latex(s, brief=brief, notes=notes(s, stated))
-                         for s in solutions)
+        body = "\n".join(latex.solution_latex(s, n, brief=brief, notes=notes(s, stated))
+                         for s, n in pairs)
         return latex.standalone(body) if standalone else body
     if fmt == "markdown":
         from matcalc.render.markdown import solution_markdown
 
         told: set[str] = set()
-        return "\n".join(solution_markdown(s, brief=brief, notes=notes(s, told))
-                         for s in solutions)
+        return "\n".join(solution_markdown(s, n, brief=brief, notes=notes(s, told))
+                         for s, n in pairs)
     if fmt == "html":
         from matcalc.render import html
 
         shown: set[str] = set()
-        body = "\n".join(html.solution_html(s, brief=brief, notes=notes(s, shown))
-                         for s in solutions)
+        body = "\n".join(html.solution_html(s, n, brief=brief, notes=notes(s, shown))
+                         for s, n in pairs)
         if fragment:
             return html.fragment(body)
         title = "; ".join(s.problem.title or "Problem" for s in solutions)
@@ -69,8 +53,8 @@ def _render_all(solutions: list[Solution], fmt: str, *, standalone: bool, width:
         from matcalc.render.text import render_text
 
         said: set[str] = set()
-        return "\n".join(render_text(s, width=width, brief=brief, notes=notes(s, said))
-                         for s in solutions)
+        return "\n".join(render_text(s, n, width=width, brief=brief, notes=notes(s, said))
+                         for s, n in pairs)
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 

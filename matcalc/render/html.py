@@ -21,7 +21,7 @@ from latex2mathml.converter import convert_to_element
 from matcalc.model import Derivation, Sentence, Solution, Step
 from matcalc.render import sentence as say
 from matcalc.render.latex import definition_rows, result_rows, view_rows
-from matcalc.render.printers import latex
+from matcalc.render.printers import Notation
 
 STYLE = """
 .matcalc { font-family: "Latin Modern Roman", "STIX Two Text", Georgia, serif;
@@ -117,12 +117,12 @@ def tidy(parent: Element) -> None:
             parent.insert(list(parent).index(child), space)
 
 
-def math(expr: object) -> str:
-    return mathml(latex(expr))
+def math(expr: object, notation: Notation) -> str:
+    return mathml(notation.latex(expr))
 
 
-def text(sentence: Sentence) -> str:
-    return say.fill_joined(sentence, latex, words, mathml)
+def text(sentence: Sentence, notation: Notation) -> str:
+    return say.fill_joined(sentence, notation.latex, words, mathml)
 
 
 def display(rows: list[str]) -> str:
@@ -132,13 +132,15 @@ def display(rows: list[str]) -> str:
     return f'<div class="display">{mathml(body, block=True)}</div>'
 
 
-def step_item(step: Step) -> str:
+def step_item(step: Step, notation: Notation) -> str:
     """A numbered step with the inner steps it uses as a nested list."""
+    latex = notation.latex
+
     def item(sub: Step) -> str:
         mark = latex(say.partial_of(sub.expr, sub.wrt, sub.views).expr)
         formula = mathml(f"{mark} = {latex(sub.value)} \\in {latex(sub.shape)}")
         return (f'{formula} (<span class="rule">{words(say.rule_title(sub))}</span>). '
-                f"{text(say.explanation(sub))}")
+                f"{text(say.explanation(sub), notation)}")
 
     def nested(sub: Step, depth: int) -> str:
         inner = "".join(f"<li>{nested(child, depth + 1)}</li>"
@@ -153,12 +155,13 @@ def unaligned(row: str) -> str:
     return row.replace("&&", r"\quad ").replace("&", "")
 
 
-def partials_table(derivation: Derivation) -> str:
+def partials_table(derivation: Derivation, notation: Notation) -> str:
+    latex = notation.latex
     rows = []
     for step, mark, lines in say.partials(derivation):
-        views = "".join(f"<br>{mathml(unaligned(row))}" for row in view_rows(lines))
+        views = "".join(f"<br>{mathml(unaligned(row))}" for row in view_rows(lines, notation))
         rows.append(f"<tr><td>{mathml(f'{latex(mark)} = {latex(step.value)}')}{views}</td>"
-                    f"<td>{math(step.shape)}</td>"
+                    f"<td>{math(step.shape, notation)}</td>"
                     f'<td class="rule">{words(say.rule_title(step))}</td></tr>')
     if not rows:
         return ""
@@ -167,37 +170,41 @@ def partials_table(derivation: Derivation) -> str:
             + "".join(rows) + "</tbody></table></div>")
 
 
-def derivation_html(derivation: Derivation, *, brief: bool = False) -> str:
+def derivation_html(derivation: Derivation, notation: Notation, *, brief: bool = False) -> str:
+    def said(sentence: Sentence) -> str:
+        return text(sentence, notation)
+
     target = say.target(derivation).expr
-    out = [f'<section class="derivation"><h3>{math(target)}</h3>']
-    out += [f"<p>{text(paragraph)}</p>" for paragraph in say.opening(derivation)]
-    out.append(partials_table(derivation))
+    out = [f'<section class="derivation"><h3>{math(target, notation)}</h3>']
+    out += [f"<p>{said(paragraph)}</p>" for paragraph in say.opening(derivation)]
+    out.append(partials_table(derivation, notation))
     if not brief:
-        out.append("<ol>" + "".join(step_item(link.step) for chain in derivation.chains
+        out.append("<ol>" + "".join(step_item(link.step, notation)
+                                    for chain in derivation.chains
                                     for link in chain.links) + "</ol>")
     out.append("<p>By the chain rule,</p>" if say.has_chain(derivation) else "<p>So</p>")
-    out.append(display(result_rows(derivation)))
+    out.append(display(result_rows(derivation, notation)))
     if say.contracts(derivation):
-        out.append(f"<p>{text(say.contraction(derivation))}</p>")
+        out.append(f"<p>{said(say.contraction(derivation))}</p>")
     if say.is_tensor(derivation.views):
-        out.append(f"<p>{text(say.vec_note(derivation))}</p>")
-    out += [f"<p>{text(remark)}</p>" for remark in say.remarks(derivation)]
+        out.append(f"<p>{said(say.vec_note(derivation))}</p>")
+    out += [f"<p>{said(remark)}</p>" for remark in say.remarks(derivation)]
     status = say.check_status(derivation.checked)
-    out.append(f'<p class="check {status}">{text(say.check(derivation.checked))}</p>')
+    out.append(f'<p class="check {status}">{said(say.check(derivation.checked))}</p>')
     out.append("</section>")
     return "\n".join(out)
 
 
-def solution_html(solution: Solution, *, brief: bool = False, notes: tuple[Sentence, ...] = ()
-                  ) -> str:
+def solution_html(solution: Solution, notation: Notation, *, brief: bool = False,
+                  notes: tuple[Sentence, ...] = ()) -> str:
     problem = solution.problem
     out = [f'<section class="problem"><h2>{words(problem.title or "Problem")}</h2>']
-    given = [text(line) for line in say.declarations(problem)]
+    given = [text(line, notation) for line in say.declarations(problem)]
     out.append("<p>Given " + "; ".join(given) + ".</p>")
     if problem.definitions:
-        out.append(display(definition_rows(problem)))
-    out += [f'<p class="note">{text(note)}</p>' for note in notes]
-    out += [derivation_html(d, brief=brief) for d in solution.derivations]
+        out.append(display(definition_rows(problem, notation)))
+    out += [f'<p class="note">{text(note, notation)}</p>' for note in notes]
+    out += [derivation_html(d, notation, brief=brief) for d in solution.derivations]
     out.append("</section>")
     return "\n".join(out)
 

@@ -14,7 +14,7 @@ from matcalc import functions
 from matcalc.greek import LETTERS
 from matcalc.model import Derivation, Problem, Sentence, Solution, Step
 from matcalc.render import sentence as say
-from matcalc.render.printers import Dims, latex
+from matcalc.render.printers import Dims, Notation
 
 _TEXT_ESCAPES = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -34,55 +34,60 @@ def words(text: str) -> str:
     return "".join(_TEXT_ESCAPES.get(char, char) for char in text).replace("--", "-{}-")
 
 
-def math(expr: object) -> str:
-    return f"${latex(expr)}$"
+def text(sentence: Sentence, notation: Notation) -> str:
+    return say.fill_joined(sentence, notation.latex, words, lambda formula: f"${formula}$")
 
 
-def text(sentence: Sentence) -> str:
-    return say.fill_joined(sentence, latex, words, lambda formula: f"${formula}$")
+def derivation_latex(derivation: Derivation, notation: Notation, *, brief: bool = False
+                     ) -> str:
+    latex = notation.latex
 
+    def said(sentence: Sentence) -> str:
+        return text(sentence, notation)
 
-def derivation_latex(derivation: Derivation, *, brief: bool = False) -> str:
     target = latex(say.target(derivation).expr)
     out = [f"\\subsubsection*{{\\boldmath $\\displaystyle {target}$}}", ""]
     for paragraph in say.opening(derivation):
-        out += [text(paragraph), ""]
+        out += [said(paragraph), ""]
     rows = []
     for step, mark, views in say.partials(derivation):
         rows.append(f"  {latex(mark)} &= {latex(step.value)} \\in {latex(step.shape)} "
                     f"&& \\text{{{words(say.rule_title(step))}}}")
-        rows.extend(f"  {row}" for row in view_rows(views))
+        rows.extend(f"  {row}" for row in view_rows(views, notation))
     if rows:
         out += ["\\begin{align*}", " \\\\\n".join(rows), "\\end{align*}"]
     if not brief:
         out += ["\\begin{enumerate}"]
         for chain in derivation.chains:
             for link in chain.links:
-                out.append(step_item(link.step))
+                out.append(step_item(link.step, notation))
         out += ["\\end{enumerate}"]
     out.append("By the chain rule," if say.has_chain(derivation) else "So")
-    out += ["\\begin{align*}", " \\\\\n".join(f"  {row}" for row in result_rows(derivation)),
+    out += ["\\begin{align*}",
+            " \\\\\n".join(f"  {row}" for row in result_rows(derivation, notation)),
             "\\end{align*}"]
     if say.contracts(derivation):
-        out.append(text(say.contraction(derivation)))
+        out.append(said(say.contraction(derivation)))
     if say.is_tensor(derivation.views):
-        out.append(text(say.vec_note(derivation)))
-    out += [sentence_case(text(remark)) for remark in say.remarks(derivation)]
-    out += ["", text(say.check(derivation.checked)), ""]
+        out.append(said(say.vec_note(derivation)))
+    out += [sentence_case(said(remark)) for remark in say.remarks(derivation)]
+    out += ["", said(say.check(derivation.checked)), ""]
     return "\n".join(out)
 
 
-def definition_rows(problem: Problem, words_: Callable[[str], str] = str) -> list[str]:
+def definition_rows(problem: Problem, notation: Notation,
+                    words_: Callable[[str], str] = str) -> list[str]:
     """The problem's definitions as alignment rows, aligned at their first "=" (LaTeX,
     Markdown and HTML alike)."""
-    return [say.fill(say.definition(d, problem), latex, words_).replace(" = ", " &= ", 1)
+    return [say.fill(say.definition(d, problem), notation.latex, words_).replace(" = ", " &= ", 1)
             for d in problem.definitions]
 
 
-def result_rows(derivation: Derivation) -> list[str]:
+def result_rows(derivation: Derivation, notation: Notation) -> list[str]:
     """The alignment rows from the chain rule to the result: each chain with its factors'
     dimensions under them, its product, the result and its index and vec views. Markdown and
     HTML show the same rows."""
+    latex = notation.latex
     target = latex(say.target(derivation).expr)
     rows = []
     for chain in derivation.chains if say.has_chain(derivation) else ():
@@ -93,7 +98,7 @@ def result_rows(derivation: Derivation) -> list[str]:
         rows.append(f"&= {latex(chain.product)}")
     rows.append(f"{target} &= {latex(derivation.result)} \\in {latex(derivation.shape)}")
     rows.extend(view_rows(say.view_lines(derivation.views, derivation.of_symbol,
-                                         derivation.wrt_symbol)))
+                                         derivation.wrt_symbol), notation))
     return [broken(row) for row in rows]
 
 
@@ -206,6 +211,7 @@ def broken(row: str, room: float = WIDTH) -> str:
 
 def result_equation(derivation: Derivation) -> str:
     """df/dx = result ∈ ℝ^{…} as one display equation (a notebook's LaTeX view)."""
+    latex = (Notation.of(derivation.problem) if derivation.problem else Notation()).latex
     target = latex(say.target(derivation).expr)
     return (f"$$ {target} = {latex(derivation.result)} \\in {latex(derivation.shape)} $$")
 
@@ -215,8 +221,9 @@ def sentence_case(words_: str) -> str:
     return words_[:1].upper() + words_[1:] + ("" if words_.endswith(".") else ".")
 
 
-def view_rows(lines: say.ViewLines) -> list[str]:
+def view_rows(lines: say.ViewLines, notation: Notation) -> list[str]:
     """Alignment rows for the index and vec views."""
+    latex = notation.latex
     rows = []
     for equation, space in lines:
         left, right = say.fill(equation, latex, words).split(" = ", 1)
@@ -225,13 +232,15 @@ def view_rows(lines: say.ViewLines) -> list[str]:
     return rows
 
 
-def step_item(step: Step) -> str:
+def step_item(step: Step, notation: Notation) -> str:
+    latex = notation.latex
     items = []
     for depth, sub in say.step_walk(step):
         mark = latex(say.partial_of(sub.expr, sub.wrt, sub.views).expr)
         line = (f"{'  ' * depth}\\item ${mark} = "
                 f"{latex(sub.value)} \\in\\nobreak {latex(sub.shape)}$ "
-                f"(\\emph{{{words(say.rule_title(sub))}}}). {text(say.explanation(sub))}")
+                f"(\\emph{{{words(say.rule_title(sub))}}}). "
+                f"{text(say.explanation(sub), notation)}")
         items.append((depth, line))
     out: list[str] = []
     depth_now = 0
@@ -249,16 +258,16 @@ def step_item(step: Step) -> str:
     return "\n".join(out)
 
 
-def solution_latex(solution: Solution, *, brief: bool = False, notes: tuple[Sentence, ...] = ()
-                   ) -> str:
+def solution_latex(solution: Solution, notation: Notation, *, brief: bool = False,
+                   notes: tuple[Sentence, ...] = ()) -> str:
     problem = solution.problem
     out = [f"\\subsection*{{{words(problem.title or 'Problem')}}}", ""]
-    given = [text(line) for line in say.declarations(problem)]
+    given = [text(line, notation) for line in say.declarations(problem)]
     out += ["Given " + "; ".join(given) + ".", ""]
-    rows = (f"  {row}" for row in definition_rows(problem, words))
+    rows = (f"  {row}" for row in definition_rows(problem, notation, words))
     out += ["\\begin{align*}", " \\\\\n".join(rows), "\\end{align*}"]
-    out += [text(note) for note in notes]
-    out += [derivation_latex(d, brief=brief) for d in solution.derivations]
+    out += [text(note, notation) for note in notes]
+    out += [derivation_latex(d, notation, brief=brief) for d in solution.derivations]
     return "\n".join(out)
 
 

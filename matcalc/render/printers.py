@@ -10,10 +10,10 @@ Imports sympy's printing and matcalc.objects / matcalc.model.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
 from typing import Any
 
 import sympy
@@ -47,6 +47,10 @@ FRACTIONS = {Rational(1, 2): "½", Rational(1, 3): "⅓", Rational(2, 3): "⅔",
              Rational(1, 4): "¼", Rational(3, 4): "¾"}
 
 
+# each sum and product a problem wrote → its terms or factors in the written order
+Written = Mapping[sympy.Basic, tuple[sympy.Basic, ...]]
+
+
 class Verbatim(sympy.Symbol):
     """Already printed text standing in an expression (the argument of f applied entrywise)."""
 
@@ -62,38 +66,24 @@ def _is_simple(expr: sympy.Basic) -> bool:
     return isinstance(expr, sympy.MatrixSymbol | sympy.Symbol | sympy.Identity)
 
 
-def _written_factors(product: sympy.Mul) -> tuple[sympy.Basic, ...] | None:
+def _written_factors(written: Written, product: sympy.Mul) -> tuple[sympy.Basic, ...] | None:
     """A product's factors in the order the problem wrote them (sin(x₁) cos(x₂), not
     sympy's cos(x₂) sin(x₁)); None for one it did not write, or one with a number or a
     denominator among its factors (those print as sympy sets them: −½x, a/b)."""
-    written = _written.get().get(product)
-    if written is None or any(f.is_number or (f.is_Pow and f.exp.is_negative)
-                              for f in written):
+    factors = written.get(product)
+    if factors is None or any(f.is_number or (f.is_Pow and f.exp.is_negative)
+                              for f in factors):
         return None
-    return written
+    return factors
 
 
-def _ordered_terms(total: sympy.Basic) -> list[sympy.Basic]:
+def _ordered_terms(written: Written, total: sympy.Basic) -> list[sympy.Basic]:
     """A sum's terms in the order the problem wrote them (2xᵀx + b, not b + 2xᵀx); any
     other sum with its positive terms first, so x − μ does not print as −μ + x."""
-    written = _written.get().get(total)
-    if written is not None:
-        return list(written)
+    terms = written.get(total)
+    if terms is not None:
+        return list(terms)
     return sorted(total.args, key=lambda t: is_negative(t))
-
-
-_written: ContextVar[dict[sympy.Basic, tuple[sympy.Basic, ...]]] = ContextVar(
-    "written_orders", default={})  # noqa: B039 (read only)
-
-
-@contextmanager
-def written_orders(orders: dict[sympy.Basic, tuple[sympy.Basic, ...]]) -> Iterator[None]:
-    """Print the sums a problem wrote in the order it wrote their terms."""
-    token = _written.set(orders)
-    try:
-        yield
-    finally:
-        _written.reset(token)
 
 
 def is_negative(term: sympy.Basic) -> bool:
@@ -150,6 +140,7 @@ class _Parenthesizing:
     """parenthesize() with matcalc's precedence, for both printers."""
 
     _print: Any
+    written: Written = MappingProxyType({})  # each sum and product in its written order
     hadamard: str = " ⊙ "
 
     def _print_ElementwiseApplyFunction(self, expr: ElementwiseApplyFunction) -> str:
@@ -309,7 +300,7 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
         return prefix + "".join(pieces)
 
     def _print_MatAdd(self, expr: sympy.MatAdd) -> str:
-        terms = _ordered_terms(expr)
+        terms = _ordered_terms(self.written, expr)
         text = self._print(terms[0])
         for term in terms[1:]:
             if is_negative(term):
@@ -323,7 +314,7 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
         return str(expr.name)
 
     def _print_Add(self, expr: sympy.Add, order: str | None = None) -> str:
-        terms = _ordered_terms(expr)  # sympy's own order: numbers first, 1 + z
+        terms = _ordered_terms(self.written, expr)  # sympy's own order: numbers first, 1 + z
         text = self._print(terms[0])
         for term in terms[1:]:
             text += (" − " + self._print(-term)) if is_negative(term) else (
@@ -334,7 +325,7 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
         entrywise = self._entrywise_factors(expr)
         if entrywise is not None:
             return entrywise.replace("-", "−")
-        written = _written_factors(expr)
+        written = _written_factors(self.written, expr)
         if written is not None:  # a (xᵀx): a product of matrices in brackets, as elsewhere
             return " ".join(self.parenthesize(f, PRECEDENCE["Mul"]) for f in written)
         coefficient, rest = expr.as_coeff_Mul()
@@ -699,7 +690,7 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
         return prefix + joined
 
     def _print_MatAdd(self, expr: sympy.MatAdd) -> str:
-        terms = _ordered_terms(expr)
+        terms = _ordered_terms(self.written, expr)
         text = self._print(terms[0])
         for term in terms[1:]:
             if is_negative(term):
@@ -709,7 +700,7 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
         return text
 
     def _print_Add(self, expr: sympy.Add, order: str | None = None) -> str:
-        terms = _ordered_terms(expr)  # sympy's own order: numbers first, 1 + z
+        terms = _ordered_terms(self.written, expr)  # sympy's own order: numbers first, 1 + z
         text = self._print(terms[0])
         for term in terms[1:]:
             text += (" - " + self.parenthesize(-term, PRECEDENCE["Add"], strict=True)) \
@@ -802,7 +793,7 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
         entrywise = self._entrywise_factors(expr)
         if entrywise is not None:
             return entrywise
-        written = _written_factors(expr)
+        written = _written_factors(self.written, expr)
         if written is not None:  # a x^⊤x, as MML sets it; (1 - t) \log(1 - s)
             return " ".join(self.parenthesize(f, PRECEDENCE["Mul"], strict=True)
                             for f in written)
@@ -857,104 +848,113 @@ class PartialMark:
     total: bool = False
 
 
-_unicode = UnicodePrinter({"order": "none"})
-_latex = MmlLatexPrinter()
-_latex_plain = MmlLatexPrinter(bold=False)
 LATEX_STYLES = ("bold", "plain")
-_style: ContextVar[str] = ContextVar("latex_style", default="bold")
 
 
-@contextmanager
-def latex_style(style: str) -> Iterator[None]:
-    """Vectors and matrices in bold (MML's way, the default) or in plain italics, for every
-    formula printed as LaTeX inside the block (LaTeX, Markdown, HTML and JSON alike)."""
-    if style not in LATEX_STYLES:
-        raise ValueError(f"unknown LaTeX style {style!r}; choose one of "
-                         f"{', '.join(LATEX_STYLES)}")
-    token = _style.set(style)
-    try:
-        yield
-    finally:
-        _style.reset(token)
+@dataclass(frozen=True, eq=False)
+class Notation:
+    """How one solution's formulas print: each sum and product its problem wrote in the order
+    it wrote them, the LaTeX style (vectors and matrices in bold, as MML sets them, or in
+    plain italics), and a memo of what it has printed (a partial in its table, its step and
+    the chain: printed once). Renderers are given one per solution; ``PLAIN`` prints a
+    formula alone (no written order, bold, no memo)."""
+
+    written: Written = field(default_factory=lambda: MappingProxyType({}))
+    style: str = "bold"
+    memo: dict[tuple[str, sympy.Basic], str] | None = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.style not in LATEX_STYLES:
+            raise ValueError(f"unknown LaTeX style {self.style!r}; choose one of "
+                             f"{', '.join(LATEX_STYLES)}")
+
+    @classmethod
+    def of(cls, problem: Any, style: str = "bold") -> Notation:
+        """The notation of a problem's solution: its written orders, in the given style."""
+        return cls(MappingProxyType(dict(problem.written_orders)), style)
+
+    @cached_property
+    def _unicode(self) -> UnicodePrinter:
+        printer = UnicodePrinter({"order": "none"})
+        printer.written = self.written
+        return printer
+
+    @cached_property
+    def _latex(self) -> MmlLatexPrinter:
+        printer = MmlLatexPrinter(bold=self.style == "bold")
+        printer.written = self.written
+        return printer
+
+    def _once(self, kind: str, expr: sympy.Basic, print_: Callable[[sympy.Basic], str]) -> str:
+        if self.memo is None:
+            return print_(expr)
+        key = (kind, expr)
+        if key not in self.memo:
+            self.memo[key] = print_(expr)
+        return self.memo[key]
+
+    def unicode(self, expr: Any) -> str:
+        """Unicode text for an expression, a Shape, Dims, a Space or a PartialMark."""
+        match expr:
+            case Shape():
+                return self._unicode._print_Shape(expr)
+            case Dims(shape=shape):
+                return "×".join(self._unicode._dim(d) for d in shape.dims)
+            case Space(shape=shape) if shape.is_scalar:
+                return "ℝ"
+            case Space(shape=shape) if shape.cols == 1:
+                return f"ℝ^{self.unicode(shape.rows)}"
+            case Space(shape=shape):
+                return self.unicode(shape)
+            case PartialMark(of=of, wrt=wrt, total=total):
+                mark = "d" if total else "∂"
+                return f"{mark}{self._wrapped(of)}/{mark}{self._wrapped(wrt)}"
+        return self._once("unicode", expr, lambda e: str(self._unicode.doprint(e)))
+
+    def _wrapped(self, expr: Any) -> str:
+        """A name as it is; anything longer in parentheses: ∂f/∂z, ∂(xᵀx)/∂x."""
+        text = self.unicode(expr)
+        simple = isinstance(expr, sympy.Symbol | sympy.MatrixSymbol | Entry | Vec)
+        return text if simple else f"({text})"
+
+    def latex(self, expr: Any) -> str:
+        """LaTeX (math mode) for an expression, a Shape, Dims, a Space or a PartialMark."""
+        match expr:
+            case Shape():
+                return self._latex._print_Shape(expr)
+            case Dims(shape=shape):
+                return " \\times ".join(self.latex(d) for d in shape.dims)
+            case Space(shape=shape) if shape.is_scalar:
+                return "\\mathbb{R}"
+            case Space(shape=shape) if shape.cols == 1:
+                return f"\\mathbb{{R}}^{{{self.latex(shape.rows)}}}"
+            case Space(shape=shape):
+                return self.latex(shape)
+            case PartialMark(of=of, wrt=wrt, total=total):
+                mark = "\\mathrm{d}" if total else "\\partial "
+                if _is_simple(of) or isinstance(of, Entry | Vec):
+                    return f"\\frac{{{mark}{self.latex(of)}}}{{{mark}{self.latex(wrt)}}}"
+                return (f"\\frac{{{mark}}}{{{mark}{self.latex(wrt)}}}"
+                        f"\\left({self.latex(of)}\\right)")
+        return self._once("latex", expr, lambda e: str(self._latex.doprint(e)))
 
 
-_printed: ContextVar[dict[tuple[str, sympy.Basic], str] | None] = ContextVar(
-    "printed", default=None)
-
-
-@contextmanager
-def printed_once() -> Iterator[None]:
-    """Inside the block, an expression printed again (a partial in its table, its step and
-    the chain) is looked up, not printed again. The settings that change how a formula
-    prints (the written orders, the LaTeX style) must not change inside the block."""
-    token = _printed.set({})
-    try:
-        yield
-    finally:
-        _printed.reset(token)
-
-
-def _once(kind: str, expr: sympy.Basic, print_: Callable[[sympy.Basic], str]) -> str:
-    memo = _printed.get()
-    if memo is None:
-        return print_(expr)
-    key = (kind, expr)
-    if key not in memo:
-        memo[key] = print_(expr)
-    return memo[key]
+PLAIN = Notation(memo=None)
 
 
 def unicode(expr: Any) -> str:
-    """Unicode text for an expression, a Shape, Dims or a PartialMark."""
-    match expr:
-        case Shape():
-            return _unicode._print_Shape(expr)
-        case Dims(shape=shape):
-            return "×".join(_unicode._dim(d) for d in shape.dims)
-        case Space(shape=shape) if shape.is_scalar:
-            return "ℝ"
-        case Space(shape=shape) if shape.cols == 1:
-            return f"ℝ^{unicode(shape.rows)}"
-        case Space(shape=shape):
-            return unicode(shape)
-        case PartialMark(of=of, wrt=wrt, total=total):
-            mark = "d" if total else "∂"
-            return f"{mark}{_wrapped(of)}/{mark}{_wrapped(wrt)}"
-    return _once("unicode", expr, lambda e: str(_unicode.doprint(e)))
-
-
-def _wrapped(expr: Any) -> str:
-    """A name as it is; anything longer in parentheses: ∂f/∂z, ∂(xᵀx)/∂x."""
-    text = unicode(expr)
-    simple = isinstance(expr, sympy.Symbol | sympy.MatrixSymbol | Entry | Vec)
-    return text if simple else f"({text})"
+    """Unicode text for a formula alone (a solution's renderers use its Notation)."""
+    return PLAIN.unicode(expr)
 
 
 def latex(expr: Any) -> str:
-    """LaTeX (math mode) for an expression, a Shape, Dims or a PartialMark."""
-    match expr:
-        case Shape():
-            return _latex._print_Shape(expr)
-        case Dims(shape=shape):
-            return " \\times ".join(latex(d) for d in shape.dims)
-        case Space(shape=shape) if shape.is_scalar:
-            return "\\mathbb{R}"
-        case Space(shape=shape) if shape.cols == 1:
-            return f"\\mathbb{{R}}^{{{latex(shape.rows)}}}"
-        case Space(shape=shape):
-            return latex(shape)
-        case PartialMark(of=of, wrt=wrt, total=total):
-            mark = "\\mathrm{d}" if total else "\\partial "
-            if _is_simple(of) or isinstance(of, Entry | Vec):
-                return f"\\frac{{{mark}{latex(of)}}}{{{mark}{latex(wrt)}}}"
-            return f"\\frac{{{mark}}}{{{mark}{latex(wrt)}}}\\left({latex(of)}\\right)"
-    style = _style.get()
-    return _once(style, expr, lambda e: str(
-        (_latex if style == "bold" else _latex_plain).doprint(e)))
+    """LaTeX (math mode) for a formula alone, in bold (a solution's renderers use its
+    Notation)."""
+    return PLAIN.latex(expr)
 
 
-__all__ = ["Dims", "MmlLatexPrinter", "PartialMark", "Space", "UnicodePrinter", "is_negative",
-           "latex", "unicode"]
+__all__ = ["PLAIN", "Dims", "MmlLatexPrinter", "Notation", "PartialMark", "Space",
+           "UnicodePrinter", "is_negative", "latex", "unicode"]
 
 
 def grid(matrix: Any) -> str:

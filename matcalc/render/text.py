@@ -18,7 +18,7 @@ from rich.text import Text
 
 from matcalc.model import Derivation, Math, Sentence, Solution
 from matcalc.render import sentence as say
-from matcalc.render.printers import grid, unicode
+from matcalc.render.printers import Notation, grid
 
 Piece = tuple[str, str, bool]  # text, rich style, whether it is a formula (never broken)
 
@@ -96,7 +96,9 @@ class Partials:
     """The partial derivatives as a table (name = value, dimensions, rule) when it fits the
     width; otherwise one line each, so that no formula is broken to squeeze a column."""
 
-    def __init__(self, derivation: Derivation) -> None:
+    def __init__(self, derivation: Derivation, notation: Notation) -> None:
+        self.notation = notation
+        unicode = notation.unicode
         self.rows: list[tuple[str, str, str, str]] = []
         self.views: list[list[Sentence]] = []
         for step, mark, lines in say.partials(derivation):
@@ -108,7 +110,8 @@ class Partials:
         """The table's natural width: each column as wide as its widest cell or header,
         two spaces between columns."""
         names, values, shapes, rules = zip(*self.rows, strict=True)
-        views = [cell_len(say.fill(view, unicode)) for rows in self.views for view in rows]
+        views = [cell_len(say.fill(view, self.notation.unicode)) for rows in self.views
+                 for view in rows]
         return (max(cell_len("partial derivative"), *map(cell_len, names)) + 1
                 + max(*map(cell_len, values), *views, 0)
                 + max(cell_len("dimensions"), *map(cell_len, shapes))
@@ -124,14 +127,14 @@ class Partials:
             for (name, value, shape, rule), views in zip(self.rows, self.views, strict=True):
                 table.add_row(name, "=", value, shape, rule)
                 for view in views:
-                    table.add_row("", "", line(view), "", "")
+                    table.add_row("", "", line(view, self.notation), "", "")
             yield table
             return
         yield Text("Partial derivatives", style="bold")
         for (name, value, shape, rule), views in zip(self.rows, self.views, strict=True):
             yield Prose([(name, "", True), (" =", "", False), (" " + value, "", True),
                          (" ∈ ", "", False), (shape, "", True), (f" ({rule})", "cyan", False)])
-            yield from (Padding(line(view), (0, 0, 0, 2)) for view in views)
+            yield from (Padding(line(view, self.notation), (0, 0, 0, 2)) for view in views)
 
 
 def viewed(equation: Sentence, space: Sentence) -> Sentence:
@@ -139,44 +142,46 @@ def viewed(equation: Sentence, space: Sentence) -> Sentence:
     return (*equation, " (", *space, ")") if space else equation
 
 
-def pieces(sentence: Sentence, style: str = "") -> list[Piece]:
-    return [(part, style, False) if isinstance(part, str) else (unicode(part.expr), style, True)
-            for part in sentence]
+def pieces(sentence: Sentence, notation: Notation, style: str = "") -> list[Piece]:
+    return [(part, style, False) if isinstance(part, str) else
+            (notation.unicode(part.expr), style, True) for part in sentence]
 
 
-def line(sentence: Sentence, style: str = "", lead: str = "") -> Prose:
-    return Prose(pieces(sentence, style), lead)
+def line(sentence: Sentence, notation: Notation, style: str = "", lead: str = "") -> Prose:
+    return Prose(pieces(sentence, notation, style), lead)
 
 
-def solution_view(solution: Solution, *, brief: bool = False, notes: tuple[Sentence, ...] = ()
-                  ) -> RenderableType:
+def solution_view(solution: Solution, notation: Notation, *, brief: bool = False,
+                  notes: tuple[Sentence, ...] = ()) -> RenderableType:
     problem = solution.problem
     parts: list[RenderableType] = [Text(problem.title or "Problem", style="bold")]
     given = Table.grid(padding=(0, 2))
     given.add_column(style="dim")
     given.add_column()
     for index, declared in enumerate(say.declarations(problem)):
-        given.add_row("Given" if index == 0 else "", line(declared))
+        given.add_row("Given" if index == 0 else "", line(declared, notation))
     for index, item in enumerate(problem.definitions):
-        given.add_row("Define" if index == 0 else "", line(say.definition(item, problem)))
+        given.add_row("Define" if index == 0 else "",
+                      line(say.definition(item, problem), notation))
     parts.append(given)
-    parts.extend(line(note, "italic dim") for note in notes)
-    parts.extend(derivation_view(d, brief=brief) for d in solution.derivations)
+    parts.extend(line(note, notation, "italic dim") for note in notes)
+    parts.extend(derivation_view(d, notation, brief=brief) for d in solution.derivations)
     return Group(*parts)
 
 
-def derivation_view(derivation: Derivation, *, brief: bool = False) -> RenderableType:
+def derivation_view(derivation: Derivation, notation: Notation, *, brief: bool = False
+                    ) -> RenderableType:
     body: list[RenderableType] = []
     for remark in derivation.remarks[:1] if derivation.target.implied else ():
-        body.append(line(remark, "italic"))
+        body.append(line(remark, notation, "italic"))
     lets = say.introduced(derivation)
     if lets:
         body.append(Prose([("Name the inner expressions: ", "italic", False)] + [
-            piece for let in lets for piece in pieces((" ", *let), "italic")]))
+            piece for let in lets for piece in pieces((" ", *let), notation, "italic")]))
     for path in say.chain_names(derivation):
-        body.append(Prose([("Dependency chain  ", "dim", False), *pieces(path)]))
+        body.append(Prose([("Dependency chain  ", "dim", False), *pieces(path, notation)]))
     if derivation.chains:
-        body.append(Partials(derivation))
+        body.append(Partials(derivation, notation))
     if not brief:
         body.append(Text("Steps", style="bold"))
         number = 0
@@ -188,42 +193,43 @@ def derivation_view(derivation: Derivation, *, brief: bool = False) -> Renderabl
                     lead = top if depth == 0 else "• "  # an inner step sits under the text
                     indent = 0 if depth == 0 else len(top) + 2 * (depth - 1)  # of its parent
                     body.append(Padding(Prose(
-                        [*pieces(say.step_line(step), "bold"),
+                        [*pieces(say.step_line(step), notation, "bold"),
                          (f" ({say.rule_title(step)})", "cyan", False)], lead=lead),
                         (0, 0, 0, indent)))
-                    body.append(Padding(line(say.explanation(step)),
+                    body.append(Padding(line(say.explanation(step), notation),
                                         (0, 0, 0, indent + len(lead))))
     if say.has_chain(derivation):
         body.append(Text("Chain rule", style="bold"))
         headline, paths, products = say.chain_rule(derivation)
-        body.append(Padding(line(headline), (0, 0, 0, 2)))
-        body.extend(Padding(line(path, "dim"), (0, 0, 0, 4)) for path in paths)
-        body.append(Padding(line(products), (0, 0, 0, 2)))
+        body.append(Padding(line(headline, notation), (0, 0, 0, 2)))
+        body.extend(Padding(line(path, notation, "dim"), (0, 0, 0, 4)) for path in paths)
+        body.append(Padding(line(products, notation), (0, 0, 0, 2)))
         if say.contracts(derivation):
-            body.append(line(say.contraction(derivation), "italic"))
+            body.append(line(say.contraction(derivation), notation, "italic"))
     body.append(line((say.target(derivation), " = ", Math(derivation.result), " ∈ ",
-                      Math(derivation.shape)), "bold green", lead="Result  "))
+                      Math(derivation.shape)), notation, "bold green", lead="Result  "))
     for equation, space in say.view_lines(derivation.views, derivation.of_symbol,
                                           derivation.wrt_symbol):
-        body.append(Padding(line(viewed(equation, space)), (0, 0, 0, 8)))
+        body.append(Padding(line(viewed(equation, space), notation), (0, 0, 0, 8)))
     if say.is_tensor(derivation.views):
-        body.append(line(say.vec_note(derivation), "italic dim"))
-    body.extend(explicit_view(derivation))
-    body.extend(line(remark, "italic") for remark in say.remarks(derivation))
+        body.append(line(say.vec_note(derivation), notation, "italic dim"))
+    body.extend(explicit_view(derivation, notation))
+    body.extend(line(remark, notation, "italic") for remark in say.remarks(derivation))
     status = say.check_status(derivation.checked)
-    body.append(line(say.check(derivation.checked),
+    body.append(line(say.check(derivation.checked), notation,
                      "bold red" if status == "failed" else "green",
                      lead=say.CHECK_MARKS[status]))
-    title = say.fill((say.target(derivation),), unicode)
+    title = say.fill((say.target(derivation),), notation.unicode)
     return Panel(Group(*body), title=Text(title), title_align="left", expand=True)
 
 
-def explicit_view(derivation: Derivation) -> list[RenderableType]:
+def explicit_view(derivation: Derivation, notation: Notation) -> list[RenderableType]:
     """--dims: every slice ∂F/∂X_kl as a bracketed matrix, then ∂vec F/∂vec X."""
     explicit = derivation.explicit
     if explicit is None:
         return []
     slices = Table.grid(padding=(0, 3))
+    unicode = notation.unicode
     cells = [Text(say.fill(say.explicit_slice(derivation, index), unicode) + "\n" + grid(m))
              for index, m in explicit.slices]
     for start in range(0, len(cells), 4):
@@ -234,11 +240,11 @@ def explicit_view(derivation: Derivation) -> list[RenderableType]:
             Text(vec + "\n" + grid(explicit.vec))]
 
 
-def render_text(solution: Solution, *, width: int = 100, brief: bool = False,
-                notes: tuple[Sentence, ...] = ()) -> str:
+def render_text(solution: Solution, notation: Notation, *, width: int = 100,
+                brief: bool = False, notes: tuple[Sentence, ...] = ()) -> str:
     """The view as plain text at a fixed width (no colour): for files and golden tests."""
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, color_system=None, force_terminal=False,
                       legacy_windows=False, highlight=False)
-    console.print(solution_view(solution, brief=brief, notes=notes))
+    console.print(solution_view(solution, notation, brief=brief, notes=notes))
     return buffer.getvalue()

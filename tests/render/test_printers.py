@@ -38,11 +38,10 @@ residual = MatAdd(x, MatMul(-1, mu))
 ])
 def test_notation(expr: sympy.Basic, text: str, tex: str) -> None:
     """The constructs in plain italics (bold vectors are tested on their own below)."""
-    from matcalc.render.printers import latex_style
+    from matcalc.render.printers import Notation
 
     assert unicode(expr) == text
-    with latex_style("plain"):
-        assert latex(expr) == tex
+    assert Notation(style="plain").latex(expr) == tex
 
 
 def test_elementwise_function_prints_as_applied() -> None:
@@ -67,15 +66,14 @@ def test_latex_style_bold_or_plain_and_both_read_back() -> None:
 
     from matcalc.check import evaluate
     from matcalc.language import read_expression
-    from matcalc.render.printers import latex, latex_style
+    from matcalc.render.printers import Notation, latex
 
     text = "x, b1, yhat in R^D\nW1 in R^{D x D}\nf = x^T x\nfind df/dx"
     problem = matcalc.solve(text, check=False).problem
     symbols = {d.name: d.symbol for d in problem.declarations}
     expr = symbols["W1"].T * symbols["x"] + symbols["b1"] - symbols["yhat"]
     bold = latex(expr)
-    with latex_style("plain"):
-        plain = latex(expr)
+    plain = Notation(style="plain").latex(expr)
     assert bold == ("{\\boldsymbol{W}_{1}}^{\\top} \\boldsymbol{x} + {\\boldsymbol{b}_{1}} "
                     "- \\boldsymbol{\\hat{y}}")
     assert plain == "{W_{1}}^{\\top} x + {b_{1}} - \\hat{y}"
