@@ -1,237 +1,29 @@
-"""Numbers: evaluate expressions with numpy, and check derivations by finite differences.
+"""Checks: a derivation's symbolic result against central finite differences.
 
-``evaluate(expr, values, sizes)`` walks a sympy expression and computes it with numpy,
-one small function per kind of node; ``check_derivation`` compares a derivation's
-symbolic result with central finite differences of the function it differentiates, at
-random *distinct* sizes (so that a transposed or mis-shaped result cannot pass) and random
-values that respect the declared properties.
+``check_derivation`` compares a derivation's result with central finite differences of the
+function it differentiates, at random *distinct* sizes (so that a transposed or mis-shaped
+result cannot pass) and random values that respect the declared properties: the draws, the
+differences and the verdict live here; the values come from the evaluator, numeric.py.
 
-numpy is imported here and nowhere else; this module is loaded only when a check runs.
-Imports numpy, sympy, matcalc.model, matcalc.objects, matcalc.errors.
+numpy is imported here and in numeric.py only; this module is loaded only when a check runs.
+Imports numpy, sympy, matcalc.model, matcalc.objects, matcalc.errors, matcalc.numeric.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import sys
-from collections.abc import Callable, Mapping
-from functools import partial
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import sympy
-from sympy import (
-    Determinant,
-    HadamardProduct,
-    Identity,
-    Inverse,
-    KroneckerProduct,
-    MatAdd,
-    MatMul,
-    MatPow,
-    MatrixSymbol,
-    OneMatrix,
-    Trace,
-    Transpose,
-    ZeroMatrix,
-)
-from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
-from sympy.matrices.expressions.diagonal import DiagMatrix
+from sympy import MatrixSymbol
 
-from matcalc import functions, model, objects
+from matcalc import model, objects
 from matcalc.errors import MatcalcError
 from matcalc.model import Check, Derivation, Problem, Property, Solution
-from matcalc.objects import (
-    Applied,
-    AppliedVector,
-    Commutation,
-    Delta,
-    Entry,
-    LogSumExp,
-    Norm,
-    Scalar,
-    Softmax,
-    UnitVector,
-    Vec,
-    as_dimension,
-    is_abstract,
-)
-
-Number = Any  # float or numpy array
-
-# the numpy form of every function in the table, by its sympy class
-_FUNCTIONS: dict[type, Callable[[Number], Number]] = {
-    kind: partial(record.numpy, np) for kind, record in functions.BY_KIND.items()}
-
-
-DEEPEST = 30_000  # Python frames an evaluation may use: three a level of the tree
-
-
-def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
-             sizes: Mapping[sympy.Basic, int]) -> Number:
-    """The value of ``expr`` with numpy: matrices as 2-D arrays, scalars as floats.
-
-    A value may also be a stack of B values (a leading axis: B×r×c for a matrix, B×1×1 for
-    a scalar), and every value computed from it is then a stack too: that is how finite
-    differences evaluate all their perturbed points in one walk of the expression."""
-
-    def size(dim: sympy.Basic) -> int:
-        return int(dim.xreplace(dict(sizes)))
-
-    def index(symbol: sympy.Basic) -> Any:
-        return values[symbol] if symbol in values else int(symbol)
-
-    cache: dict[sympy.Basic, Number] = {}
-
-    def ev(node: sympy.Basic) -> Number:
-        if node in values:
-            return values[node]
-        if node in cache:  # a part that appears many times is computed once
-            return cache[node]
-        value = compute(node)
-        cache[node] = value
-        return value
-
-    def compute(node: sympy.Basic) -> Number:
-        match node:
-            case sympy.Number() | sympy.NumberSymbol():
-                return float(node)
-            case Scalar():
-                matrix = ev(node.matrix)
-                return matrix if np.ndim(matrix) == 3 else float(np.reshape(matrix, -1)[0])
-            case sympy.Symbol() if node in sizes:  # a size used as a number (1/N)
-                return float(sizes[node])
-            case MatrixSymbol() | sympy.Symbol():
-                raise MatcalcError(f"no value for {node}")
-            case MatMul():  # before Mul: sympy's MatMul subclasses Mul
-                matrices = [ev(arg) for arg in node.args if objects.is_matrix(arg)]
-                scalars = [ev(arg) for arg in node.args if not objects.is_matrix(arg)]
-                return product_of([*scalars, chain_product(matrices)] if matrices else scalars)
-            case sympy.Add() | MatAdd():
-                return sum_of([ev(a) for a in node.args])
-            case sympy.Mul():
-                return product_of([ev(a) for a in node.args])
-            case sympy.Pow():
-                return np.power(ev(node.base), ev(node.exp))
-            case Transpose():
-                return transposed(ev(node.arg))
-            case Inverse():
-                matrix = ev(node.arg)
-                if np.any(np.linalg.cond(matrix) > 1e12):  # singular: XᵀX with m < n
-                    raise np.linalg.LinAlgError("the matrix to invert is singular")
-                return np.linalg.inv(matrix)
-            case MatPow():
-                return np.linalg.matrix_power(ev(node.base), int(node.exp))
-            case Identity():
-                return np.eye(size(node.rows))
-            case ZeroMatrix():
-                return np.zeros((size(node.rows), size(node.cols)))
-            case OneMatrix():
-                return np.ones((size(node.rows), size(node.cols)))
-            case Trace():
-                return number(np.trace(ev(node.arg), axis1=-2, axis2=-1))
-            case Determinant():
-                return number(np.linalg.det(ev(node.arg)))
-            case Norm():  # Frobenius: the 2-norm of a column
-                return number(np.linalg.norm(ev(node.arg), axis=(-2, -1)))
-            case HadamardProduct():
-                return product_of([ev(a) for a in node.args])
-            case KroneckerProduct():
-                result = ev(node.args[0])
-                for arg in node.args[1:]:
-                    result = kronecker(result, ev(arg))
-                return result
-            case UnitVector():
-                unit = np.zeros((size(node.args[1]), 1))
-                position = int(ev(node.index))
-                if not 1 <= position <= unit.shape[0]:
-                    raise MatcalcError(f"entry {node.index} = {position} does not exist in a "
-                                       f"vector of length {unit.shape[0]}",
-                                       hint="entries are counted from 1")
-                unit[position - 1, 0] = 1.0
-                return unit
-            case Softmax():
-                inner = ev(node.arg)
-                shifted = np.exp(inner - np.max(inner, axis=(-2, -1), keepdims=True))
-                return shifted / np.sum(shifted, axis=(-2, -1), keepdims=True)
-            case LogSumExp():
-                inner = ev(node.arg)
-                top = np.max(inner, axis=(-2, -1))
-                return number(top + np.log(np.sum(np.exp(inner - top[..., None, None]),
-                                                  axis=(-2, -1))))
-            case Vec():  # columns stacked: vec(A)[k + l·m] = A[k, l]
-                matrix = ev(node.arg)
-                return np.reshape(transposed(matrix), (*np.shape(matrix)[:-2], -1, 1))
-            case Commutation():
-                return commutation(size(node.args[0]), size(node.args[1]))
-            case Entry():
-                matrix = np.asarray(ev(node.matrix))
-                if matrix.ndim == 3:
-                    return matrix[:, index(node.args[1]), index(node.args[2])][:, None, None]
-                return matrix[index(node.args[1]), index(node.args[2])]
-            case Delta():
-                return (index(node.args[0]) == index(node.args[1])).astype(float)
-            case DiagMatrix():
-                vector = np.asarray(ev(node.args[0]))
-                entries = np.reshape(vector, (*vector.shape[:-2], -1, 1))
-                return entries * np.eye(entries.shape[-2])
-            case ElementwiseApplyFunction():
-                (variable,) = node.function.variables
-                inner = ev(node.expr)
-                body = node.function.expr
-                if type(body) in _FUNCTIONS and body.args == (variable,):  # tanh, exp, …
-                    return _FUNCTIONS[type(body)](inner)
-                return evaluate(body, {**values, variable: inner}, sizes) * np.ones_like(inner)
-            case sympy.Function() if type(node) in _FUNCTIONS:
-                return _FUNCTIONS[type(node)](ev(node.args[0]))
-        raise MatcalcError(f"cannot evaluate {type(node).__name__} numerically")
-
-    depth = sys.getrecursionlimit()  # a deep network substituted is a deep tree; its
-    sys.setrecursionlimit(max(depth, DEEPEST))  # walk is Python calls only (no C stack)
-    try:
-        return ev(expr)
-    except RecursionError:
-        raise MatcalcError(f"the expression is nested too deeply to evaluate (more than "
-                           f"about {DEEPEST // 3:,} levels)") from None
-    finally:
-        sys.setrecursionlimit(depth)
-
-
-def number(value: Any) -> Number:
-    """A number reduced from a matrix: a float, or B×1×1 for a stack of B matrices."""
-    return float(value) if np.ndim(value) == 0 else np.reshape(value, (-1, 1, 1))
-
-
-def transposed(value: Number) -> Number:
-    """Aᵀ of a matrix or of each matrix in a stack (a number is its own transpose)."""
-    return np.swapaxes(value, -1, -2) if np.ndim(value) >= 2 else np.transpose(value)
-
-
-def kronecker(left: Any, right: Any) -> Any:
-    """A ⊗ B of two matrices, or of each pair in stacks of them."""
-    (m, n), (p, q) = np.shape(left)[-2:], np.shape(right)[-2:]
-    blocks = np.einsum("...ij,...kl->...ikjl", left, right)
-    return np.reshape(blocks, (*blocks.shape[:-4], m * p, n * q))
-
-
-def chain_product(matrices: list[Any]) -> Any:
-    """A₁A₂⋯Aₖ in the cheaper order: matrix times vector, never matrix times matrix, where
-    the chain passes through a column. A product that ends in a column is taken from the
-    right; one through a column inside (… h xᵀ) is cut there, the column part from the right
-    and the row part from the left; otherwise from the left, which is reverse mode's order
-    for a row in front (2hᵀ diag(…) W …). Any factor may be a stack of matrices."""
-    if np.shape(matrices[0])[-2] != 1:
-        inner = [np.shape(m)[-1] for m in matrices]
-        if 1 in inner:
-            cut = inner.index(1) + 1
-            column = matrices[cut - 1]
-            for matrix in reversed(matrices[:cut - 1]):
-                column = matrix @ column
-            return column if cut == len(matrices) else column @ chain_product(matrices[cut:])
-    result = matrices[0]
-    for matrix in matrices[1:]:
-        result = result @ matrix
-    return result
+from matcalc.numeric import Number, evaluate
+from matcalc.objects import Applied, AppliedVector, UnitVector, as_dimension, is_abstract
 
 
 def result_value(derivation: Derivation, values: Mapping[sympy.Basic, Number],
@@ -248,29 +40,6 @@ def result_value(derivation: Derivation, values: Mapping[sympy.Basic, Number],
         if definition.symbol not in known:
             known[definition.symbol] = evaluate(definition.expr, known, sizes)
     return evaluate(expr, known, sizes)
-
-
-def commutation(rows: int, cols: int) -> Any:
-    """K with K vec(A) = vec(Aᵀ) for an m×n A: vec(Aᵀ)[l + k·n] = vec(A)[k + l·m]."""
-    matrix = np.zeros((rows * cols, rows * cols))
-    for k in range(rows):
-        for l in range(cols):  # noqa: E741  (the textbook's index names)
-            matrix[l + k * cols, k + l * rows] = 1.0
-    return matrix
-
-
-def sum_of(items: list[Number]) -> Number:
-    total = items[0]
-    for item in items[1:]:
-        total = total + item
-    return total
-
-
-def product_of(items: list[Number]) -> Number:
-    total = items[0]
-    for item in items[1:]:
-        total = total * item
-    return total
 
 
 # ---- the numeric contract ----------------------------------------------------------

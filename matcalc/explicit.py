@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 import sympy
 
-from matcalc.check import Number, named, vector_shape
+from matcalc.check import named, vector_shape
 from matcalc.errors import MatcalcError
 from matcalc.model import Derivation, Explicit, Solution
+from matcalc.numeric import Number
 from matcalc.objects import Delta, Entry, as_dimension
 
 MAX_ENTRIES = 4096  # entries of one written-out tensor (README, Limits)

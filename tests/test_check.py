@@ -9,7 +9,8 @@ import pytest
 import sympy
 
 import matcalc
-from matcalc.check import check_derivation, evaluate, finite_differences
+from matcalc.check import check_derivation, finite_differences
+from matcalc.numeric import evaluate
 
 
 def test_a_planted_wrong_result_fails_the_check() -> None:
@@ -81,7 +82,7 @@ def test_the_check_draws_sizes_at_which_the_function_is_defined(text: str) -> No
 def test_chain_product_in_any_order_is_the_product(shapes: list[tuple[int, int]]) -> None:
     from functools import reduce
 
-    from matcalc.check import chain_product
+    from matcalc.numeric import chain_product
 
     rng = np.random.default_rng(5)
     matrices = [rng.normal(size=shape) for shape in shapes]

@@ -14,7 +14,7 @@ import sympy
 
 import matcalc
 from matcalc import functions
-from matcalc.check import evaluate
+from matcalc.numeric import evaluate
 from tests.independent import assert_derivative, sigmoid
 
 # f(t) for each function name, written by hand

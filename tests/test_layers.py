@@ -24,6 +24,8 @@ FORBIDDEN = {  # layer → modules it must not import at module level
     "engine": {"matcalc.language", "matcalc.render", "matcalc.cli", "rich", "lark", "numpy", *EDGE},
     "render": {"matcalc.language", "matcalc.engine", "matcalc.cli", "lark", "numpy"},
     "check": {"matcalc.language", "matcalc.engine", "matcalc.render", "rich", "lark", *EDGE},
+    "numeric": {"matcalc.language", "matcalc.engine", "matcalc.render", "matcalc.check",
+                "matcalc.model", "rich", "lark", *EDGE},
     "explicit": {"matcalc.language", "matcalc.engine", "matcalc.render", "rich", "lark", *EDGE},
 }
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc.check import canonical, evaluate, random_sizes, random_values
+from matcalc.check import canonical, random_sizes, random_values
+from matcalc.numeric import evaluate
 
 PROBLEMS = sorted(Path(__file__).parent.parent.joinpath("problems").glob("*.mc"))
 

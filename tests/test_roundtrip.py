@@ -17,9 +17,9 @@ import sympy
 from hypothesis import given
 
 import matcalc
-from matcalc.check import evaluate
 from matcalc.language import read_expression
 from matcalc.model import Declaration, Derivation, Problem, Shape, Step
+from matcalc.numeric import evaluate
 from matcalc.objects import AbstractPartial, Applied, AppliedVector, UnitVector, is_matrix, shape_of
 from matcalc.render.printers import latex, unicode
 from tests.test_properties import DECLARATIONS, FAST, scalar, vector_e

@@ -12,9 +12,9 @@ import numpy as np
 import sympy
 from hypothesis import given
 
-from matcalc.check import evaluate
 from matcalc.language import read_expression
 from matcalc.model import Declaration, Shape
+from matcalc.numeric import evaluate
 from tests.test_properties import FAST
 
 D = sympy.Symbol("D", integer=True, positive=True)

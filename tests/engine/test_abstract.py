@@ -10,7 +10,7 @@ import pytest
 import sympy
 
 import matcalc
-from matcalc.check import evaluate
+from matcalc.numeric import evaluate
 from matcalc.objects import AbstractPartial, Applied, AppliedVector
 from matcalc.render.printers import unicode
 

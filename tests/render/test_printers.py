@@ -64,8 +64,8 @@ def test_latex_style_bold_or_plain_and_both_read_back() -> None:
     Either way an entry is a number (x_i, not bold) and the formula reads back as written."""
     import numpy as np
 
-    from matcalc.check import evaluate
     from matcalc.language import read_expression
+    from matcalc.numeric import evaluate
     from matcalc.render.printers import Notation, latex
 
     text = "x, b1, yhat in R^D\nW1 in R^{D x D}\nf = x^T x\nfind df/dx"
