@@ -34,7 +34,8 @@ def _parser() -> Lark:
 
 def parse(text: str, path: str = "<input>") -> list[Problem]:
     """Every problem in ``text``; a MatcalcError pointing at the first thing wrong."""
-    from matcalc.language.build import build_problems, check_nesting
+    from matcalc.language.build import build_problems
+    from matcalc.language.nodes import check_nesting
     from matcalc.language.transformer import ToStatements
 
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # one line break, as lark counts
@@ -112,9 +113,9 @@ def read_expression(text: str, declarations: Sequence[Declaration],
     ``shape`` is the size printed beside it (∈ ℝ^{D×D}), which sizes a lone ``I``."""
 
     from matcalc.language.arithmetic import UnsizedIdentity, UnsizedVector
-    from matcalc.language.build import ProblemBuilder
+    from matcalc.language.expressions import ExpressionBuilder
+    from matcalc.language.scope import Scope
     from matcalc.language.transformer import Define, ToStatements
-    from matcalc.objects import as_dimension
 
     source = "f = " + text
     try:
@@ -122,11 +123,7 @@ def read_expression(text: str, declarations: Sequence[Declaration],
         if len(statements) != 1 or not isinstance(statements[0], Define) \
                 or len(statements[0].sides) != 2:
             raise MatcalcError("expected a single expression", Span(1, 1, 1, len(source) + 1))
-        builder = ProblemBuilder(None, list(statements), source, "<expression>")
-        for declaration in declarations:
-            builder.declared[declaration.name] = declaration
-            for size in declaration.shape.dims:
-                builder.dims.update({str(s): s for s in as_dimension(size).free_symbols})
+        builder = ExpressionBuilder(Scope.declaring(declarations, source))
         rhs = statements[0].sides[-1]
         value = builder.expr(rhs)
         if isinstance(value, UnsizedIdentity) and shape is not None and shape.rows == shape.cols:
