@@ -15,6 +15,7 @@ import sympy
 import matcalc
 from matcalc import functions
 from matcalc.numeric import evaluate
+from tests.conftest import ROOT
 from tests.independent import assert_derivative, sigmoid
 
 # f(t) for each function name, written by hand
@@ -75,9 +76,8 @@ def test_each_function_prints_by_its_name_and_reads_back(name: str) -> None:
 
 
 def test_the_language_reference_lists_every_function() -> None:
-    from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[1] / "docs" / "language.md").read_text("utf-8")
+    text = (ROOT / "docs" / "language.md").read_text("utf-8")
     line = next(line for line in text.splitlines() if line.startswith("- Functions `"))
     listed = set(line.split("`")[1].split())
     written = {w for w in functions.WORDS if functions.WORDS[w] in REFERENCE} - {"sigma_fn"}

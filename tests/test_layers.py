@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "matcalc"
+from tests.conftest import ROOT
+
+PACKAGE = ROOT / "matcalc"
 EDGE = ("latex2mathml",)  # the HTML renderer's own library
 FORBIDDEN = {  # layer → modules it must not import at module level
     "errors": {"matcalc", "sympy", "rich", "lark", "numpy", *EDGE},

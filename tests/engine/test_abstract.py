@@ -3,8 +3,6 @@ with concrete functions put in their place the result matches finite differences
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import sympy
@@ -13,8 +11,8 @@ import matcalc
 from matcalc.numeric import evaluate
 from matcalc.objects import AbstractPartial, Applied, AppliedVector
 from matcalc.render.printers import unicode
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 RNG = np.random.default_rng(5)
 D, E, F, G = 2, 3, 4, 5
 A, B = RNG.normal(size=(D, E)), RNG.normal(size=(F, F))

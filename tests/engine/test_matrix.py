@@ -4,16 +4,13 @@ differences."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import matcalc
 from matcalc.check import draw_point, index_tensor, random_sizes
 from matcalc.render.printers import unicode
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import ROOT
 
 
 def derive(text: str) -> matcalc.Derivation:

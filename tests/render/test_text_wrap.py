@@ -13,8 +13,7 @@ import matcalc
 from matcalc.render import render_all
 from matcalc.render.printers import unicode
 from matcalc.render.text import Prose
-
-from ..conftest import PROBLEMS
+from tests.conftest import PROBLEMS
 
 
 def shown(prose: Prose, width: int) -> list[str]:

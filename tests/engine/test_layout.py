@@ -11,8 +11,7 @@ import pytest
 import matcalc
 from matcalc.check import canonical, random_sizes, random_values
 from matcalc.numeric import evaluate
-
-PROBLEMS = sorted(Path(__file__).parent.parent.joinpath("problems").glob("*.mc"))
+from tests.conftest import PROBLEMS
 
 
 @pytest.mark.parametrize("path", PROBLEMS, ids=lambda p: p.stem)

@@ -15,8 +15,7 @@ import pytest
 import matcalc
 from matcalc.check import check_derivation
 from matcalc.render import render_all
-
-from .conftest import PROBLEMS
+from tests.conftest import PROBLEMS
 
 
 def test_problems_folder_is_not_empty() -> None:

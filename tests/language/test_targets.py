@@ -12,8 +12,7 @@ import pytest
 import matcalc
 from matcalc.render import sentence as say
 from matcalc.render.printers import Notation
-
-from .conftest import problem_texts
+from tests.conftest import problem_texts
 
 FIND = re.compile(r"^\s*find\b.*$", re.MULTILINE)
 

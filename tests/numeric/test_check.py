@@ -116,7 +116,7 @@ STACKED = [  # constructs the problems may not cover, each evaluated on a stack
 
 
 def _stack_cases() -> list[tuple[str, str]]:
-    from .conftest import PROBLEMS
+    from tests.conftest import PROBLEMS
 
     return ([(p.stem, p.read_text(encoding="utf-8")) for p in PROBLEMS]
             + [(f"extra-{i}", text) for i, text in enumerate(STACKED)])

@@ -8,7 +8,6 @@ A lost bracket, a lost transpose or an ambiguous juxtaposition changes the value
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import hypothesis.strategies as st
 import numpy as np
@@ -22,9 +21,8 @@ from matcalc.model import Declaration, Derivation, Problem, Shape, Step
 from matcalc.numeric import evaluate
 from matcalc.objects import AbstractPartial, Applied, AppliedVector, UnitVector, is_matrix, shape_of
 from matcalc.render.printers import latex, unicode
-from tests.test_properties import DECLARATIONS, FAST, scalar, vector_e
-
-PROBLEMS = sorted(Path(__file__).parent.parent.joinpath("problems").glob("*.mc"))
+from tests.conftest import PROBLEMS
+from tests.engine.test_properties import DECLARATIONS, FAST, scalar, vector_e
 
 
 def step_expressions(step: Step) -> Iterator[tuple[str, sympy.Basic]]:

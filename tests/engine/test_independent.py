@@ -6,7 +6,6 @@ which differentiates matcalc's reading, passes."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,9 +13,9 @@ import pytest
 
 import matcalc
 from matcalc.model import Property
+from tests.conftest import PROBLEMS
 from tests.independent import numeric_gradient, sigmoid
 
-PROBLEMS = sorted(Path(__file__).parent.parent.joinpath("problems").glob("*.mc"))
 V = dict[str, Any]
 
 

@@ -10,8 +10,7 @@ from itertools import pairwise
 import pytest
 
 from matcalc.language import parse
-
-from .conftest import HEADER, PROBLEMS
+from tests.conftest import HEADER, PROBLEMS
 
 SPELLED = [  # each name used before its definition, in another spelling than defined
     "x, y in R^D\nf = ||y - \\hat{y}||^2\nyhat = 2 x",

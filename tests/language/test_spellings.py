@@ -15,7 +15,7 @@ from hypothesis import given
 from matcalc.language import read_expression
 from matcalc.model import Declaration, Shape
 from matcalc.numeric import evaluate
-from tests.test_properties import FAST
+from tests.engine.test_properties import FAST
 
 D = sympy.Symbol("D", integer=True, positive=True)
 SYMBOLS = {

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from matcalc.cli import main
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "problems" / "mml-5.8a.mc"
 
 

@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 NOTEBOOK = ROOT / "examples" / "matcalc.ipynb"
 NEEDED = ("nbclient", "nbformat", "ipykernel")

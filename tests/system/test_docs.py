@@ -5,14 +5,14 @@ output format is found in that format's real output."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 import matcalc
 from matcalc.errors import MatcalcError
+from tests.conftest import ROOT
 
-DOC = Path(__file__).parent.parent / "docs" / "language.md"
+DOC = ROOT / "docs" / "language.md"
 BLOCKS = re.findall(r"```(mc(?: error)?)\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
 
 
@@ -36,7 +36,7 @@ def test_documented_example(kind: str, text: str) -> None:
     assert caught.value.span is not None
 
 
-README = Path(__file__).parent.parent / "README.md"
+README = ROOT / "README.md"
 EXCERPTS = re.findall(r"```output (\w+)\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
 EXAMPLE = "x in R^D; f = log(1 + x^T x); find df/dx"
 

@@ -20,8 +20,7 @@ import pytest
 import matcalc
 from matcalc.render import render_all
 from matcalc.render.html import mathml
-
-from .conftest import PROBLEMS, ROOT
+from tests.conftest import PROBLEMS, ROOT
 
 SHOTS = ROOT / "build" / "html"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -6,7 +6,6 @@ dropped) and random token soups from the language's own vocabulary."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import hypothesis.strategies as st
 import sympy
@@ -14,10 +13,11 @@ from hypothesis import HealthCheck, given, settings
 
 import matcalc
 from matcalc.errors import MatcalcError
-from tests.test_properties import FAST
+from tests.conftest import PROBLEMS
+from tests.engine.test_properties import FAST
 
 PROBLEMS = [p.read_text(encoding="utf-8")
-            for p in sorted(Path(__file__).parent.parent.joinpath("problems").glob("*.mc"))]
+            for p in PROBLEMS]
 TOKENS = ["x", "A", "W", "b", "f", "z", "D", "E", "in", "R^D", "R^{D x D}", "R^{E x D}", "=",
           "+", "-", "*", "/", "^T", "^{-1}", "^2", "'", "(", ")", "{", "}", "[", "]", "|",
           "||", "_k", "_2", "_F", ",", ";", "\n", " ", "sin", "exp", "log", "tr", "det",
