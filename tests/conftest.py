@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
+
+import matcalc
+from matcalc.model import Solution
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEMS = sorted((ROOT / "problems").glob("*.mc"))
@@ -25,6 +29,19 @@ def problem_texts() -> list[tuple[str, str]]:
         for number, (start, end) in enumerate(pairwise([*starts, len(lines)])):
             out.append((f"{path.stem}#{number}", "\n".join(lines[start:end])))
     return out
+
+
+@cache
+def solved_file(path: Path) -> tuple[Solution, ...]:
+    """A file of problems/ solved and checked, once per test session (solutions are frozen,
+    so every test may share them)."""
+    return tuple(matcalc.solve_file(path))
+
+
+@cache
+def solved(text: str) -> tuple[Solution, ...]:
+    """A problem's text solved without the numeric check, once per test session."""
+    return tuple(matcalc.solve_all(text, check=False))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
