@@ -12,7 +12,7 @@ import pytest
 import matcalc
 from matcalc.render import sentence as say
 from matcalc.render.printers import Notation
-from tests.conftest import problem_texts
+from tests.conftest import problem_texts, solved
 
 FIND = re.compile(r"^\s*find\b.*$", re.MULTILINE)
 
@@ -36,7 +36,7 @@ CASES = problem_texts() + EXTRA
 @pytest.mark.parametrize("name, text", CASES, ids=[name for name, _ in CASES])
 def test_a_printed_target_reads_back_as_the_same_target(name: str, text: str,
                                                          style: str) -> None:
-    for derivation in matcalc.solve(text, check=False).derivations:
+    for derivation in (d for s in solved(text) for d in s.derivations):
         mark = say.target(derivation).expr
         notation = Notation(style=style)
         printed = {notation.unicode(mark), notation.latex(mark)}
@@ -55,7 +55,7 @@ def test_a_printed_problem_reads_back_as_the_same_problem(name: str, text: str,
     as text or as LaTeX, pasted back into a file) is the problem that was solved."""
     from matcalc.language import parse
 
-    (solution,) = matcalc.solve_all(text, check=False)
+    (solution,) = solved(text)
     problem = solution.problem
     notation = Notation.of(problem, "plain" if fmt == "plain" else "bold")
     show = notation.unicode if fmt == "text" else notation.latex

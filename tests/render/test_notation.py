@@ -10,7 +10,7 @@ import pytest
 
 import matcalc
 from matcalc.render import render_all
-from tests.conftest import problem_texts
+from tests.conftest import problem_texts, solved
 
 
 def test_two_problems_in_one_file_keep_their_own_written_order() -> None:
@@ -28,7 +28,7 @@ def test_two_problems_in_one_file_keep_their_own_written_order() -> None:
 def test_every_problem_prints_alone_as_beside_all_the_others(fmt: str) -> None:
     """JSON carries each formula as text and as LaTeX, and no note said once per output."""
     solutions = [s for _, text in problem_texts()
-                 for s in matcalc.solve_all(text, check=False)]
+                 for s in solved(text)]
     together = json.loads(render_all(solutions, fmt))["problems"]
     for index, solution in enumerate(solutions):
         alone = json.loads(render_all([solution], fmt))["problems"][0]

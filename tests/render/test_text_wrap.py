@@ -9,11 +9,10 @@ import io
 import pytest
 from rich.console import Console
 
-import matcalc
 from matcalc.render import render_all
 from matcalc.render.printers import unicode
 from matcalc.render.text import Prose
-from tests.conftest import PROBLEMS
+from tests.conftest import PROBLEMS, solved_file
 
 
 def shown(prose: Prose, width: int) -> list[str]:
@@ -41,7 +40,7 @@ def test_a_formula_wider_than_the_line_breaks_at_its_spaces_keeping_what_follows
 
 @pytest.mark.parametrize("problem", PROBLEMS, ids=lambda p: p.stem)
 def test_every_result_that_fits_is_on_one_line(problem: object) -> None:
-    solutions = matcalc.solve_file(problem, check=False)  # type: ignore[arg-type]
+    solutions = list(solved_file(problem))  # type: ignore[arg-type]
     output = render_all(solutions, "text", width=80)
     lines = output.split("\n")
     assert all(len(line) <= 80 for line in lines)

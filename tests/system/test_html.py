@@ -20,7 +20,7 @@ import pytest
 import matcalc
 from matcalc.render import render_all
 from matcalc.render.html import mathml
-from tests.conftest import PROBLEMS, ROOT
+from tests.conftest import PROBLEMS, ROOT, solved_file
 
 SHOTS = ROOT / "build" / "html"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -50,7 +50,7 @@ class Page(HTMLParser):
 
 
 def page_of(problem: Path) -> str:
-    return render_all(matcalc.solve_file(problem), "html")
+    return render_all(list(solved_file(problem)), "html")
 
 
 @pytest.mark.parametrize("problem", PROBLEMS, ids=lambda p: p.stem)
