@@ -120,6 +120,12 @@ class Target:
     wrt: str
     span: Span | None
     implied: bool = False  # chosen by the tool because the problem has no ``find`` line
+    wrt2: str | None = None  # the second variable of a second derivative (d²f/dxdy: y)
+
+    @property
+    def order(self) -> int:
+        """1 for df/dx, 2 for d²f/dx² and d²f/dxdy."""
+        return 1 if self.wrt2 is None else 2
 
 
 @dataclass(frozen=True)
@@ -432,6 +438,7 @@ class Derivation(Rendered):
     function: sympy.Basic = sympy.S.Zero  # what is differentiated, in declared variables
     problem: Problem | None = None
     checked: Check | None = None  # not named `check`: that is the method below
+    gradient: Derivation | None = None  # of a second derivative: the first, its gradient
 
     @property
     def steps(self) -> tuple[Step, ...]:

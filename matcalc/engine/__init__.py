@@ -17,6 +17,7 @@ from matcalc.engine.chain import chain_terms, chains, is_tensor_chain, path_coun
 from matcalc.engine.decompose import decompose
 from matcalc.engine.identities import simplify, use_properties
 from matcalc.engine.layout import check_layout, in_layout
+from matcalc.engine.second import derive_second
 from matcalc.engine.views import matrix_value
 from matcalc.engine.views import views as tensor_views
 from matcalc.errors import MatcalcError
@@ -46,14 +47,20 @@ def declared_with(problem: Problem, property_: Property) -> frozenset[sympy.Basi
     return frozenset(d.symbol for d in problem.declarations if property_ in d.properties)
 
 
-def derive(problem: Problem, target: Target, layout: str = "numerator") -> Derivation:
-    """∂(target.of)/∂(target.wrt): every chain, their sum, simplified, in the layout."""
+def derive(problem: Problem, target: Target, layout: str = "numerator", *,
+           independent: frozenset[sympy.Basic] = frozenset()) -> Derivation:
+    """∂(target.of)/∂(target.wrt): every chain, their sum, simplified, in the layout.
+    A second derivative (target.order 2) is the derivative of the gradient (second.py).
+    The declared properties of the variables in ``independent`` are not used: their entries
+    are treated as independent (the gradient a second derivative differentiates again)."""
     check_layout(layout)
+    if target.order == 2:
+        return derive_second(problem, target, derive)
     definition = problem.definition(target.of)
     variable = problem.declaration(target.wrt) or problem.definition(target.wrt)
     if definition is None or variable is None:
         raise MatcalcError(f"cannot differentiate {target.of} by {target.wrt}", target.span)
-    symmetric = symmetric_symbols(problem)
+    symmetric = symmetric_symbols(problem) - independent
     written = problem  # as the user wrote it: what the check differentiates numerically
     problem = named_parts(problem, target)
     found = chains(problem, target.of, target.wrt, symmetric)

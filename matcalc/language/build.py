@@ -19,7 +19,13 @@ from sympy import MatrixSymbol
 
 from matcalc.errors import MatcalcError, Span
 from matcalc.language.expressions import ExpressionBuilder
-from matcalc.language.nodes import children, exponent_mark, is_vec
+from matcalc.language.nodes import (
+    bare_number,
+    children,
+    exponent_mark,
+    is_differential_mark,
+    is_vec,
+)
 from matcalc.language.scope import Scope
 from matcalc.language.spelling import PROPERTIES
 from matcalc.language.transformer import (
@@ -334,6 +340,12 @@ class ProblemBuilder:
         return [self.target(node) for node in statement.targets]
 
     def target(self, node: Node) -> Target:
+        second = self.second_order(node)
+        if second is not None:
+            of, (wrt, wrt2) = second
+            for name in (of, wrt, wrt2):
+                self.known_target_name(name, node, of)
+            return Target(self.scope.aliases.get(of, of), wrt, node.span, wrt2=wrt2)
         of, wrt = self.derivative_names(node)
         of = self.scope.aliases.get(of, of)
         if not wrt and of in self.scope.defined and of in self.built:  # grad f, ∇f: its variable
@@ -353,6 +365,109 @@ class ProblemBuilder:
             raise MatcalcError(f"unknown name {wrt!r} in the target", node.span,
                                hint=f"declare it, e.g. '{wrt} in R^D'")
         return Target(of, wrt, node.span)
+
+    def known_target_name(self, name: str, node: Node, of: str) -> None:
+        if name == of:
+            if self.scope.aliases.get(name, name) not in self.scope.defined:
+                raise MatcalcError(f"{name!r} is not defined, so it cannot be differentiated",
+                                   node.span)
+        elif name not in self.scope.declared and name not in self.scope.defined:
+            raise MatcalcError(f"unknown name {name!r} in the target", node.span,
+                               hint=f"declare it, e.g. '{name} in R^D'")
+
+    def second_order(self, node: Node) -> tuple[str, tuple[str, str]] | None:
+        """d2f/dx2, d^2 f/dx^2, \\frac{\\partial^2 f}{\\partial x^2}, d2f/dxdy,
+        \\frac{\\partial^2 f}{\\partial x \\partial y}: (f, (x, y)), the first-written
+        variable first; None for anything that is not a second derivative."""
+        if isinstance(node, Juxt) and isinstance(node.items[0], BinOp) and \
+                node.items[0].op == "/":  # "d^2 f / dx dy" reads as (d^2 f / dx) dy
+            ratio = node.items[0]
+            node = BinOp(node.span, "/", ratio.left,
+                         Juxt(ratio.right.span | node.span, (ratio.right, *node.items[1:])))
+        if isinstance(node, BinOp) and node.op == "/":
+            top, bottom = node.left, node.right
+        elif isinstance(node, Frac):
+            top, bottom = node.numerator, node.denominator
+        else:
+            return None
+        of = self.second_numerator(top)
+        if of is None:
+            return None
+        names = self.second_denominator(bottom)
+        if names is None or len(names) != 2:
+            raise MatcalcError(
+                "a second derivative needs two variables below the line", bottom.span,
+                hint="write d2f/dx2 or d^2 f/dx^2 for the Hessian, d2f/dxdy for a mixed "
+                     "derivative")
+        return of, (names[0], names[1])
+
+    def second_numerator(self, node: Node) -> str | None:
+        """f in d2f, d^2 f, \\partial^2 f, \\mathrm{d}^2 f; None if not squared."""
+        if isinstance(node, Name) and node.text.startswith("d2") and len(node.text) > 2:
+            name = node.text[2:]
+            return name if name in self.scope.known_names() else None
+        if isinstance(node, Juxt) and len(node.items) == 2:
+            mark, name_node = node.items
+            if isinstance(mark, Power) and bare_number(mark.exponent) == "2" and \
+                    is_differential_mark(mark.base):
+                return self.scope.plain_name(name_node, "a name")
+            if isinstance(mark, Name) and mark.text == "d2":
+                return self.scope.plain_name(name_node, "a name")
+        return None
+
+    def second_denominator(self, node: Node) -> list[str] | None:
+        """[x, x] for dx2, dx^2, d x^2, \\partial x^2; [x, y] for dxdy, dx dy,
+        \\partial x \\partial y."""
+        items = node.items if isinstance(node, Juxt) else (node,)
+        names: list[str] = []
+        after_mark = False
+        for item in items:
+            if is_differential_mark(item):
+                after_mark = True
+                continue
+            squared = isinstance(item, Power) and bare_number(item.exponent) == "2"
+            base = item.base if isinstance(item, Power) and squared else item
+            if after_mark:
+                found = [self.scope.plain_name(base, "a variable")]
+            elif isinstance(base, Name) and base.text.startswith("d"):
+                glued = self.glued_differentials(base.text)
+                if glued is None:
+                    return None
+                found = glued
+            else:
+                return None
+            if squared:
+                if len(found) != 1:
+                    return None
+                found = found * 2
+            names += found
+            after_mark = False
+        return names
+
+    def glued_differentials(self, text: str) -> list[str] | None:
+        """dx → [x], dx2 → [x, x], dxdy → [x, y], for declared or defined names; a reading
+        with two variables is preferred (dx2 with x2 declared is still d²/dx² when x is)."""
+        known = set(self.scope.declared) | set(self.scope.defined)
+
+        def readings(rest: str) -> list[list[str]]:
+            if not rest:
+                return [[]]
+            if not rest.startswith("d"):
+                return []
+            found = []
+            for end in range(len(rest), 1, -1):
+                name = rest[1:end]
+                if name not in known:
+                    continue
+                tail = rest[end:]
+                if tail.startswith("2") and not tail[1:2].isdigit():
+                    found += [[name, name, *more] for more in readings(tail[1:])]
+                found += [[name, *more] for more in readings(tail)]
+            return found
+
+        options = readings(text)
+        two = [option for option in options if len(option) == 2]
+        return two[0] if len(two) == 1 else (options[0] if len(options) == 1 else None)
 
     def derivative_names(self, node: Node) -> tuple[str, str]:
         wrong = MatcalcError(

@@ -98,6 +98,14 @@ def children(node: Node) -> list[Node]:
     return found
 
 
+def is_differential_mark(node: Node) -> bool:
+    """d, \\partial, \\mathrm{d}, ∂: the mark of a differential in a derivative's name."""
+    if isinstance(node, Font) and node.font in {"mathrm", "operatorname", "text"}:
+        node = node.inner
+    return (isinstance(node, Name) and node.text in {"d", "∂"}) or (
+        isinstance(node, Command) and node.text == "partial")
+
+
 def is_vec(node: Node) -> bool:
     """vec, \\operatorname{vec} or \\mathrm{vec}."""
     if isinstance(node, Font):

@@ -59,6 +59,11 @@ def derivation_dict(derivation: Derivation, notation: Notation) -> dict[str, Any
     return {
         "of": derivation.target.of,
         "wrt": derivation.target.wrt,
+        "wrt2": derivation.target.wrt2,
+        "order": derivation.target.order,
+        "gradient": None if derivation.gradient is None else {
+            "name": notation.unicode(derivation.of_symbol),
+            **math_pair(derivation.function, notation)},
         "layout": derivation.layout,
         "introduced": [{"name": d.name, **math_pair(d.expr, notation)}
                        for d in (derivation.problem.definitions if derivation.problem else ())

@@ -848,6 +848,15 @@ class PartialMark:
     total: bool = False
 
 
+@dataclass(frozen=True)
+class SecondMark:
+    """d²f/dx² (∂²f/∂x∂y for two variables): a second derivative's name."""
+
+    of: Any
+    wrt: Any
+    wrt2: Any
+
+
 LATEX_STYLES = ("bold", "plain")
 
 
@@ -909,6 +918,11 @@ class Notation:
             case PartialMark(of=of, wrt=wrt, total=total):
                 mark = "d" if total else "∂"
                 return f"{mark}{self._wrapped(of)}/{mark}{self._wrapped(wrt)}"
+            case SecondMark(of=of, wrt=wrt, wrt2=wrt2) if wrt == wrt2:
+                return f"d²{self._wrapped(of)}/d{self._wrapped(wrt)}²"
+            case SecondMark(of=of, wrt=wrt, wrt2=wrt2):
+                return (f"∂²{self._wrapped(of)}/∂{self._wrapped(wrt)}"
+                        f"∂{self._wrapped(wrt2)}")
         return self._once("unicode", expr, lambda e: str(self._unicode.doprint(e)))
 
     def _wrapped(self, expr: Any) -> str:
@@ -936,6 +950,12 @@ class Notation:
                     return f"\\frac{{{mark}{self.latex(of)}}}{{{mark}{self.latex(wrt)}}}"
                 return (f"\\frac{{{mark}}}{{{mark}{self.latex(wrt)}}}"
                         f"\\left({self.latex(of)}\\right)")
+            case SecondMark(of=of, wrt=wrt, wrt2=wrt2) if wrt == wrt2:
+                return (f"\\frac{{\\mathrm{{d}}^{{2}} {self.latex(of)}}}"
+                        f"{{\\mathrm{{d}}{self.latex(wrt)}^{{2}}}}")
+            case SecondMark(of=of, wrt=wrt, wrt2=wrt2):
+                return (f"\\frac{{\\partial^{{2}} {self.latex(of)}}}"
+                        f"{{\\partial {self.latex(wrt)} \\, \\partial {self.latex(wrt2)}}}")
         return self._once("latex", expr, lambda e: str(self._latex.doprint(e)))
 
 
@@ -953,7 +973,7 @@ def latex(expr: Any) -> str:
     return PLAIN.latex(expr)
 
 
-__all__ = ["PLAIN", "Dims", "MmlLatexPrinter", "Notation", "PartialMark", "Space",
+__all__ = ["PLAIN", "Dims", "MmlLatexPrinter", "Notation", "PartialMark", "SecondMark", "Space",
            "UnicodePrinter", "is_negative", "latex", "unicode"]
 
 

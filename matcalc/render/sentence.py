@@ -26,7 +26,7 @@ from matcalc.model import (
     TensorViews,
 )
 from matcalc.objects import Applied, AppliedVector, Entry, Vec, parts_of, shape_of
-from matcalc.render.printers import Dims, PartialMark, Space, is_negative
+from matcalc.render.printers import Dims, PartialMark, SecondMark, Space, is_negative
 
 _F, _X = sympy.Symbol("f"), sympy.Symbol("x")
 LAYOUT_NOTES: dict[str, Sentence] = {
@@ -175,7 +175,29 @@ def chain_names(derivation: Derivation) -> list[Sentence]:
 
 
 def target(derivation: Derivation) -> Math:
+    first = derivation.gradient
+    if first is not None:  # d²f/dx², ∂²f/∂x∂y
+        return Math(SecondMark(first.of_symbol, first.wrt_symbol, derivation.wrt_symbol))
     return partial_of(derivation.of_symbol, derivation.wrt_symbol, derivation.views, True)
+
+
+def gradient(derivation: Derivation) -> Sentence:
+    """A second derivative's first step, said before its partials: the gradient it
+    differentiates (MML: the Hessian is the derivative of the gradient)."""
+    first = derivation.gradient
+    if first is None:
+        return ()
+    of, wrt, name = first.of_symbol, first.wrt_symbol, derivation.of_symbol
+    column = shape_of(wrt)[1] == 1 and shape_of(wrt)[0] != 1
+    value = derivation.function  # the gradient, in the declared variables
+    formula: Sentence = ((Math(name), " = (", Math(PartialMark(of, wrt, True)), ")ᵀ = ",
+                          Math(value)) if column else
+                         (Math(name), " = ", Math(PartialMark(of, wrt, True)), " = ",
+                          Math(value)))
+    return ("A second derivative is the derivative of the gradient. First the gradient, by the "
+            "chain rule as for any first derivative (find ", Math(PartialMark(of, wrt, True)),
+            " shows its steps): ", *formula, " ∈ ", Math(Shape(shape_of(name))), "; then ",
+            Math(name), " is differentiated by ", Math(derivation.wrt_symbol), ".")
 
 
 def chain_rule(derivation: Derivation) -> tuple[Sentence, list[Sentence], Sentence]:
@@ -365,6 +387,8 @@ def opening(derivation: Derivation) -> list[Sentence]:
     paragraphs: list[Sentence] = []
     if derivation.target.implied:
         paragraphs.append(derivation.remarks[0])
+    if derivation.gradient is not None:
+        paragraphs.append(gradient(derivation))
     lets = introduced(derivation)
     if lets:
         joined: list[str | Math] = ["Name the inner expressions: "]

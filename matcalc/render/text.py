@@ -174,6 +174,8 @@ def derivation_view(derivation: Derivation, notation: Notation, *, brief: bool =
     body: list[RenderableType] = []
     for remark in derivation.remarks[:1] if derivation.target.implied else ():
         body.append(line(remark, notation, "italic"))
+    if derivation.gradient is not None:
+        body.append(line(say.gradient(derivation), notation))
     lets = say.introduced(derivation)
     if lets:
         body.append(Prose([("Name the inner expressions: ", "italic", False)] + [

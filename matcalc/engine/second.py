@@ -1,0 +1,117 @@
+"""Second derivatives as the derivative of the gradient, by the same engine (MML 5.7:
+H = ∂/∂x (∇f)).
+
+Pass 1 derives ∂f/∂x with the entries of the variables independent (their declared
+properties unused); its result, as a gradient g (the column (∂f/∂x)ᵀ for a vector x, the
+m×n matrix of ∂f/∂X_kl for a matrix X, the number for a scalar x), becomes a definition of
+the problem. Pass 2 derives g by the second variable with its own chains, partials, sizes
+and views, and is checked, like any derivative, against finite differences of g. Entry
+(i, j) of the result is ∂²f/∂x_i∂y_j: the first variable's axes first.
+Imports sympy, matcalc.model, matcalc.objects, matcalc.errors and engine.algebra.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import sympy
+
+from matcalc.engine import algebra
+from matcalc.errors import MatcalcError
+from matcalc.model import Definition, Derivation, Math, Problem, Sentence, Shape, Target
+from matcalc.objects import is_matrix, shape_of
+
+Derive = Callable[..., Derivation]
+
+# names for the gradient: MML's g, then others a problem seldom uses
+_NAMES = ("g", "G", "gradient")
+
+
+def derive_second(problem: Problem, target: Target, derive: Derive) -> Derivation:
+    """∂²f/∂x∂y (∂²f/∂x² when y is x): the derivative by y of the gradient of f by x."""
+    assert target.wrt2 is not None
+    for name in (target.wrt, target.wrt2):
+        if problem.declaration(name) is None:
+            raise MatcalcError(
+                f"a second derivative is taken by declared variables, and {name} is defined",
+                target.span, hint=f"differentiate by the variables {name} depends on")
+    variables = frozenset(problem.declaration(n).symbol  # type: ignore[union-attr]
+                          for n in (target.wrt, target.wrt2))
+    first = derive(problem, Target(target.of, target.wrt, target.span), "numerator",
+                   independent=variables)
+    if shape_of(first.of_symbol) != (1, 1):
+        raise MatcalcError(
+            f"{target.of} is a {Shape(shape_of(first.of_symbol))} matrix: its second "
+            "derivative is a tensor with three or four indices, which matcalc does not "
+            "derive yet", target.span,
+            hint=f"take the second derivative of a number, such as an entry {target.of}_k "
+                 f"or a loss of {target.of}")
+    defined = {d.symbol for d in first.problem.definitions} if first.problem else set()
+    if first.result.free_symbols & defined:
+        raise MatcalcError(
+            f"the gradient of {target.of} is too long to write out, so matcalc does not "
+            "differentiate it again yet", target.span,
+            hint="fewer layers, or the second derivative of a part")
+    gradient = gradient_of(first.result, first.wrt_symbol)
+    symbol, name = gradient_symbol(problem, gradient)
+    definition = Definition(name, symbol, None, (), gradient, Shape(shape_of(gradient)),
+                            target.span)  # type: ignore[arg-type]
+    extended = dataclasses.replace(problem, definitions=(*problem.definitions, definition))
+    second = derive(extended, Target(name, target.wrt2, target.span), "numerator")
+    remarks = [*second.remarks, mixed_remark(first.wrt_symbol, second.wrt_symbol)
+               if target.wrt != target.wrt2 else symmetry_remark(first, symbol)]
+    return dataclasses.replace(second, target=target, gradient=first, remarks=tuple(remarks))
+
+
+def gradient_of(jacobian: sympy.Basic, wrt: sympy.Basic) -> sympy.Basic:
+    """The gradient from the numerator-layout derivative: (∂f/∂x)ᵀ for a vector x; for a
+    matrix or a number, the derivative itself (already shaped like the variable)."""
+    if is_matrix(wrt) and shape_of(wrt)[1] == 1 and shape_of(wrt)[0] != 1:
+        return transposed(jacobian)
+    return jacobian
+
+
+def transposed(value: sympy.Basic) -> sympy.Basic:
+    """vᵀ with the transpose pushed into sums too, so that the gradient of a sum of rows is a
+    sum of columns ((A + Aᵀ)ᵀ is Aᵀ + A); only a sum that is a column keeps its transpose,
+    as written ((x − μ)ᵀ)."""
+    if isinstance(value, sympy.MatAdd) and not (shape_of(value)[1] == 1
+                                                and shape_of(value)[0] != 1):
+        rows, cols = shape_of(value)
+        return algebra.add(*(transposed(t) for t in value.args), rows=cols, cols=rows)
+    if isinstance(value, sympy.MatMul):
+        scalars = [a for a in value.args if not is_matrix(a)]
+        matrices = [transposed(a) for a in reversed(value.args) if is_matrix(a)]
+        return algebra.mul(*scalars, *matrices)
+    return algebra.transpose(value)
+
+
+def gradient_symbol(problem: Problem, gradient: sympy.Basic) -> tuple[sympy.Basic, str]:
+    """A name for the gradient that the problem does not use."""
+    taken = {d.name for d in problem.declarations} | {d.name for d in problem.definitions} | {
+        str(s) for d in problem.declarations for size in d.shape.dims
+        for s in sympy.sympify(size).free_symbols}
+    name = next((n for n in _NAMES if n not in taken), None) or next(
+        f"g{k}" for k in range(1, 1000) if f"g{k}" not in taken)
+    rows, cols = shape_of(gradient)
+    if not is_matrix(gradient):
+        return sympy.Symbol(name, real=True), name
+    return sympy.MatrixSymbol(name, rows, cols), name
+
+
+def symmetry_remark(first: Derivation, symbol: sympy.Basic) -> Sentence:
+    """Why the Hessian is symmetric: Schwarz's theorem (MML 5.146)."""
+    x = first.wrt_symbol
+    return ("The Hessian is symmetric, since second partial derivatives do not depend on "
+            "the order of differentiation when they are continuous (Schwarz's theorem, MML "
+            "(5.146)): the derivative of ", Math(symbol), " by ", Math(x),
+            " is the same matrix transposed.")
+
+
+def mixed_remark(first: sympy.Basic, second: sympy.Basic) -> Sentence:
+    return ("Entry (i, j) of the result is the second derivative by entry i of ", Math(first),
+            " and entry j of ", Math(second), ": the axes of ", Math(first), " come first.")
+
+
+__all__ = ["derive_second", "gradient_of"]
