@@ -20,7 +20,7 @@ import sympy
 from matcalc.engine import algebra
 from matcalc.errors import MatcalcError
 from matcalc.model import Definition, Derivation, Math, Problem, Sentence, Shape, Target
-from matcalc.objects import is_matrix, shape_of
+from matcalc.objects import as_dimension, is_matrix, shape_of
 
 Derive = Callable[..., Derivation]
 
@@ -91,7 +91,7 @@ def gradient_symbol(problem: Problem, gradient: sympy.Basic) -> tuple[sympy.Basi
     """A name for the gradient that the problem does not use."""
     taken = {d.name for d in problem.declarations} | {d.name for d in problem.definitions} | {
         str(s) for d in problem.declarations for size in d.shape.dims
-        for s in sympy.sympify(size).free_symbols}
+        for s in as_dimension(size).free_symbols}
     name = next((n for n in _NAMES if n not in taken), None) or next(
         f"g{k}" for k in range(1, 1000) if f"g{k}" not in taken)
     rows, cols = shape_of(gradient)
