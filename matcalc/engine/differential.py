@@ -19,15 +19,18 @@ import sympy
 from sympy import (
     Determinant,
     HadamardProduct,
+    Identity,
     Inverse,
     KroneckerProduct,
     MatAdd,
     MatMul,
     MatPow,
+    OneMatrix,
     Trace,
     Transpose,
 )
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.engine import algebra
 from matcalc.engine.identities import use_properties
@@ -306,6 +309,23 @@ class EntrywiseRule(DifferentialRule):
         return hadamard(slope, inner) if is_matrix(slope) else scale(slope, inner)
 
 
+class DiagRule(DifferentialRule):
+    """d diag(u) = diag(du) = I ⊙ (du 𝟏ᵀ) for a column u"""
+
+    kinds = (DiagMatrix,)
+
+    @staticmethod
+    def identity(letters: Letters) -> Sentence | None:
+        u, _ = letters.columns
+        return _equation(Diff(DiagMatrix(u)), DiagMatrix(Diff(u)))
+
+    @classmethod
+    def terms(cls, expr: sympy.Basic, worker: Differentiator) -> Terms:
+        (column,) = expr.args
+        size = shape_of(column)[0]
+        return hadamard(Identity(size), right(OneMatrix(1, size), worker.d(column)))
+
+
 class HadamardRule(DifferentialRule):
     """d(U ⊙ V) = dU ⊙ V + U ⊙ dV"""
 
@@ -434,7 +454,8 @@ class ScalarFunction(DifferentialRule):
 
 DIFFERENTIAL_RULES: tuple[type[DifferentialRule], ...] = (
     OfScalar, SumRule, ProductRule, ScalarProduct, TransposeRule, InverseRule, TraceRule,
-    DeterminantRule, NormRule, EntrywiseRule, HadamardRule, SoftmaxRule, LogSumExpRule,
+    DeterminantRule, NormRule, EntrywiseRule, DiagRule, HadamardRule, SoftmaxRule,
+    LogSumExpRule,
     AbstractRule, MatrixPower, PowerRule, ScalarFunction,
 )
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import sympy
-from sympy import HadamardProduct, Identity, Trace
+from sympy import HadamardProduct, Identity, OneMatrix, Trace
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.engine import algebra
@@ -87,7 +87,11 @@ def right(matrix: sympy.Basic, terms: Terms) -> Terms:
     out: list[Term] = []
     for term in terms:
         if isinstance(term, Linear):
-            if term.hadamard is not None:  # (H ⊙ (L dX R)) Q: Q stays outside
+            if _is_diag(term) and shape_of(matrix)[1] == 1:
+                # P diag(L dX) q = P diag(q) L dX: the entries meet one to one
+                out.append(Linear(term.coefficient, _mul(term.outer_left, _mul(
+                    DiagMatrix(matrix), term.left)), False, None))
+            elif term.hadamard is not None:  # (H ⊙ (L dX R)) Q: Q stays outside
                 out.append(replace(term, outer_right=_mul(term.outer_right, matrix)))
             else:
                 out.append(replace(term, right=_mul(term.right, matrix)))
@@ -96,6 +100,12 @@ def right(matrix: sympy.Basic, terms: Terms) -> Terms:
                 raise unsupported("the differential of a scalar times a matrix")
             out.append(replace(term, matrix=algebra.mul(term.matrix, matrix)))
     return _tidy(out)
+
+
+def _is_diag(term: Linear) -> bool:
+    """P (I ⊙ (L dX 𝟏ᵀ)): P diag(L dX), the differential of P diag(u) (differential.py)."""
+    return (isinstance(term.hadamard, Identity) and isinstance(term.right, OneMatrix)
+            and term.outer_right is None and not term.transposed)
 
 
 def transpose(terms: Terms) -> Terms:

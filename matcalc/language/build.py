@@ -432,7 +432,10 @@ class ProblemBuilder:
             elif isinstance(base, Name) and base.text.startswith("d"):
                 glued = self.glued_differentials(base.text)
                 if glued is None:
-                    return None
+                    raise MatcalcError(
+                        f"unknown name {base.text[1:].rstrip('2')!r} in the target",
+                        base.span, hint="a second derivative is taken by declared "
+                                        "variables: d2f/dx2, d2f/dxdy")
                 found = glued
             else:
                 return None

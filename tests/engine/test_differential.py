@@ -20,6 +20,7 @@ from sympy import (
     Trace,
 )
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.engine.differential import DIFFERENTIAL_RULES, differential
 from matcalc.model import Math
@@ -44,6 +45,7 @@ EXAMPLES: dict[str, sympy.Basic] = {
     "DeterminantRule": Determinant(X),
     "NormRule": Norm(X),
     "EntrywiseRule": ElementwiseApplyFunction(Lambda(ENTRY, sympy.tanh(ENTRY)), X),
+    "DiagRule": DiagMatrix(X * x),
     "HadamardRule": HadamardProduct(X, A * X),
     "SoftmaxRule": Softmax(X * x),
     "LogSumExpRule": LogSumExp(X * x),
