@@ -55,7 +55,7 @@ def derive(problem: Problem, target: Target, layout: str = "numerator", *,
     are treated as independent (the gradient a second derivative differentiates again)."""
     check_layout(layout)
     if target.order == 2:
-        return derive_second(problem, target, derive)
+        return derive_second(problem, target, derive, layout)
     definition = problem.definition(target.of)
     variable = problem.declaration(target.wrt) or problem.definition(target.wrt)
     if definition is None or variable is None:

@@ -28,8 +28,10 @@ Derive = Callable[..., Derivation]
 _NAMES = ("g", "G", "gradient")
 
 
-def derive_second(problem: Problem, target: Target, derive: Derive) -> Derivation:
-    """∂²f/∂x∂y (∂²f/∂x² when y is x): the derivative by y of the gradient of f by x."""
+def derive_second(problem: Problem, target: Target, derive: Derive,
+                  layout: str = "numerator") -> Derivation:
+    """∂²f/∂x∂y (∂²f/∂x² when y is x): the derivative by y of the gradient of f by x, in the
+    layout asked for (denominator layout transposes it: y's axes first)."""
     assert target.wrt2 is not None
     for name in (target.wrt, target.wrt2):
         if problem.declaration(name) is None:
@@ -47,20 +49,22 @@ def derive_second(problem: Problem, target: Target, derive: Derive) -> Derivatio
             "derive yet", target.span,
             hint=f"take the second derivative of a number, such as an entry {target.of}_k "
                  f"or a loss of {target.of}")
-    defined = {d.symbol for d in first.problem.definitions} if first.problem else set()
-    if first.result.free_symbols & defined:
-        raise MatcalcError(
-            f"the gradient of {target.of} is too long to write out, so matcalc does not "
-            "differentiate it again yet", target.span,
-            hint="fewer layers, or the second derivative of a part")
+    base = problem
+    if first.problem is not None and first.result.free_symbols & {
+            d.symbol for d in first.problem.definitions}:
+        base = first.problem  # a long gradient is kept in the intermediates it names
     gradient = gradient_of(first.result, first.wrt_symbol)
-    symbol, name = gradient_symbol(problem, gradient)
+    symbol, name = gradient_symbol(base, gradient)
     definition = Definition(name, symbol, None, (), gradient, Shape(shape_of(gradient)),
                             target.span)  # type: ignore[arg-type]
-    extended = dataclasses.replace(problem, definitions=(*problem.definitions, definition))
-    second = derive(extended, Target(name, target.wrt2, target.span), "numerator")
-    remarks = [*second.remarks, mixed_remark(first.wrt_symbol, second.wrt_symbol)
-               if target.wrt != target.wrt2 else symmetry_remark(first, symbol)]
+    extended = dataclasses.replace(base, definitions=(*base.definitions, definition))
+    second = derive(extended, Target(name, target.wrt2, target.span), layout)
+    remarks = list(second.remarks)
+    if target.wrt != target.wrt2:
+        firsts = (first.wrt_symbol, second.wrt_symbol)
+        remarks.append(mixed_remark(*(firsts if layout == "numerator" else firsts[::-1])))
+    elif is_matrix(first.wrt_symbol):
+        remarks.append(symmetry_remark(first, symbol))
     return dataclasses.replace(second, target=target, gradient=first, remarks=tuple(remarks))
 
 
@@ -79,7 +83,10 @@ def transposed(value: sympy.Basic) -> sympy.Basic:
     if isinstance(value, sympy.MatAdd) and not (shape_of(value)[1] == 1
                                                 and shape_of(value)[0] != 1):
         rows, cols = shape_of(value)
-        return algebra.add(*(transposed(t) for t in value.args), rows=cols, cols=rows)
+        terms = [transposed(t) for t in value.args]
+        if set(terms) == set(value.args):  # (A + Aᵀ)ᵀ is A + Aᵀ, in the order written
+            return value
+        return algebra.add(*terms, rows=cols, cols=rows)
     if isinstance(value, sympy.MatMul):
         scalars = [a for a in value.args if not is_matrix(a)]
         matrices = [transposed(a) for a in reversed(value.args) if is_matrix(a)]
@@ -110,6 +117,7 @@ def symmetry_remark(first: Derivation, symbol: sympy.Basic) -> Sentence:
 
 
 def mixed_remark(first: sympy.Basic, second: sympy.Basic) -> Sentence:
+    """Which variable's axes come first: the row's."""
     return ("Entry (i, j) of the result is the second derivative by entry i of ", Math(first),
             " and entry j of ", Math(second), ": the axes of ", Math(first), " come first.")
 

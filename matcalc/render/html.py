@@ -20,7 +20,7 @@ from latex2mathml.converter import convert_to_element
 
 from matcalc.model import Derivation, Sentence, Solution, Step
 from matcalc.render import sentence as say
-from matcalc.render.latex import definition_rows, result_rows, view_rows
+from matcalc.render.latex import broken, definition_rows, result_rows, view_rows, width
 from matcalc.render.printers import Notation
 
 STYLE = """
@@ -138,7 +138,7 @@ def step_item(step: Step, notation: Notation) -> str:
 
     def item(sub: Step) -> str:
         mark = latex(say.partial_of(sub.expr, sub.wrt, sub.views).expr)
-        formula = mathml(f"{mark} = {latex(sub.value)} \\in {latex(sub.shape)}")
+        formula = fitted(f"{mark} &= {latex(sub.value)} \\in {latex(sub.shape)}", ROOM)
         return (f'{formula} (<span class="rule">{words(say.rule_title(sub))}</span>). '
                 f"{text(say.explanation(sub), notation)}")
 
@@ -148,6 +148,20 @@ def step_item(step: Step, notation: Notation) -> str:
         return item(sub) + (f"<ul>{inner}</ul>" if inner else "")
 
     return f"<li>{nested(step, 0)}</li>"
+
+
+ROOM = 62  # characters of math a line of the 800 px page holds beside a list's indent
+
+
+def fitted(row: str, room: float) -> str:
+    """An equation ``left &= right`` inline when it fits in ``room``, else as a display of
+    its own broken into lines (MathML in a browser does not wrap an inline formula)."""
+    if width(unaligned(row)) <= room:
+        return mathml(unaligned(row))
+    left, _, right = row.partition("&=")
+    if width(left) > room / 2:  # a long left side on a line of its own, "= …" under it
+        return display([f"&{left.strip()} \\\\ " + broken(f"&= {right.strip()}", room)])
+    return display([broken(row, room)])
 
 
 def unaligned(row: str) -> str:
@@ -160,7 +174,8 @@ def partials_table(derivation: Derivation, notation: Notation) -> str:
     rows = []
     for step, mark, lines in say.partials(derivation):
         views = "".join(f"<br>{mathml(unaligned(row))}" for row in view_rows(lines, notation))
-        rows.append(f"<tr><td>{mathml(f'{latex(mark)} = {latex(step.value)}')}{views}</td>"
+        formula = fitted(f"{latex(mark)} &= {latex(step.value)}", ROOM - 25)
+        rows.append(f"<tr><td>{formula}{views}</td>"
                     f"<td>{math(step.shape, notation)}</td>"
                     f'<td class="rule">{words(say.rule_title(step))}</td></tr>')
     if not rows:

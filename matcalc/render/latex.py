@@ -51,8 +51,9 @@ def derivation_latex(derivation: Derivation, notation: Notation, *, brief: bool 
         out += [said(paragraph), ""]
     rows = []
     for step, mark, views in say.partials(derivation):
-        rows.append(f"  {latex(mark)} &= {latex(step.value)} \\in {latex(step.shape)} "
-                    f"&& \\text{{{words(say.rule_title(step))}}}")
+        rows.append("  " + broken(f"{latex(mark)} &= {latex(step.value)} \\in "
+                                  f"{latex(step.shape)} && \\text{{{words(say.rule_title(step))}}}",
+                                  WIDTH - 16))
         rows.extend(f"  {row}" for row in view_rows(views, notation))
     if rows:
         out += ["\\begin{align*}", " \\\\\n".join(rows), "\\end{align*}"]
@@ -209,6 +210,16 @@ def broken(row: str, room: float = WIDTH) -> str:
             + (f" &&{note}" if label else ""))
 
 
+def inline(tex: str, room: float) -> str:
+    """A formula in running text that may break where a display row would (between factors
+    and terms, \\left…\\right dropped so that TeX may break inside), when it is wider than
+    ``room``; TeX breaks inline math only after an operator or where it is allowed."""
+    if width(tex) <= room:
+        return tex
+    plain = _RIGHT.sub("", _LEFT.sub("", tex))
+    return " \\allowbreak ".join(fitting(plain, room / 2))
+
+
 def result_equation(derivation: Derivation) -> str:
     """df/dx = result ∈ ℝ^{…} as one display equation (a notebook's LaTeX view)."""
     latex = (Notation.of(derivation.problem) if derivation.problem else Notation()).latex
@@ -237,8 +248,9 @@ def step_item(step: Step, notation: Notation) -> str:
     items = []
     for depth, sub in say.step_walk(step):
         mark = latex(say.partial_of(sub.expr, sub.wrt, sub.views).expr)
-        line = (f"{'  ' * depth}\\item ${mark} = "
-                f"{latex(sub.value)} \\in\\nobreak {latex(sub.shape)}$ "
+        formula = inline(f"{mark} = {latex(sub.value)} \\in\\nobreak {latex(sub.shape)}",
+                         WIDTH - 4 * depth - 12)
+        line = (f"{'  ' * depth}\\item ${formula}$ "
                 f"(\\emph{{{words(say.rule_title(sub))}}}). "
                 f"{text(say.explanation(sub), notation)}")
         items.append((depth, line))

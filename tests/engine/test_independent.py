@@ -14,7 +14,7 @@ import pytest
 import matcalc
 from matcalc.model import Property
 from tests.conftest import PROBLEMS
-from tests.independent import numeric_gradient, sigmoid
+from tests.independent import numeric_gradient, numeric_hessian, sigmoid
 
 V = dict[str, Any]
 
@@ -104,6 +104,24 @@ FUNCTIONS: dict[str, Callable[[V], Any]] = {
     "two-layer-network#0:L/W1": lambda v: sq(v["W2"] @ np.tanh(v["W1"] @ v["x"] + v["b1"])
                                              + v["b2"] - v["y"]),
     "vector-by-matrix#0:f/A": lambda v: v["A"] @ v["x"],
+    # second derivatives (key of/wrt,wrt2), against central second differences
+    "second-order#0:f/x,x": lambda v: v["x"] ** 2 + 2 * v["x"] * v["y"] + v["y"] ** 3,
+    "second-order#0:f/x,y": lambda v: v["x"] ** 2 + 2 * v["x"] * v["y"] + v["y"] ** 3,
+    "second-order#0:f/y,y": lambda v: v["x"] ** 2 + 2 * v["x"] * v["y"] + v["y"] ** 3,
+    "second-order#1:f/x,x": lambda v: v["x"] @ v["A"] @ v["x"],
+    "second-order#2:f/x,x": lambda v: v["x"] @ v["A"] @ v["x"],
+    "second-order#3:f/x,x": lambda v: sq(v["A"] @ v["x"] - v["b"]),
+    "second-order#4:L/w,w": lambda v: sq(v["y"] - v["X"] @ v["w"]) + v["lambda"] * sq(v["w"]),
+    "second-order#5:L/w,w": lambda v: np.sum(np.log1p(np.exp(v["X"] @ v["w"])))
+        - v["y"] @ v["X"] @ v["w"],
+    "second-order#6:f/z,z": lambda v: lse(v["z"]),
+    "second-order#7:L/z,z": lambda v: lse(v["z"]) - v["y"] @ v["z"],
+    "second-order#8:L/mu,mu": lambda v: -0.5 * logdet(v["Sigma"])
+        - 0.5 * (v["x"] - v["mu"]) @ inv(v["Sigma"]) @ (v["x"] - v["mu"]),
+    "second-order#9:f/X,X": lambda v: np.trace(v["X"].T @ v["A"] @ v["X"]),
+    "second-order#10:f/X,X": lambda v: logdet(v["X"]),
+    "second-order#11:f/x,y": lambda v: v["x"] @ v["A"] @ v["y"] + sq(v["x"]) * sq(v["y"]),
+    "second-order#12:f/x,x": lambda v: sq(np.tanh(v["W2"] @ np.tanh(v["W1"] @ v["x"]))),
 }
 ABSTRACT = {"mml-5.9#0:g/nu"}  # abstract p, q, t: tests/engine/test_abstract.py puts in real ones
 
@@ -113,7 +131,9 @@ def derivations() -> list[Any]:
     for path in PROBLEMS:
         for index, solution in enumerate(matcalc.solve_file(path, check=False)):
             for derivation in solution.derivations:
-                key = f"{path.stem}#{index}:{derivation.target.of}/{derivation.target.wrt}"
+                target = derivation.target
+                key = f"{path.stem}#{index}:{target.of}/{target.wrt}" + (
+                    f",{target.wrt2}" if target.wrt2 else "")
                 found.append(pytest.param(key, derivation, id=key))
     return found
 
@@ -168,10 +188,18 @@ def test_problem_against_independent_numpy(key: str, derivation: Any, seed: int)
         pytest.skip("abstract functions have no values")
     sizes, values = draw(derivation, seed)
     got = derivation.evaluate(sizes, values)
-    expected = numeric_gradient(lambda **v: FUNCTIONS[key](v), values, derivation.target.wrt)
+    target = derivation.target
+    if target.order == 2:  # entry (i, j) is ∂²f/∂wrt_i∂wrt2_j
+        expected = numeric_hessian(lambda **v: FUNCTIONS[key](v), values, target.wrt,
+                                   target.wrt2)
+        tolerance = 1e-4
+    else:
+        expected = numeric_gradient(lambda **v: FUNCTIONS[key](v), values, target.wrt)
+        tolerance = 1e-6
     assert got.shape == expected.shape
     scale = max(1.0, float(np.max(np.abs(expected))))
-    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6 * scale)
+    np.testing.assert_allclose(got, expected, rtol=10 * tolerance,
+                               atol=tolerance * scale)
 
 
 def test_evaluate_takes_the_entry_index() -> None:
