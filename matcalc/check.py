@@ -251,6 +251,53 @@ def check_derivation(derivation: Derivation, *, seed: int = 0, trials: int = 2,
                  "" if passed else f"largest relative error {worst:.2e} exceeds {tolerance:g}")
 
 
+def check_any(derivation: Derivation, *, seed: int = 0) -> Check:
+    """A first derivative by check_derivation; a second one by check_second."""
+    if derivation.gradient is not None:
+        return check_second(derivation, seed=seed)
+    return check_derivation(derivation, seed=seed)
+
+
+def check_second(derivation: Derivation, *, seed: int = 0, tolerance: float = 1e-5) -> Check:
+    """A second derivative three ways: the gradient it differentiates against central
+    differences of f; the second derivative against central differences of the gradient;
+    and a Hessian's symmetry (a gradient that is not one of f would not give a symmetric
+    Jacobian)."""
+    assert derivation.gradient is not None
+    first = check_derivation(derivation.gradient, seed=seed)
+    if not first.passed:
+        return dataclasses.replace(first, message="the gradient it differentiates: "
+                                   + first.message)
+    second = check_derivation(derivation, seed=seed)
+    if not second.passed or second.trials == 0:
+        return second
+    worst = max(first.max_error, second.max_error)
+    symmetric = ""
+    if derivation.target.wrt2 == derivation.target.wrt:
+        residual = symmetry_residual(derivation, seed)
+        if residual > tolerance:
+            return Check(False, residual, second.sizes, second.trials,
+                         f"the Hessian is not symmetric: relative residual {residual:.2e}")
+        worst = max(worst, residual)
+        symmetric = " (symmetric, as a Hessian is)"
+    compared = ("the gradient agrees with central finite differences of the function, and "
+                f"its derivative{symmetric} with those of the gradient,")
+    return dataclasses.replace(second, max_error=worst, compared=compared)
+
+
+def symmetry_residual(derivation: Derivation, seed: int) -> float:
+    """‖H − Hᵀ‖/‖H‖ at a random point, H arranged as a square matrix of the entries."""
+    problem = derivation.problem
+    assert problem is not None
+    rng = np.random.default_rng(seed + 1)
+    sizes = random_sizes(problem, rng)
+    _, symbolic, _ = draw_point(derivation, sizes, rng)
+    count = int(np.prod(vector_shape(derivation.wrt_symbol, sizes) or (1,)))
+    square = np.reshape(symbolic, (count, count), order="F")
+    scale = max(1.0, float(np.max(np.abs(square))))
+    return float(np.max(np.abs(square - square.T))) / scale
+
+
 def draw_point(derivation: Derivation, sizes: dict[sympy.Basic, int],
                rng: np.random.Generator) -> tuple[dict[sympy.Basic, Number], Any, Any]:
     """Random values at which the function and its derivative are finite."""
@@ -283,7 +330,7 @@ def named(sizes: Mapping[sympy.Basic, int]) -> tuple[tuple[str, int], ...]:
 
 def verify(solution: Solution, *, seed: int = 0) -> Solution:
     """The same solution with a Check on every derivation."""
-    checked = tuple(dataclasses.replace(d, checked=check_derivation(d, seed=seed))
+    checked = tuple(dataclasses.replace(d, checked=check_any(d, seed=seed))
                     for d in solution.derivations)
     return dataclasses.replace(solution, derivations=checked)
 

@@ -372,6 +372,8 @@ class Check:
     sizes: tuple[tuple[str, int], ...]  # distinct on purpose, so a transposed result fails
     trials: int
     message: str = ""
+    # what was compared, as the output says it when the check passes
+    compared: str = "agrees with central finite differences"
 
 
 def transposes(of: sympy.Basic, wrt: sympy.Basic, layout: str) -> bool:

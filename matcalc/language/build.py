@@ -379,6 +379,9 @@ class ProblemBuilder:
         """d2f/dx2, d^2 f/dx^2, \\frac{\\partial^2 f}{\\partial x^2}, d2f/dxdy,
         \\frac{\\partial^2 f}{\\partial x \\partial y}: (f, (x, y)), the first-written
         variable first; None for anything that is not a second derivative."""
+        hessian = self.hessian_words(node)
+        if hessian is not None:
+            return hessian
         if isinstance(node, Juxt) and isinstance(node.items[0], BinOp) and \
                 node.items[0].op == "/":  # "d^2 f / dx dy" reads as (d^2 f / dx) dy
             ratio = node.items[0]
@@ -400,6 +403,42 @@ class ProblemBuilder:
                 hint="write d2f/dx2 or d^2 f/dx^2 for the Hessian, d2f/dxdy for a mixed "
                      "derivative")
         return of, (names[0], names[1])
+
+    def hessian_words(self, node: Node) -> tuple[str, tuple[str, str]] | None:
+        """hessian f, hessian f wrt x, H_x f, \\nabla^2 f, \\nabla^2_x f: the Hessian of f
+        (by its one variable, chosen as for grad f, when none is written)."""
+        if not isinstance(node, Juxt) or len(node.items) not in (2, 4):
+            return None
+        head, name, *rest = node.items
+        by: str | None = None
+        if isinstance(head, Name) and head.text == "hessian":
+            if rest:
+                if not (isinstance(rest[0], Name) and rest[0].text == "wrt"):
+                    return None
+                by = self.scope.plain_name(rest[1], "a variable")
+        elif isinstance(head, Name) and head.text.startswith("H_") and len(head.text) > 2 \
+                and not rest and "H" not in self.scope.declared:
+            by = head.text[2:]
+        elif isinstance(head, Power | Subscript) and not rest:
+            power = head if isinstance(head, Power) else head.base
+            if not isinstance(power, Power) or bare_number(power.exponent) != "2":
+                return None
+            nabla: Node = power.base
+            if isinstance(nabla, Subscript):
+                by, nabla = nabla.index, nabla.base
+            elif isinstance(head, Subscript):
+                by = head.index
+            if not (isinstance(nabla, Command) and nabla.text == "nabla"):
+                return None
+        else:
+            return None
+        of = self.scope.plain_name(name, "a name")
+        of = self.scope.aliases.get(of, of)
+        if by is None:
+            if of not in self.scope.defined or of not in self.built:
+                raise MatcalcError(f"{of!r} is not defined, so it has no Hessian", node.span)
+            by = self.variable_of(of)
+        return of, (by, by)
 
     def second_numerator(self, node: Node) -> str | None:
         """f in d2f, d^2 f, \\partial^2 f, \\mathrm{d}^2 f; None if not squared."""

@@ -262,7 +262,7 @@ def check(result: Check | None) -> Sentence:
     sizes = ", ".join(f"{name} = {n}" for name, n in result.sizes)
     where = f"random values and distinct sizes ({sizes})" if sizes else "random values"
     if result.passed:
-        return (f"Checked numerically: agrees with central finite differences at {where}; "
+        return (f"Checked numerically: {result.compared} at {where}; "
                 f"largest relative error {result.max_error:.1e}.",)
     return (f"NUMERIC CHECK FAILED at {where}: {result.message}.",)
 

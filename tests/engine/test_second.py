@@ -104,7 +104,8 @@ def test_second_derivative_against_numpy_written_by_hand(name: str, size: int) -
 @pytest.mark.parametrize("written", [
     "d2f/dx2", "d^2 f/dx^2", "d^2f / d x^2", r"\frac{\partial^2 f}{\partial x^2}",
     r"\frac{\partial^2 f}{\partial \mathbf{x}^2}", r"\frac{d^2 f}{d x^2}",
-    r"\frac{\mathrm{d}^2 f}{\mathrm{d} x^2}", "d²f/dx²"])
+    r"\frac{\mathrm{d}^2 f}{\mathrm{d} x^2}", "d²f/dx²", "hessian f wrt x", "hessian f", "H_x f",
+    r"\nabla^2_x f", r"\nabla^2 f", r"\nabla_{\mathbf{x}}^2 f"])
 def test_spellings_of_a_hessian_read_alike(written: str) -> None:
     derivation = matcalc.solve(f"x in R^D\nf = (x^T x)^2\nfind {written}",
                                check=False).derivations[0]

@@ -161,3 +161,29 @@ def test_a_stack_of_points_evaluates_as_each_point_alone(name: str, text: str) -
             expected = np.stack(one_at_a_time, axis=-1)
             np.testing.assert_allclose(numeric.reshape(-1), expected.reshape(-1),
                                        rtol=1e-6, atol=1e-8)
+
+
+def test_a_second_derivative_is_checked_three_ways() -> None:
+    """The gradient against f, the Hessian against the gradient, and its symmetry: a wrong
+    gradient fails, and so does a Hessian made unsymmetric (which finite differences of a
+    gradient that is no gradient would agree with)."""
+    import dataclasses
+
+    import sympy
+
+    from matcalc.check import check_second, symmetry_residual
+
+    derivation = matcalc.solve("x in R^D\nA in R^{D x D}\nf = x^T A x + (x^T x)^2\n"
+                               "find d2f/dx2").derivations[0]
+    assert derivation.checked is not None and derivation.checked.passed
+    assert "symmetric" in derivation.checked.compared
+    first = derivation.gradient
+    assert first is not None
+    wrong_gradient = dataclasses.replace(
+        derivation, gradient=dataclasses.replace(first, result=2 * first.result))
+    assert not check_second(wrong_gradient).passed
+    A = next(d.symbol for d in derivation.problem.declarations if d.name == "A")
+    skewed = dataclasses.replace(derivation, result=sympy.MatAdd(derivation.result, A - A.T))
+    checked = check_second(skewed)
+    assert not checked.passed
+    assert symmetry_residual(derivation, 0) < 1e-12 < 1e-3 < symmetry_residual(skewed, 0)
