@@ -74,6 +74,8 @@ def evaluate_derivation(derivation: Derivation, dims: Mapping[str, int],
     bound = bind(problem, values)
     try:
         with np.errstate(all="ignore"):
+            if derivation.taylor is not None:  # T_k f at a, a number at the values of x, a
+                return np.asarray(float(np.squeeze(result_value(derivation, bound, sizes))))
             return canonical(result_value(derivation, bound, sizes), derivation, sizes)
     except np.linalg.LinAlgError:
         raise MatcalcError("the derivative is not defined at these values: a matrix it "
@@ -252,7 +254,10 @@ def check_derivation(derivation: Derivation, *, seed: int = 0, trials: int = 2,
 
 
 def check_any(derivation: Derivation, *, seed: int = 0) -> Check:
-    """A first derivative by check_derivation; a second one by check_second."""
+    """A first derivative by check_derivation; a second one by check_second; a Taylor
+    polynomial by check_taylor."""
+    if derivation.taylor is not None:
+        return check_taylor(derivation, seed=seed)
     if derivation.gradient is not None:
         return check_second(derivation, seed=seed)
     return check_derivation(derivation, seed=seed)
@@ -283,6 +288,51 @@ def check_second(derivation: Derivation, *, seed: int = 0, tolerance: float = 1e
     compared = ("the gradient agrees with central finite differences of the function, and "
                 f"its derivative{symmetric} with those of the gradient,")
     return dataclasses.replace(second, max_error=worst, compared=compared)
+
+
+def check_taylor(derivation: Derivation, *, seed: int = 0) -> Check:
+    """T_k f at a against f near a: along random directions v, the error
+    f(a + t v) − T_k(a + t v) must shrink as t^(k+1) (the fitted slope of log error
+    against log t at least k + 1 − ½), or be zero to rounding (f a polynomial of degree k)."""
+    problem = derivation.problem
+    taylor = derivation.taylor
+    assert problem is not None and taylor is not None
+    order = derivation.target.order
+    rng = np.random.default_rng(seed)
+    sizes = random_sizes(problem, rng)
+    x, a = derivation.wrt_symbol, taylor.point
+    steps = (0.1, 0.05, 0.025)
+    slopes = []
+    for _ in range(3):  # directions
+        values = random_values(problem, sizes, rng, positive=False)
+        direction = rng.normal(size=np.shape(values[a])) if np.ndim(values[a]) else float(
+            rng.normal())
+        errors = []
+        with np.errstate(all="ignore"):
+            for t in steps:
+                point = {**values, x: values[a] + t * direction}
+                exact = float(np.squeeze(evaluate(derivation.function, point, sizes)))
+                polynomial = float(np.squeeze(evaluate(derivation.result, point, sizes)))
+                errors.append(abs(exact - polynomial))
+        if not np.all(np.isfinite(errors)):
+            return Check(False, float("inf"), named(sizes), 3, "the function or the "
+                         "polynomial is not finite near the point")
+        scale = max(1.0, abs(exact))
+        if max(errors) <= 1e-9 * scale:
+            continue  # exact: f is a polynomial of degree ≤ k
+        slopes.append(float(np.polyfit(np.log(steps), np.log(errors), 1)[0]))
+    if not slopes:
+        return Check(True, 0.0, named(sizes), 3, compared=(
+            f"the polynomial equals the function near the point, to rounding, as it does for "
+            f"a polynomial of degree {order} or less (along three directions),"),
+            shows_error=False)
+    worst = min(slopes)
+    passed = worst >= order + 0.5
+    compared = (f"along three directions the error of the polynomial shrinks as the distance "
+                f"to the point to the power {worst:.2f} (about {order + 1} expected),")
+    return Check(passed, float(order + 1 - worst), named(sizes), 3,
+                 "" if passed else f"the error shrinks only as the distance to the power "
+                 f"{worst:.2f}, not {order + 1}", compared=compared, shows_error=False)
 
 
 def symmetry_residual(derivation: Derivation, seed: int) -> float:

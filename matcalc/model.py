@@ -114,18 +114,16 @@ class Definition:
 
 @dataclass(frozen=True)
 class Target:
-    """``find df/dx``: the derivative of a defined name with respect to another name."""
+    """``find df/dx``: the derivative of a defined name with respect to another name; also
+    a second derivative (``wrt2``) and a Taylor polynomial of f in ``wrt`` at ``at``."""
 
     of: str
     wrt: str
     span: Span | None
     implied: bool = False  # chosen by the tool because the problem has no ``find`` line
     wrt2: str | None = None  # the second variable of a second derivative (d²f/dxdy: y)
-
-    @property
-    def order(self) -> int:
-        """1 for df/dx, 2 for d²f/dx² and d²f/dxdy."""
-        return 1 if self.wrt2 is None else 2
+    order: int = 1  # 2 for d²f/dx² and d²f/dxdy; a Taylor polynomial's degree
+    at: str | None = None  # the point of a Taylor polynomial (T₂f at x0)
 
 
 @dataclass(frozen=True)
@@ -244,6 +242,19 @@ class Math:
 
 
 Sentence = tuple["str | Math", ...]
+
+
+@dataclass(frozen=True)
+class Taylor:
+    """T_k f at a (MML 5.8): f(a) + ∂f/∂x(a) (x − a) [+ ½(x − a)ᵀ H(a) (x − a)], each term a
+    number, from the derivatives of f evaluated at the point a."""
+
+    point: sympy.Basic  # a, declared in the variable's space
+    value: sympy.Basic  # f(a)
+    slope: sympy.Basic  # ∂f/∂x at a: a row (numerator layout), or a number
+    hessian: sympy.Basic | None  # H(a), for order 2
+    terms: tuple[sympy.Basic, ...]  # the polynomial, term by term
+    second: Derivation | None = None  # the Hessian's derivation, for order 2
 
 
 @dataclass(frozen=True)
@@ -374,6 +385,7 @@ class Check:
     message: str = ""
     # what was compared, as the output says it when the check passes
     compared: str = "agrees with central finite differences"
+    shows_error: bool = True  # whether max_error is a relative error to print
 
 
 def transposes(of: sympy.Basic, wrt: sympy.Basic, layout: str) -> bool:
@@ -441,6 +453,7 @@ class Derivation(Rendered):
     problem: Problem | None = None
     checked: Check | None = None  # not named `check`: that is the method below
     gradient: Derivation | None = None  # of a second derivative: the first, its gradient
+    taylor: Taylor | None = None  # a Taylor polynomial's terms
 
     @property
     def steps(self) -> tuple[Step, ...]:

@@ -18,6 +18,7 @@ from matcalc.engine.decompose import decompose
 from matcalc.engine.identities import simplify, use_properties
 from matcalc.engine.layout import check_layout, in_layout
 from matcalc.engine.second import derive_second
+from matcalc.engine.taylor import derive_taylor
 from matcalc.engine.views import matrix_value
 from matcalc.engine.views import views as tensor_views
 from matcalc.errors import MatcalcError
@@ -50,11 +51,14 @@ def declared_with(problem: Problem, property_: Property) -> frozenset[sympy.Basi
 def derive(problem: Problem, target: Target, layout: str = "numerator", *,
            independent: frozenset[sympy.Basic] = frozenset()) -> Derivation:
     """∂(target.of)/∂(target.wrt): every chain, their sum, simplified, in the layout.
-    A second derivative (target.order 2) is the derivative of the gradient (second.py).
+    A second derivative (target.wrt2) is the derivative of the gradient (second.py); a
+    Taylor polynomial (target.at) is built from the first and second (taylor.py).
     The declared properties of the variables in ``independent`` are not used: their entries
     are treated as independent (the gradient a second derivative differentiates again)."""
     check_layout(layout)
-    if target.order == 2:
+    if target.at is not None:
+        return derive_taylor(problem, target, derive)
+    if target.wrt2 is not None:
         return derive_second(problem, target, derive, layout)
     definition = problem.definition(target.of)
     variable = problem.declaration(target.wrt) or problem.definition(target.wrt)

@@ -25,6 +25,7 @@ from matcalc.language.nodes import (
     exponent_mark,
     is_differential_mark,
     is_vec,
+    numbered_parts,
 )
 from matcalc.language.scope import Scope
 from matcalc.language.spelling import PROPERTIES
@@ -340,12 +341,15 @@ class ProblemBuilder:
         return [self.target(node) for node in statement.targets]
 
     def target(self, node: Node) -> Target:
+        taylor = self.taylor(node)
+        if taylor is not None:
+            return taylor
         second = self.second_order(node)
         if second is not None:
             of, (wrt, wrt2) = second
             for name in (of, wrt, wrt2):
                 self.known_target_name(name, node, of)
-            return Target(self.scope.aliases.get(of, of), wrt, node.span, wrt2=wrt2)
+            return Target(self.scope.aliases.get(of, of), wrt, node.span, wrt2=wrt2, order=2)
         of, wrt = self.derivative_names(node)
         of = self.scope.aliases.get(of, of)
         if not wrt and of in self.scope.defined and of in self.built:  # grad f, ∇f: its variable
@@ -403,6 +407,52 @@ class ProblemBuilder:
                 hint="write d2f/dx2 or d^2 f/dx^2 for the Hessian, d2f/dxdy for a mixed "
                      "derivative")
         return of, (names[0], names[1])
+
+    def taylor(self, node: Node) -> Target | None:
+        """taylor f at x0, taylor f at x0 order 1, T_2 f at x0 (T₂f, T_{2} f \\mathrm{at}
+        x_0): the Taylor polynomial of f in its one variable at the declared point x0."""
+        if not isinstance(node, Juxt) or len(node.items) not in (4, 6):
+            return None
+        head, name, word, point, *rest = node.items
+        if not self.is_word(word, "at"):
+            return None
+        order: str | None = None
+        if isinstance(head, Name) and head.text == "taylor":
+            order = "2"
+            if rest:
+                if not self.is_word(rest[0], "order"):
+                    return None
+                order = bare_number(rest[1])
+        elif isinstance(head, Name) and head.text.startswith("T_") and not rest:
+            order = head.text[2:]
+        elif isinstance(head, Subscript) and isinstance(head.base, Name) and \
+                head.base.text == "T" and not rest:
+            order = head.index
+        else:
+            return None
+        if order not in {"1", "2"}:
+            raise MatcalcError("matcalc writes Taylor polynomials of order 1 and 2",
+                               node.span, hint="write taylor f at x0 order 2, or T_1 f at x0")
+        of = self.scope.plain_name(name, "a name")
+        of = self.scope.aliases.get(of, of)
+        parts = numbered_parts(point.inner if isinstance(point, Group) else point)
+        joined = "".join(parts) if parts is not None else None
+        at = joined if joined in self.scope.declared else self.scope.introduced(
+            point, "the point")  # x_0 is the point x0 as matcalc prints it, not an entry
+        if of not in self.scope.defined or of not in self.built:
+            raise MatcalcError(f"{of!r} is not defined, so it has no Taylor polynomial",
+                               node.span)
+        if at not in self.scope.declared:
+            raise MatcalcError(f"the point {at!r} is not declared", point.span,
+                               hint=f"declare it in the variable's space, e.g. '{at} in R^D'")
+        return Target(of, self.variable_of(of), node.span, order=int(order), at=at)
+
+    @staticmethod
+    def is_word(node: Node, word: str) -> bool:
+        """at, \\text{at}, \\mathrm{at}: a word of a target."""
+        if isinstance(node, Font):
+            node = node.inner
+        return isinstance(node, Name) and node.text == word
 
     def hessian_words(self, node: Node) -> tuple[str, tuple[str, str]] | None:
         """hessian f, hessian f wrt x, H_x f, \\nabla^2 f, \\nabla^2_x f: the Hessian of f

@@ -97,9 +97,12 @@ class Scope:
 
     def numbered(self, base: str, index: str) -> str | None:
         """W1 for W_1 when W1 is a name and W is not (W_1 is then no entry of W): names
-        with digits, as textbooks write them (W_1, b_1) and as the LaTeX output prints them."""
+        with digits, as textbooks write them (W_1, b_1) and as the LaTeX output prints them.
+        x_0 is the name x0 even beside a declared x: entries are counted from 1, so x_0 is
+        never one (the point x₀ of a Taylor polynomial)."""
         known = self.known_names()
-        if index.isdigit() and base and base not in known and base + index in known:
+        if index.isdigit() and base and base + index in known and (
+                base not in known or int(index) == 0):
             return base + index
         return None
 
@@ -151,9 +154,11 @@ class Scope:
     def introduced(self, node: Node, what: str) -> str:
         """A name being declared or defined, as textbooks write it: W_1, W_{1},
         \\mathbf{W}_1 and {\\boldsymbol{W}_{1}} introduce W1 (unless W is declared: W_1 is
-        then its entry), \\hat{y} introduces yhat."""
+        then its entry; x_0 is never an entry, so it introduces x0), \\hat{y} introduces
+        yhat."""
         parts = numbered_parts(node.inner if isinstance(node, Group) else node)
-        if parts is not None and parts[1].isdigit() and parts[0] not in self.declared:
+        if parts is not None and parts[1].isdigit() and (
+                parts[0] not in self.declared or int(parts[1]) == 0):
             return "".join(parts)
         return self.plain_name(node, what)
 

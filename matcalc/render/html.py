@@ -193,7 +193,7 @@ def derivation_html(derivation: Derivation, notation: Notation, *, brief: bool =
     out = [f'<section class="derivation"><h3>{math(target, notation)}</h3>']
     out += [f"<p>{said(paragraph)}</p>" for paragraph in say.opening(derivation)]
     out.append(partials_table(derivation, notation))
-    if not brief:
+    if not brief and derivation.chains:
         out.append("<ol>" + "".join(step_item(link.step, notation)
                                     for chain in derivation.chains
                                     for link in chain.links) + "</ol>")

@@ -61,6 +61,7 @@ def derivation_dict(derivation: Derivation, notation: Notation) -> dict[str, Any
         "wrt": derivation.target.wrt,
         "wrt2": derivation.target.wrt2,
         "order": derivation.target.order,
+        "at": derivation.target.at,
         "gradient": None if derivation.gradient is None else {
             "name": notation.unicode(derivation.of_symbol),
             **math_pair(derivation.function, notation)},

@@ -57,7 +57,7 @@ def derivation_latex(derivation: Derivation, notation: Notation, *, brief: bool 
         rows.extend(f"  {row}" for row in view_rows(views, notation))
     if rows:
         out += ["\\begin{align*}", " \\\\\n".join(rows), "\\end{align*}"]
-    if not brief:
+    if not brief and derivation.chains:
         out += ["\\begin{enumerate}"]
         for chain in derivation.chains:
             for link in chain.links:

@@ -43,6 +43,7 @@ from matcalc.objects import picked as picked_entry
 GREEK_UNICODE = LETTERS
 GREEK_LATEX = {name: "\\" + ("epsilon" if name == "eps" else name) for name in GREEK_UNICODE}
 SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 FRACTIONS = {Rational(1, 2): "½", Rational(1, 3): "⅓", Rational(2, 3): "⅔",
              Rational(1, 4): "¼", Rational(3, 4): "¾"}
 
@@ -849,6 +850,15 @@ class PartialMark:
 
 
 @dataclass(frozen=True)
+class TaylorMark:
+    """T₂f at x0: a Taylor polynomial's name (read back as a target)."""
+
+    of: Any
+    order: int
+    at: Any
+
+
+@dataclass(frozen=True)
 class SecondMark:
     """d²f/dx² (∂²f/∂x∂y for two variables): a second derivative's name."""
 
@@ -918,6 +928,9 @@ class Notation:
             case PartialMark(of=of, wrt=wrt, total=total):
                 mark = "d" if total else "∂"
                 return f"{mark}{self._wrapped(of)}/{mark}{self._wrapped(wrt)}"
+            case TaylorMark(of=of, order=order, at=at):
+                degree = str(order).translate(SUBSCRIPTS)
+                return f"T{degree} {self.unicode(of)} at {self.unicode(at)}"
             case SecondMark(of=of, wrt=wrt, wrt2=wrt2) if wrt == wrt2:
                 return f"d²{self._wrapped(of)}/d{self._wrapped(wrt)}²"
             case SecondMark(of=of, wrt=wrt, wrt2=wrt2):
@@ -950,6 +963,8 @@ class Notation:
                     return f"\\frac{{{mark}{self.latex(of)}}}{{{mark}{self.latex(wrt)}}}"
                 return (f"\\frac{{{mark}}}{{{mark}{self.latex(wrt)}}}"
                         f"\\left({self.latex(of)}\\right)")
+            case TaylorMark(of=of, order=order, at=at):
+                return f"T_{{{order}}} {self.latex(of)} \\;\\mathrm{{at}}\\; {self.latex(at)}"
             case SecondMark(of=of, wrt=wrt, wrt2=wrt2) if wrt == wrt2:
                 return (f"\\frac{{\\mathrm{{d}}^{{2}} {self.latex(of)}}}"
                         f"{{\\mathrm{{d}}{self.latex(wrt)}^{{2}}}}")
@@ -974,7 +989,7 @@ def latex(expr: Any) -> str:
 
 
 __all__ = ["PLAIN", "Dims", "MmlLatexPrinter", "Notation", "PartialMark", "SecondMark", "Space",
-           "UnicodePrinter", "is_negative", "latex", "unicode"]
+           "TaylorMark", "UnicodePrinter", "is_negative", "latex", "unicode"]
 
 
 def grid(matrix: Any) -> str:

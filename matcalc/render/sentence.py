@@ -26,7 +26,14 @@ from matcalc.model import (
     TensorViews,
 )
 from matcalc.objects import Applied, AppliedVector, Entry, Vec, parts_of, shape_of
-from matcalc.render.printers import Dims, PartialMark, SecondMark, Space, is_negative
+from matcalc.render.printers import (
+    Dims,
+    PartialMark,
+    SecondMark,
+    Space,
+    TaylorMark,
+    is_negative,
+)
 
 _F, _X = sympy.Symbol("f"), sympy.Symbol("x")
 LAYOUT_NOTES: dict[str, Sentence] = {
@@ -175,17 +182,47 @@ def chain_names(derivation: Derivation) -> list[Sentence]:
 
 
 def target(derivation: Derivation) -> Math:
+    if derivation.taylor is not None:  # T₂f at x0
+        return Math(TaylorMark(derivation.of_symbol, derivation.target.order,
+                               derivation.taylor.point))
     first = derivation.gradient
     if first is not None:  # d²f/dx², ∂²f/∂x∂y
         return Math(SecondMark(first.of_symbol, first.wrt_symbol, derivation.wrt_symbol))
     return partial_of(derivation.of_symbol, derivation.wrt_symbol, derivation.views, True)
 
 
+def taylor(derivation: Derivation) -> Sentence:
+    """A Taylor polynomial term by term, each term's parts with their sizes (MML 5.8)."""
+    found = derivation.taylor
+    assert found is not None
+    f, x, a = derivation.of_symbol, derivation.wrt_symbol, found.point
+    order = derivation.target.order
+    sentence: list[str | Math] = [
+        f"The Taylor polynomial of degree {order} of ", Math(f), " at ", Math(a),
+        " is the sum of its terms, each a number: the value ", Math(f), "(", Math(a), ") = ",
+        Math(found.value), "; the derivative at the point, ",
+        Math(PartialMark(f, x, True)), "(", Math(a), ") = ", Math(found.slope), " ∈ ",
+        Math(Shape(shape_of(found.slope))), ", times the step ", Math(x), " − ", Math(a),
+        " ∈ ", Math(Shape(shape_of(x))), ", which gives ", Math(found.terms[1])]
+    if found.hessian is not None:
+        sentence += [
+            "; and half the step times the Hessian at the point, ",
+            Math(SecondMark(f, x, x)), "(", Math(a), ") = ", Math(found.hessian), " ∈ ",
+            Math(Shape(shape_of(found.hessian))), ", times the step again: ",
+            Math(found.terms[2])]
+    sentence.append(". The derivatives are those of find ")
+    sentence.append(Math(PartialMark(f, x, True)))
+    if found.hessian is not None:
+        sentence += [" and find ", Math(SecondMark(f, x, x))]
+    sentence.append(", with the variable set to the point.")
+    return tuple(sentence)
+
+
 def gradient(derivation: Derivation) -> Sentence:
     """A second derivative's first step, said before its partials: the gradient it
     differentiates (MML: the Hessian is the derivative of the gradient)."""
     first = derivation.gradient
-    if first is None:
+    if first is None or derivation.taylor is not None:
         return ()
     of, wrt, name = first.of_symbol, first.wrt_symbol, derivation.of_symbol
     column = shape_of(wrt)[1] == 1 and shape_of(wrt)[0] != 1
@@ -262,6 +299,8 @@ def check(result: Check | None) -> Sentence:
     sizes = ", ".join(f"{name} = {n}" for name, n in result.sizes)
     where = f"random values and distinct sizes ({sizes})" if sizes else "random values"
     if result.passed:
+        if not result.shows_error:
+            return (f"Checked numerically: {result.compared} at {where}.",)
         return (f"Checked numerically: {result.compared} at {where}; "
                 f"largest relative error {result.max_error:.1e}.",)
     return (f"NUMERIC CHECK FAILED at {where}: {result.message}.",)
@@ -387,7 +426,9 @@ def opening(derivation: Derivation) -> list[Sentence]:
     paragraphs: list[Sentence] = []
     if derivation.target.implied:
         paragraphs.append(derivation.remarks[0])
-    if derivation.gradient is not None:
+    if derivation.taylor is not None:
+        paragraphs.append(taylor(derivation))
+    elif derivation.gradient is not None:
         paragraphs.append(gradient(derivation))
     lets = introduced(derivation)
     if lets:

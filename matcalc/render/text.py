@@ -174,7 +174,9 @@ def derivation_view(derivation: Derivation, notation: Notation, *, brief: bool =
     body: list[RenderableType] = []
     for remark in derivation.remarks[:1] if derivation.target.implied else ():
         body.append(line(remark, notation, "italic"))
-    if derivation.gradient is not None:
+    if derivation.taylor is not None:
+        body.append(line(say.taylor(derivation), notation))
+    elif derivation.gradient is not None:
         body.append(line(say.gradient(derivation), notation))
     lets = say.introduced(derivation)
     if lets:
@@ -184,7 +186,7 @@ def derivation_view(derivation: Derivation, notation: Notation, *, brief: bool =
         body.append(Prose([("Dependency chain  ", "dim", False), *pieces(path, notation)]))
     if derivation.chains:
         body.append(Partials(derivation, notation))
-    if not brief:
+    if not brief and derivation.chains:
         body.append(Text("Steps", style="bold"))
         number = 0
         for chain in derivation.chains:

@@ -122,6 +122,12 @@ FUNCTIONS: dict[str, Callable[[V], Any]] = {
     "second-order#10:f/X,X": lambda v: logdet(v["X"]),
     "second-order#11:f/x,y": lambda v: v["x"] @ v["A"] @ v["y"] + sq(v["x"]) * sq(v["y"]),
     "second-order#12:f/x,x": lambda v: sq(np.tanh(v["W2"] @ np.tanh(v["W1"] @ v["x"]))),
+    # Taylor polynomials (key of/wrt@point, degree): against one built here from
+    # finite differences of the function at the point
+    "taylor#0:f/x@x0,2": lambda v: np.log(1 + v["x"] @ v["x"]),
+    "taylor#1:f/x@x0,1": lambda v: np.exp(v["a"] @ v["x"]),
+    "taylor#1:f/x@x0,2": lambda v: np.exp(v["a"] @ v["x"]),
+    "taylor#2:f/x@x0,2": lambda v: np.sin(v["x"]) + v["x"] ** 3,
 }
 ABSTRACT = {"mml-5.9#0:g/nu"}  # abstract p, q, t: tests/engine/test_abstract.py puts in real ones
 
@@ -133,7 +139,8 @@ def derivations() -> list[Any]:
             for derivation in solution.derivations:
                 target = derivation.target
                 key = f"{path.stem}#{index}:{target.of}/{target.wrt}" + (
-                    f",{target.wrt2}" if target.wrt2 else "")
+                    f",{target.wrt2}" if target.wrt2 else "") + (
+                    f"@{target.at},{target.order}" if target.at else "")
                 found.append(pytest.param(key, derivation, id=key))
     return found
 
@@ -189,6 +196,10 @@ def test_problem_against_independent_numpy(key: str, derivation: Any, seed: int)
     sizes, values = draw(derivation, seed)
     got = derivation.evaluate(sizes, values)
     target = derivation.target
+    if target.at is not None:  # T_k f at a: f(a) + ∇f(a)·(x − a) + ½(x − a)ᵀH(a)(x − a)
+        np.testing.assert_allclose(got, taylor_by_hand(FUNCTIONS[key], values, target),
+                                   rtol=1e-4, atol=1e-5)
+        return
     if target.order == 2:  # entry (i, j) is ∂²f/∂wrt_i∂wrt2_j
         expected = numeric_hessian(lambda **v: FUNCTIONS[key](v), values, target.wrt,
                                    target.wrt2)
@@ -200,6 +211,22 @@ def test_problem_against_independent_numpy(key: str, derivation: Any, seed: int)
     scale = max(1.0, float(np.max(np.abs(expected))))
     np.testing.assert_allclose(got, expected, rtol=10 * tolerance,
                                atol=tolerance * scale)
+
+
+def taylor_by_hand(function: Callable[[V], Any], values: V, target: Any) -> float:
+    """The Taylor polynomial of function in target.wrt at target.at, evaluated at the value
+    of target.wrt, with its derivatives by central differences at the point."""
+    x, a = target.wrt, target.at
+    at_point = {**values, x: values[a]}
+    step = np.asarray(values[x], dtype=float) - np.asarray(values[a], dtype=float)
+    total = float(function(at_point))
+    slope = numeric_gradient(lambda **v: function(v), at_point, x)
+    total += float(np.sum(slope * step))
+    if target.order == 2:
+        hessian = numeric_hessian(lambda **v: function(v), at_point, x)
+        total += 0.5 * float(np.sum(step * (np.reshape(hessian, (step.size, step.size))
+                                           @ step.reshape(-1)).reshape(step.shape)))
+    return total
 
 
 def test_evaluate_takes_the_entry_index() -> None:

@@ -132,6 +132,8 @@ def test_a_stack_of_points_evaluates_as_each_point_alone(name: str, text: str) -
     rng = np.random.default_rng(3)
     for solution in matcalc.solve_all(text, check=False):
         for derivation in solution.derivations:
+            if derivation.taylor is not None:
+                continue  # a polynomial, not a derivative: its own check (check_taylor)
             if check_derivation(derivation).message.endswith("to check with"):
                 continue  # abstract functions have no values
             sizes = random_sizes(derivation.problem, rng)

@@ -11,16 +11,18 @@ import re
 import numpy as np
 import pytest
 
-from matcalc.check import draw_point, random_sizes, result_value
+from matcalc.check import draw_point, random_sizes, random_values, result_value
 from matcalc.language import read_expression
 from matcalc.model import Declaration, Target
 from tests.conftest import problem_texts, solved
 
-ANSWER = re.compile(r"^#\s*Answer:\s*(\S+)\s*=\s*(.+)$", re.MULTILINE)
+ANSWER = re.compile(r"^#\s*Answer:\s*(.+?)\s*=\s*(.+)$", re.MULTILINE)
 
 
 def label(target: Target) -> str:
-    """df/dx, d2f/dx2, d2f/dxdy: how an answer names its derivative."""
+    """df/dx, d2f/dx2, d2f/dxdy, T_2 f at x0: how an answer names its derivative."""
+    if target.at is not None:
+        return f"T_{target.order} {target.of} at {target.at}"
     if target.wrt2 is None:
         return f"d{target.of}/d{target.wrt}"
     if target.wrt2 == target.wrt:
@@ -57,7 +59,10 @@ def test_the_textbook_answer_is_what_was_derived(name: str, text: str) -> None:
         for seed in (1, 2):
             rng = np.random.default_rng(seed)
             sizes = random_sizes(problem, rng)
-            values, _, _ = draw_point(derivation, sizes, rng)
+            if derivation.taylor is not None:  # a polynomial: finite at any values
+                values = random_values(problem, sizes, rng, positive=True)
+            else:
+                values, _, _ = draw_point(derivation, sizes, rng)
             with np.errstate(all="ignore"):
                 got = np.asarray(result_value(derivation, values, sizes), dtype=float)
                 book = np.asarray(result_value(derivation, values, sizes, result=answer),
