@@ -16,11 +16,24 @@ import dataclasses
 from collections.abc import Callable
 
 import sympy
+from sympy import MatMul
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.engine import algebra
 from matcalc.errors import MatcalcError
-from matcalc.model import Definition, Derivation, Math, Problem, Sentence, Shape, Target
-from matcalc.objects import as_dimension, is_matrix, shape_of
+from matcalc.functions import sigmoid
+from matcalc.model import (
+    Definition,
+    Derivation,
+    Math,
+    Problem,
+    Property,
+    Sentence,
+    Shape,
+    Target,
+)
+from matcalc.objects import Norm, Scalar, Softmax, as_dimension, is_matrix, shape_of
 
 Derive = Callable[..., Derivation]
 
@@ -65,6 +78,9 @@ def derive_second(problem: Problem, target: Target, derive: Derive,
         remarks.append(mixed_remark(*(firsts if layout == "numerator" else firsts[::-1])))
     elif is_matrix(first.wrt_symbol):
         remarks.append(symmetry_remark(first, symbol))
+        definite = definiteness(second.result, problem)
+        if definite is not None:
+            remarks.append(definite)
     return dataclasses.replace(second, target=target, gradient=first, remarks=tuple(remarks))
 
 
@@ -114,6 +130,68 @@ def symmetry_remark(first: Derivation, symbol: sympy.Basic) -> Sentence:
             "the order of differentiation when they are continuous (Schwarz's theorem, MML "
             "(5.146)): the derivative of ", Math(symbol), " by ", Math(x),
             " is the same matrix transposed.")
+
+
+def definiteness(hessian: sympy.Basic, problem: Problem) -> Sentence | None:
+    """Definiteness where it follows from the form alone (never guessed from numbers):
+    c MᵀM and c Mᵀ diag(σ ⊙ (1 − σ)) M with c > 0 are positive semidefinite, diag(s) − ssᵀ
+    of a softmax s too, and −S⁻¹ of a declared positive definite S is negative definite."""
+    positive_definite = {d.symbol for d in problem.declarations
+                         if Property.POSITIVE_DEFINITE in d.properties}
+    coefficient, factors = _split(hessian)
+    if coefficient.is_number and coefficient != 0 and len(factors) == 1 and isinstance(
+            factors[0], sympy.Inverse) and factors[0].arg in positive_definite:
+        kind = "negative definite" if coefficient < 0 else "positive definite"
+        return ("The Hessian is ", kind, ", since ", Math(factors[0].arg),
+                " is positive definite, and so is its inverse.")
+    if coefficient.is_number and coefficient > 0 and len(factors) in (2, 3) and \
+            factors[0] == algebra.transpose(factors[-1]):
+        middle = factors[1] if len(factors) == 3 else None
+        v = probe(problem, shape_of(hessian)[0])
+        form = Math(Scalar(MatMul(sympy.Transpose(v), hessian, v)))
+        if middle is None:
+            return ("The Hessian is positive semidefinite: ", form, " = ",
+                    Math(coefficient * Norm(algebra.mul(factors[-1], v)) ** 2),
+                    " ≥ 0 for every ", Math(v), ".")
+        if isinstance(middle, DiagMatrix) and positive_entries(middle.args[0]):
+            return ("The Hessian is positive semidefinite: the diagonal ", Math(middle),
+                    " has positive entries (σ(t)(1 − σ(t)) > 0 for every t, the sigmoid's "
+                    "range being (0, 1)), so ", form, " ≥ 0 for every ", Math(v), ".")
+    if isinstance(hessian, sympy.MatAdd) and len(hessian.args) == 2:
+        diagonal = next((t for t in hessian.args if isinstance(t, DiagMatrix)
+                         and isinstance(t.args[0], Softmax)), None)
+        if diagonal is not None:
+            s = diagonal.args[0]
+            outer = algebra.mul(-1, s, sympy.Transpose(s))
+            if set(hessian.args) == {diagonal, outer}:
+                return ("The Hessian is positive semidefinite: ", Math(hessian), " is the "
+                        "covariance of a one-hot vector drawn with the probabilities ",
+                        Math(s), ".")
+    return None
+
+
+def probe(problem: Problem, size: sympy.Expr) -> sympy.MatrixSymbol:
+    """v, a vector of the given size with a name the problem does not use."""
+    taken = {d.name for d in problem.declarations} | {d.name for d in problem.definitions}
+    name = next(n for n in ("v", "u", "w", "p", "q", "v1", "v2", "v3") if n not in taken)
+    return sympy.MatrixSymbol(name, size, 1)
+
+
+def _split(expr: sympy.Basic) -> tuple[sympy.Expr, list[sympy.Basic]]:
+    """(c, [M₁, …]) of a product c M₁ ⋯; (1, [expr]) of anything else."""
+    if isinstance(expr, sympy.MatMul):
+        scalars = [a for a in expr.args if not is_matrix(a)]
+        return sympy.Mul(*scalars), [a for a in expr.args if is_matrix(a)]
+    return sympy.S.One, [expr]
+
+
+def positive_entries(vector: sympy.Basic) -> bool:
+    """σ(u) ⊙ (1 − σ(u)) entry by entry: positive by the sigmoid's range."""
+    if not isinstance(vector, ElementwiseApplyFunction):
+        return False
+    t = vector.function.variables[0]
+    body = sympy.expand(vector.function.expr)
+    return bool(sympy.simplify(body - (sigmoid(t) - sigmoid(t) ** 2)) == 0)
 
 
 def mixed_remark(first: sympy.Basic, second: sympy.Basic) -> Sentence:

@@ -24,7 +24,7 @@ _TEXT_ESCAPES = {
     "ᵀ": r"$^{\top}$", "Σ": r"$\Sigma$", "·": r"$\cdot$", "⊗": r"$\otimes$",
     "⊙": r"$\odot$", "δ": r"$\delta$", "²": r"$^2$", "⁻": r"$^{-}$", "¹": r"$^{1}$",
     "‖": r"$\|$", "½": r"$\frac{1}{2}$", "≠": r"$\neq$", "↦": r"$\mapsto$",
-    "′": "'", "𝟏": r"$\mathbf{1}$",
+    "′": "'", "𝟏": r"$\mathbf{1}$", "≥": r"$\geq$", "≤": r"$\leq$", ">": r"$>$", "<": r"$<$",
     **{glyph: f"$\\{'epsilon' if name == 'eps' else name}$" for name, glyph in LETTERS.items()},
 }
 

@@ -194,3 +194,31 @@ def test_random_hessians_match_numpy_written_beside_them(pair: Pair) -> None:
     got = derivation.evaluate({"D": 3}, values)
     expected = numeric_hessian(lambda **v: function(v), values, "x")
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4, err_msg=text)
+
+
+@pytest.mark.parametrize("text, said", [
+    ("x in R^D; b in R^N; A in R^{N x D}; f = ||A x - b||^2", "positive semidefinite"),
+    ("w in R^D; X in R^{N x D}; y in R^N; L = 1_N^T log(1 + exp(X w)) - y^T X w",
+     "positive semidefinite"),
+    ("z in R^K; f = lse(z)", "positive semidefinite"),
+    ("x, mu in R^D; S in R^{D x D}, positive definite; L = -1/2 (x - mu)^T S^{-1} (x - mu)",
+     "negative definite"),
+    ("x in R^D; A in R^{D x D}; f = x^T A x", None),  # A + Aᵀ: indefinite in general
+    ("w in R^D; X in R^{N x D}; y in R^N; lambda in R; "
+     "L = ||y - X w||^2 + lambda ||w||^2", None),  # λ of either sign
+    ("x in R^D; f = sin(x^T x)", None),
+])
+def test_definiteness_is_stated_only_where_it_follows(text: str, said: str | None) -> None:
+    problem = text.replace("; ", "\n")
+    of = problem.split("\n")[-1].split("=")[0].strip()
+    variable = {"L": "w", "f": "x"}[of] if "lse" not in text else "z"
+    if "mu" in text:
+        variable = "mu"
+    derivation = matcalc.solve(f"{problem}\nfind d2{of}/d{variable}2",
+                               check=False).derivations[0]
+    remarks = [" ".join(p for p in r if isinstance(p, str)) for r in derivation.remarks]
+    stated = [r for r in remarks if "definite" in r]
+    if said is None:
+        assert not stated, stated
+    else:
+        assert len(stated) == 1 and said in stated[0], remarks
