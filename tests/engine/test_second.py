@@ -222,3 +222,26 @@ def test_definiteness_is_stated_only_where_it_follows(text: str, said: str | Non
         assert not stated, stated
     else:
         assert len(stated) == 1 and said in stated[0], remarks
+
+
+def test_an_8_layer_network_s_hessian_against_numpy() -> None:
+    """A gradient too long to write out is differentiated in the intermediates it is kept in
+    (h_k = tanh(W_k h_{k−1}), f = h_8ᵀh_8): the Hessian by x against numpy by hand."""
+    layers, size = 8, 3
+    lines = ["x in R^D", *(f"W{k} in R^{{D x D}}" for k in range(1, layers + 1))]
+    lines += [f"h{k} = tanh(W{k} {'x' if k == 1 else f'h{k - 1}'})" for k in range(1, 9)]
+    lines += [f"f = h{layers}^T h{layers}", "find d2f/dx2"]
+    derivation = matcalc.solve("\n".join(lines)).derivations[0]
+    assert derivation.checked is not None and derivation.checked.passed
+    rng = np.random.default_rng(8)
+    values: dict[str, Any] = {"x": rng.normal(size=size)}
+    values |= {f"W{k}": rng.normal(size=(size, size)) * 0.8 for k in range(1, layers + 1)}
+
+    def f(**v: Any) -> float:
+        h = v["x"]
+        for k in range(1, layers + 1):
+            h = np.tanh(v[f"W{k}"] @ h)
+        return float(h @ h)
+
+    got = derivation.evaluate({"D": size}, values)
+    np.testing.assert_allclose(got, numeric_hessian(f, values, "x"), rtol=1e-4, atol=1e-5)
