@@ -23,6 +23,7 @@ from matcalc.language.nodes import (
     bare_number,
     children,
     exponent_mark,
+    fraction_parts,
     is_differential_mark,
     is_vec,
     numbered_parts,
@@ -30,7 +31,6 @@ from matcalc.language.nodes import (
 from matcalc.language.scope import Scope
 from matcalc.language.spelling import PROPERTIES
 from matcalc.language.transformer import (
-    BinOp,
     Call,
     Command,
     Declare,
@@ -39,7 +39,6 @@ from matcalc.language.transformer import (
     Differentiable,
     Find,
     Font,
-    Frac,
     Group,
     Header,
     Juxt,
@@ -386,17 +385,10 @@ class ProblemBuilder:
         hessian = self.hessian_words(node)
         if hessian is not None:
             return hessian
-        if isinstance(node, Juxt) and isinstance(node.items[0], BinOp) and \
-                node.items[0].op == "/":  # "d^2 f / dx dy" reads as (d^2 f / dx) dy
-            ratio = node.items[0]
-            node = BinOp(node.span, "/", ratio.left,
-                         Juxt(ratio.right.span | node.span, (ratio.right, *node.items[1:])))
-        if isinstance(node, BinOp) and node.op == "/":
-            top, bottom = node.left, node.right
-        elif isinstance(node, Frac):
-            top, bottom = node.numerator, node.denominator
-        else:
+        parts = fraction_parts(node)
+        if parts is None:
             return None
+        top, bottom = parts
         of = self.second_numerator(top)
         if of is None:
             return None
@@ -575,17 +567,10 @@ class ProblemBuilder:
                 node.items[0], Subscript) and node.items[0].base in (
                 Command(node.items[0].base.span, "nabla"), Name(node.items[0].base.span, "grad")):
             return self.scope.plain_name(node.items[1], "a name"), node.items[0].index  # ∇_x f
-        if isinstance(node, Juxt) and isinstance(node.items[0], BinOp) and \
-                node.items[0].op == "/":  # "df / d x" reads as (df / d) x: regroup
-            ratio = node.items[0]
-            node = BinOp(node.span, "/", ratio.left,
-                         Juxt(ratio.right.span | node.span, (ratio.right, *node.items[1:])))
-        if isinstance(node, BinOp) and node.op == "/":
-            top, bottom = node.left, node.right
-        elif isinstance(node, Frac):
-            top, bottom = node.numerator, node.denominator
-        else:
+        parts = fraction_parts(node)
+        if parts is None:
             raise wrong
+        top, bottom = parts
         marked = bottom.items[-1] if isinstance(bottom, Juxt) else bottom
         if isinstance(marked, Postfix) or (isinstance(marked, Power) and exponent_mark(
                 marked.exponent) == "transpose"):  # df/dxᵀ: the other layout's way

@@ -13,7 +13,9 @@ from matcalc.language.transformer import (
     BinOp,
     Command,
     Font,
+    Frac,
     Group,
+    Juxt,
     Name,
     Neg,
     Node,
@@ -96,6 +98,21 @@ def children(node: Node) -> list[Node]:
         elif isinstance(value, tuple):
             found.extend(item for item in value if isinstance(item, Node))
     return found
+
+
+def fraction_parts(node: Node) -> tuple[Node, Node] | None:
+    """(top, bottom) of df/dx, \\frac{df}{dx}; "df / d x" reads as (df / d) x and is
+    regrouped as df / (d x)."""
+    if isinstance(node, Juxt) and isinstance(node.items[0], BinOp) and \
+            node.items[0].op == "/":
+        ratio = node.items[0]
+        node = BinOp(node.span, "/", ratio.left,
+                     Juxt(ratio.right.span | node.span, (ratio.right, *node.items[1:])))
+    if isinstance(node, BinOp) and node.op == "/":
+        return node.left, node.right
+    if isinstance(node, Frac):
+        return node.numerator, node.denominator
+    return None
 
 
 def is_differential_mark(node: Node) -> bool:
