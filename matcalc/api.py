@@ -62,10 +62,20 @@ def solve_file(path: str | Path, *, layout: str = "numerator", check: bool = Tru
     return solve_all(text, path=str(path), layout=layout, check=check, dims=dims)
 
 
-def derive(expr: sympy.Basic, wrt: sympy.Basic, *, layout: str = "numerator",
-           check: bool = True, name: str = "f") -> Derivation:
+def derive(expr: sympy.Basic, wrt: sympy.Basic | tuple[sympy.Basic, sympy.Basic], *,
+           order: int = 1, layout: str = "numerator", check: bool = True,
+           name: str = "f") -> Derivation:
     """Explain ∂expr/∂wrt for a sympy expression built in Python (MatrixSymbols, Symbols);
-    checked numerically by default, like ``solve``."""
+    checked numerically by default, like ``solve``. ``order=2`` gives the Hessian by wrt,
+    and a pair ``(x, y)`` the mixed second derivative ∂²f/∂x∂y."""
+    pair = wrt if isinstance(wrt, tuple) else (wrt, wrt) if order == 2 else None
+    if order not in (1, 2) or (isinstance(wrt, tuple) and len(wrt) != 2):
+        raise MatcalcError("derive takes order 1 or 2, and a pair (x, y) for a mixed "
+                           "second derivative")
+    if pair is not None:
+        wrt, second = pair
+        if not isinstance(second, sympy.MatrixSymbol | sympy.Symbol):
+            raise MatcalcError("wrt must be a MatrixSymbol or a Symbol")
     if not isinstance(wrt, sympy.MatrixSymbol | sympy.Symbol):
         raise MatcalcError("wrt must be a MatrixSymbol or a Symbol")
     if expr.is_Matrix and expr.shape == (1, 1):
@@ -74,7 +84,7 @@ def derive(expr: sympy.Basic, wrt: sympy.Basic, *, layout: str = "numerator",
         expr = Scalar(expr)
     declarations = tuple(
         Declaration(str(s), s, Shape(shape_of(s)), frozenset(), None)  # type: ignore[arg-type]
-        for s in sorted(expr.free_symbols | {wrt}, key=str)
+        for s in sorted(expr.free_symbols | {wrt} | ({pair[1]} if pair else set()), key=str)
         if isinstance(s, sympy.MatrixSymbol) or not s.is_integer)
     if name in {d.name for d in declarations}:
         raise MatcalcError(f"the name {name!r} is taken by a variable; pass another name=")
@@ -83,7 +93,9 @@ def derive(expr: sympy.Basic, wrt: sympy.Basic, *, layout: str = "numerator",
         name, rows, cols)
     definition = Definition(name, symbol, None, (), expr, Shape((rows, cols)),
                             None)  # type: ignore[arg-type]
-    problem = Problem(None, declarations, (definition,), (Target(name, str(wrt), None),))
+    target = Target(name, str(wrt), None) if pair is None else Target(
+        name, str(wrt), None, wrt2=str(pair[1]), order=2)
+    problem = Problem(None, declarations, (definition,), (target,))
     from matcalc import engine
 
     solution = engine.solve(problem, layout=layout)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import types
 
+import pytest
 import sympy
 
 import matcalc
@@ -92,3 +93,25 @@ def test_matrix_products_take_the_precedence_sympy_gives_them() -> None:
     for product in (A * B, -A * B, 2 * A * x, -3 * A.T * B, t * A * B, -t * A * B,
                     sympy.Rational(-1, 2) * x.T * A, A * sympy.DiagMatrix(x) * B):
         assert precedence_of(product) == precedence_Mul(product), product
+
+
+def test_derive_a_hessian_and_a_mixed_derivative_of_a_sympy_expression() -> None:
+    import numpy as np
+
+    D = sympy.Symbol("D", integer=True, positive=True)
+    E = sympy.Symbol("E", integer=True, positive=True)
+    x, A = sympy.MatrixSymbol("x", D, 1), sympy.MatrixSymbol("A", D, D)
+    y, B = sympy.MatrixSymbol("y", E, 1), sympy.MatrixSymbol("B", D, E)
+    hessian = matcalc.derive(x.T * A * x, x, order=2)
+    assert hessian.target.order == 2 and hessian.target.wrt2 == "x"
+    assert hessian.checked is not None and hessian.checked.passed
+    a = np.arange(9.0).reshape(3, 3)
+    got = hessian.evaluate({"D": 3}, {"x": np.ones(3), "A": a})
+    np.testing.assert_allclose(got, a + a.T)
+    mixed = matcalc.derive(x.T * B * y, (x, y))
+    assert (mixed.target.wrt, mixed.target.wrt2) == ("x", "y")
+    b = np.arange(6.0).reshape(3, 2)
+    np.testing.assert_allclose(mixed.evaluate({"D": 3, "E": 2},
+                                              {"x": np.ones(3), "y": np.ones(2), "B": b}), b)
+    with pytest.raises(matcalc.MatcalcError, match="order 1 or 2"):
+        matcalc.derive(x.T * x, x, order=3)
