@@ -17,6 +17,7 @@ from sympy import Lambda, MatAdd, Transpose
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
+from matcalc import functions
 from matcalc.engine import algebra
 from matcalc.objects import ENTRY, Softmax
 
@@ -26,13 +27,20 @@ def derivative_at(function: Callable[[sympy.Expr], sympy.Expr] | Lambda,
     """f′(at) for a scalar function, by sympy's (scalar, trusted) differentiation; for a
     function of matcalc's own, sympy asks the function table's record."""
     t = ENTRY
-    return function(t).diff(t).xreplace({t: at})
+    return _away_from_kinks(function(t).diff(t)).xreplace({t: at})
 
 
 def entrywise_derivative(function: Lambda) -> Lambda:
     """t ↦ f′(t) for a function applied entry by entry."""
     t = ENTRY
-    return Lambda(t, function(t).diff(t))
+    return Lambda(t, _away_from_kinks(function(t).diff(t)))
+
+
+def _away_from_kinks(derivative: sympy.Expr) -> sympy.Expr:
+    """sympy writes |t|′ as its own sign(t), whose derivative is a Dirac delta, which has
+    no values; matcalc's sign has derivative 0 wherever it has one (t ≠ 0), as the check,
+    which draws points away from the kinks, sees it."""
+    return derivative.replace(sympy.sign, functions.sign)
 
 
 def entrywise_slope(function: Lambda, argument: sympy.Basic) -> sympy.Basic:

@@ -33,7 +33,15 @@ from matcalc.model import (
     Shape,
     Target,
 )
-from matcalc.objects import Norm, Scalar, Softmax, as_dimension, is_matrix, shape_of
+from matcalc.objects import (
+    Norm,
+    Scalar,
+    Softmax,
+    as_dimension,
+    is_abstract,
+    is_matrix,
+    shape_of,
+)
 
 Derive = Callable[..., Derivation]
 
@@ -62,6 +70,11 @@ def derive_second(problem: Problem, target: Target, derive: Derive,
             "derive yet", target.span,
             hint=f"take the second derivative of a number, such as an entry {target.of}_k "
                  f"or a loss of {target.of}")
+    if is_abstract(first.result):
+        raise MatcalcError(
+            "the second derivative of an abstract function needs its second partial "
+            "derivatives, which matcalc does not write yet", target.span,
+            hint="put a concrete function in its place to see the Hessian")
     base = problem
     if first.problem is not None and first.result.free_symbols & {
             d.symbol for d in first.problem.definitions}:

@@ -32,10 +32,15 @@ def derive_taylor(problem: Problem, target: Target, derive: Derive) -> Derivatio
     if shape_of(definition.symbol) != (1, 1):
         raise MatcalcError(f"{target.of} is not a number: matcalc writes Taylor polynomials "
                            "of scalar functions", target.span)
-    if shape_of(x) != shape_of(a) or (is_matrix(x) and shape_of(x)[1] != 1):
+    if is_matrix(x) and shape_of(x)[1] != 1:
         raise MatcalcError(
-            f"the point {target.at} must lie in the space of {target.wrt}, a vector or a number"
-            f" ({target.at} is {Shape(shape_of(a))}, {target.wrt} is {Shape(shape_of(x))})",
+            f"{target.wrt} is a {Shape(shape_of(x))} matrix: matcalc writes Taylor "
+            "polynomials in a vector or a number, not in a matrix yet", target.span,
+            hint="write the function of vec(X) as a function of a vector")
+    if shape_of(x) != shape_of(a):
+        raise MatcalcError(
+            f"the point {target.at} must lie in the space of {target.wrt} ({target.at} is "
+            f"{Shape(shape_of(a))}, {target.wrt} is {Shape(shape_of(x))})",
             target.span, hint=f"declare {target.at} as {target.wrt} is declared")
     first = derive(problem, Target(target.of, target.wrt, target.span))
     at = {x: a}

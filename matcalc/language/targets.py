@@ -147,7 +147,12 @@ class TargetReader:
         if at not in self.scope.declared:
             raise MatcalcError(f"the point {at!r} is not declared", point.span,
                                hint=f"declare it in the variable's space, e.g. '{at} in R^D'")
-        return Target(of, self.variable_of(of), node.span, order=int(order), at=at)
+        variable = self.variable_of(of)
+        if at == variable:
+            raise MatcalcError(f"the point must be another name than the variable {at}",
+                               point.span, hint=f"declare a point, e.g. '{at}0', in the "
+                                                f"space of {at}, and write 'at {at}0'")
+        return Target(of, variable, node.span, order=int(order), at=at)
 
     @staticmethod
     def is_word(node: Node, word: str) -> bool:
@@ -195,8 +200,7 @@ class TargetReader:
     def second_numerator(self, node: Node) -> str | None:
         """f in d2f, d^2 f, \\partial^2 f, \\mathrm{d}^2 f; None if not squared."""
         if isinstance(node, Name) and node.text.startswith("d2") and len(node.text) > 2:
-            name = node.text[2:]
-            return name if name in self.scope.known_names() else None
+            return node.text[2:]  # d2g: g, to be named if it is not defined
         if isinstance(node, Juxt) and len(node.items) == 2:
             mark, name_node = node.items
             if isinstance(mark, Power) and bare_number(mark.exponent) == "2" and \

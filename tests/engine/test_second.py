@@ -127,6 +127,9 @@ def test_spellings_of_a_mixed_derivative_read_alike(written: str) -> None:
     ("x in R^D; A in R^{E x D}; f = A x; find d2f/dx2", "its second derivative is a tensor"),
     ("x in R^D; f = x^T x; find d2f/dx", "a second derivative needs two variables"),
     ("x in R^D; f = x^T x; find d2f/dz2", "unknown name 'z'"),
+    ("x in R^D; f = x^T x; find d2g/dx2", "'g' is not defined"),
+    ("x in R^D; z = x^T x; f = z^2; find d2f/dz2", "taken by declared variables"),
+    ("x in R^D; p differentiable; f = p(x); find d2f/dx2", "second partial derivatives"),
 ])
 def test_second_derivatives_refused_with_a_reason(text: str, message: str) -> None:
     with pytest.raises(matcalc.MatcalcError, match=message):
@@ -245,3 +248,12 @@ def test_an_8_layer_network_s_hessian_against_numpy() -> None:
 
     got = derivation.evaluate({"D": size}, values)
     np.testing.assert_allclose(got, numeric_hessian(f, values, "x"), rtol=1e-4, atol=1e-5)
+
+
+def test_the_second_derivative_of_a_kink_is_zero_away_from_it() -> None:
+    """|t|″ and ‖x‖₁'s Hessian are 0 wherever they exist (sympy would write a Dirac delta,
+    which has no values to check with)."""
+    for text in ("x in R\nf = abs(x)\nfind d2f/dx2", "x in R^D\nf = ||x||_1\nfind d2f/dx2"):
+        derivation = matcalc.solve(text).derivations[0]
+        assert derivation.checked is not None and derivation.checked.passed
+        assert "DiracDelta" not in str(derivation.result)

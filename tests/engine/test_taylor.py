@@ -51,6 +51,8 @@ def test_a_wrong_polynomial_fails_its_check() -> None:
     ("x in R^D; x0 in R^E; f = x^T x; find taylor f at x0", "must lie in the space"),
     ("x, x0 in R^D; f = x^T x; find taylor f at x0 order 3", "of order 1 and 2"),
     ("x in R^D; f = x^T x; find taylor f at x1", "the point 'x1' is not declared"),
+    ("x in R^D; f = x^T x; find taylor f at x", "another name than the variable"),
+    ("X, X0 in R^{D x D}; f = tr(X^T X); find taylor f at X0", "not in a matrix yet"),
 ])
 def test_taylor_polynomials_refused_with_a_reason(text: str, message: str) -> None:
     with pytest.raises(matcalc.MatcalcError, match=message):

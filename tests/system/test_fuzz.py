@@ -31,7 +31,10 @@ TOKENS = ["x", "A", "W", "b", "f", "z", "D", "E", "in", "R^D", "R^{D x D}", "R^{
           # constructs read since (each once a misreading or a refusal)
           "\\sqrt[3]", "\\sqrt", "X_{12}", "_{ij}", "W_1", "\\mathbf{W}_1", "grad f",
           "\\nabla", "vec", "kron", "orthogonal", "\\mathrm{d}", "dvec(F)/dvec(X)",
-          "X in R^{D x E}", "^\\mathsf{T}", "\\langle", "\\rangle", ".^2"]
+          "X in R^{D x E}", "^\\mathsf{T}", "\\langle", "\\rangle", ".^2",
+          # second derivatives and Taylor polynomials
+          "find d2f/dx2", "d2f/dxdy", "d^2", "\\partial^2", "hessian", "wrt", "H_x",
+          "\\nabla^2", "taylor", "at", "order", "T_2", "x0", "x_0", "x0 in R^D", "softsign"]
 LIMIT_SECONDS = 20.0
 
 
