@@ -257,3 +257,12 @@ def test_the_second_derivative_of_a_kink_is_zero_away_from_it() -> None:
         derivation = matcalc.solve(text).derivations[0]
         assert derivation.checked is not None and derivation.checked.passed
         assert "DiracDelta" not in str(derivation.result)
+
+
+def test_mml_example_5_15_at_the_point_1_2() -> None:
+    """f(x, y) = x² + 2xy + y³ at (1, 2): the Hessian [[2, 2], [2, 12]] (MML (5.160))."""
+    solution = matcalc.solve("x, y in R\nf = x^2 + 2 x y + y^3\n"
+                             "find d2f/dx2, d2f/dxdy, d2f/dy2")
+    at = {"x": 1.0, "y": 2.0}
+    entries = [float(d.evaluate({}, at)) for d in solution.derivations]
+    assert entries == [2.0, 2.0, 12.0]
