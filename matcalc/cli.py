@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -112,13 +113,32 @@ def read_sources(args: argparse.Namespace, parser: argparse.ArgumentParser
 
 
 def write_atomically(path: str, text: str) -> None:
-    """Write to a temporary file beside ``path``, then rename: whole or not at all."""
-    folder = os.path.dirname(os.path.abspath(path))
+    """Write ``text`` to ``path`` whole or not at all. A new path or a regular file gets a
+    temporary file beside it, renamed over it: an existing file keeps its mode, a new one
+    takes the umask's (not mkstemp's 0600). Anything else — a device such as /dev/stdout, a
+    FIFO — is written into, as the shell would; a symbolic link is followed to its target."""
+    target = os.path.realpath(path)
+    if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
+        with open(target, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        return
+    if os.path.exists(target):
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    if os.path.exists(target) and os.stat(target).st_nlink > 1:
+        with open(target, "w", encoding="utf-8") as stream:  # hard links share the file
+            stream.write(text)
+        return
+    folder = os.path.dirname(target)
     handle, temporary = tempfile.mkstemp(prefix=".matcalc-", dir=folder)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
-        os.replace(temporary, path)
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)

@@ -62,17 +62,41 @@ class MatcalcError(Exception):
 
     def __str__(self) -> str:
         if self.span is None:
-            lines = [f"{self.path}: error: {self.message}"]
+            lines = [f"{visible(self.path)}: error: {visible(self.message)}"]
         else:
-            lines = [f"{self.path}:{self.span.line}:{self.span.column}: error: {self.message}"]
+            lines = [f"{visible(self.path)}:{self.span.line}:{self.span.column}: error: "
+                     f"{visible(self.message)}"]
             source_lines = self.source.splitlines()
             if 0 < self.span.line <= len(source_lines):
-                text = source_lines[self.span.line - 1].expandtabs(1)
+                text = visible(source_lines[self.span.line - 1].expandtabs(1))
                 same_line = self.span.end_line == self.span.line
                 end = self.span.end_column if same_line else len(text) + 1
                 width = max(1, end - self.span.column)
                 lines.append("  " + text)
                 lines.append("  " + " " * (self.span.column - 1) + "^" * width)
         if self.hint:
-            lines.append(f"  hint: {self.hint}")
+            lines.append(f"  hint: {visible(self.hint)}")
         return "\n".join(lines)
+
+
+# Bidirectional overrides and isolates: they reorder what a terminal shows
+_BIDI = {*range(0x202A, 0x202F), *range(0x2066, 0x206A)}
+
+
+def visible(text: str) -> str:
+    """Text safe to print on a terminal: each control character (escape sequences, clipboard
+    writes, screen clearing) and bidirectional override shown as one visible character, so
+    that carets under a source line still line up: ␛ for ESC, ␇ for BEL, ␡ for DEL, � for
+    the others."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if code < 0x20 and char not in "\n\t":
+            out.append(chr(0x2400 + code))
+        elif code == 0x7F:
+            out.append("␡")
+        elif 0x80 <= code < 0xA0 or code in _BIDI or code in (0x2028, 0x2029):
+            out.append("\ufffd")
+        else:
+            out.append(char)
+    return "".join(out)

@@ -6,6 +6,7 @@ Imports matcalc.model, render.printers, render.sentence.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from matcalc.model import Derivation, Shape, Solution, Step, TensorViews
@@ -83,7 +84,7 @@ def derivation_dict(derivation: Derivation, notation: Notation) -> dict[str, Any
         "views": views_dict(derivation.views, notation),
         "remarks": [say.fill(remark, notation.unicode) for remark in derivation.remarks],
         "check": None if check is None else {
-            "passed": check.passed, "max_error": check.max_error,
+            "passed": check.passed, "max_error": finite(check.max_error),
             "sizes": dict(check.sizes), "message": check.message},
     }
 
@@ -95,7 +96,12 @@ def solution_dict(solution: Solution, notation: Notation) -> dict[str, Any]:
     }
 
 
+def finite(number: float) -> float | None:
+    """A number JSON can hold: null for inf and nan (JSON has no Infinity)."""
+    return number if math.isfinite(number) else None
+
+
 def dumps(solutions: list[Solution], latex_style: str = "bold") -> str:
     return json.dumps({"problems": [solution_dict(s, Notation.of(s.problem, latex_style))
                                     for s in solutions]},
-                      ensure_ascii=False, indent=2) + "\n"
+                      ensure_ascii=False, indent=2, allow_nan=False) + "\n"

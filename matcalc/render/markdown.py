@@ -13,7 +13,11 @@ from matcalc.render import sentence as say
 from matcalc.render.latex import definition_rows, result_rows
 from matcalc.render.printers import Notation
 
-_ESCAPES = {"\\": "\\\\", "*": "\\*", "_": "\\_", "`": "\\`", "|": "\\|", "<": "&lt;"}
+# Markdown's own marks in words: emphasis, code, tables, and the brackets of links and
+# images ([text](url), ![alt](url), <url>) as entities, so that a title cannot make a link or
+# load a remote image (a backslash before a bracket would open MathJax's \\[ display)
+_ESCAPES = {"\\": "\\\\", "*": "\\*", "_": "\\_", "`": "\\`", "|": "\\|", "<": "&lt;",
+            "[": "&#91;", "]": "&#93;"}
 
 
 def words(text: str) -> str:

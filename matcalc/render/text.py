@@ -16,6 +16,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from matcalc.errors import visible
 from matcalc.model import Derivation, Math, Sentence, Solution
 from matcalc.render import sentence as say
 from matcalc.render.printers import Notation, grid
@@ -154,7 +155,7 @@ def line(sentence: Sentence, notation: Notation, style: str = "", lead: str = ""
 def solution_view(solution: Solution, notation: Notation, *, brief: bool = False,
                   notes: tuple[Sentence, ...] = ()) -> RenderableType:
     problem = solution.problem
-    parts: list[RenderableType] = [Text(problem.title or "Problem", style="bold")]
+    parts: list[RenderableType] = [Text(visible(problem.title or "Problem"), style="bold")]
     given = Table.grid(padding=(0, 2))
     given.add_column(style="dim")
     given.add_column()

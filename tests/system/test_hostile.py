@@ -1,0 +1,99 @@
+"""Shared files, other people's text (issue 19's first items): -o writes into what it is
+given without replacing it, no control character reaches the terminal, a title cannot make
+a Markdown link or image, and JSON is always strict JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+import matcalc
+from matcalc.cli import main
+from matcalc.model import Check
+from matcalc.render import render_all
+
+PROBLEM = "x in R^D\nf = x^T x\n"
+
+
+def solve_to(path: Path | str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["solve", "-e", PROBLEM, "--format", "json", "-o", str(path)]) == 0
+
+
+def test_an_existing_file_keeps_its_mode_and_its_hard_links(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target, link = tmp_path / "out.json", tmp_path / "link.json"
+    target.write_text("old", encoding="utf-8")
+    target.chmod(0o640)
+    os.link(target, link)
+    solve_to(target, capsys)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert target.stat().st_nlink == 2 and json.loads(link.read_text("utf-8"))["problems"]
+
+
+def test_a_new_file_takes_the_umask_and_a_symlink_its_target(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old = os.umask(0o022)
+    try:
+        solve_to(tmp_path / "new.json", capsys)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "new.json").stat().st_mode) == 0o644
+    real, pointer = tmp_path / "real.json", tmp_path / "pointer.json"
+    real.write_text("old", encoding="utf-8")
+    pointer.symlink_to(real)
+    solve_to(pointer, capsys)
+    assert pointer.is_symlink() and json.loads(real.read_text("utf-8"))["problems"]
+
+
+def test_a_device_and_a_fifo_are_written_into_not_replaced(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    solve_to("/dev/null", capsys)
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        solve_to(fifo, capsys)
+        received = b""
+        while chunk := os.read(reader, 65536):
+            received += chunk
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and json.loads(received)["problems"]
+
+
+@pytest.mark.parametrize("control", ["\x1b]52;c;aGk=\x07", "\x1b[2J", "\x9b31m", "\u202e"])
+def test_no_control_character_reaches_the_terminal(
+        control: str, capsys: pytest.CaptureFixture[str]) -> None:
+    title = f"problem: evil {control} title\n"
+    assert main(["solve", "-e", title + PROBLEM, "--no-color"]) == 0
+    shown = capsys.readouterr().out
+    assert control not in shown and "\x1b" not in shown and "\x07" not in shown
+    assert main(["solve", "-e", title + "x in R^D\nf = x^T x " + control + "\n"]) != 0
+    said = capsys.readouterr().err
+    assert "\x1b" not in said and "\x07" not in said and "\u202e" not in said
+
+
+def test_a_title_cannot_make_a_markdown_link_or_image() -> None:
+    text = "problem: see [here](http://example.com) ![x](http://example.com/a.png) <b>\n"
+    page = render_all([matcalc.solve(text + PROBLEM, check=False)], "markdown")
+    heading = page.splitlines()[0]
+    assert "[" not in heading and "]" not in heading and "<b>" not in heading
+
+
+def test_json_is_strict_even_for_a_check_that_failed_with_no_number() -> None:
+    solution = matcalc.solve(PROBLEM)
+    failed = Check(False, float("inf"), (("D", 3),), 2, "the matrix to invert is singular")
+    solution = dataclasses.replace(solution, derivations=tuple(
+        dataclasses.replace(d, checked=failed) for d in solution.derivations))
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not JSON: {constant}")
+
+    parsed = json.loads(render_all([solution], "json"), parse_constant=refuse)
+    assert parsed["problems"][0]["derivations"][0]["check"]["max_error"] is None
