@@ -38,7 +38,11 @@ def parse(text: str, path: str = "<input>") -> list[Problem]:
     from matcalc.language.nodes import check_nesting
     from matcalc.language.transformer import ToStatements
 
-    text = text.replace("\r\n", "\n").replace("\r", "\n")  # one line break, as lark counts
+    # one line break, as lark counts (U+2028, U+2029 and NEL are line breaks to Python's
+    # splitlines, which would shift the line an error points at); a byte-order mark is not text
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    for separator in ("\u2028", "\u2029", "\x85"):
+        text = text.replace(separator, "\n")
 
     try:
         if len(text) > MAX_INPUT:

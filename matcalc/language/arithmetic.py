@@ -90,6 +90,10 @@ class Arithmetic:
             if is_matrix(other) and (cols, rows)[ones.transposed] == 1:
                 size = (rows, cols)[ones.transposed]
                 a, b = (ones.sized(size), b) if ones is a else (a, ones.sized(size))
+        for value, span in ((a, a_span), (b, b_span)):  # 𝟏 + t: no vector to size it by
+            if isinstance(value, UnsizedVector) and not isinstance(
+                    b if value is a else a, UnsizedVector):
+                self.finish(value, span)
         if isinstance(a, UnsizedIdentity) and isinstance(b, UnsizedIdentity):
             return UnsizedIdentity(a.coefficient + b.coefficient)
         if isinstance(a, UnsizedIdentity) or isinstance(b, UnsizedIdentity):

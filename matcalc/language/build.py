@@ -50,6 +50,8 @@ from matcalc.objects import (
     shape_of,
 )
 
+MAX_SIZE = 100_000  # a size written as a number (README, Limits)
+
 
 def dimension(name: str) -> sympy.Symbol:
     """A size named in a declaration: a positive integer symbol."""
@@ -159,6 +161,9 @@ class ProblemBuilder:
             if token.type in {"TIMES"} or text in marks:
                 continue
             if text.isdigit():
+                if len(text) > 6 or int(text) > MAX_SIZE:
+                    raise MatcalcError(f"a size of at most {MAX_SIZE:,}, not {text}", span,
+                                       hint="declare the size with a name, as R^D")
                 if int(text) < 1:
                     raise MatcalcError(f"a dimension must be a positive integer, not {text}",
                                        span)

@@ -11,6 +11,7 @@ language's scope, nodes, arithmetic and transformer records.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -94,6 +95,9 @@ from matcalc.objects import (
     shape_of,
 )
 
+MAX_DIGITS = 1_000  # digits of a number written or computed (README, Limits)
+MAX_MATRIX_POWER = 64  # k in Aᵏ (README, Limits)
+
 
 @dataclass
 class ExpressionBuilder:
@@ -137,6 +141,9 @@ class ExpressionBuilder:
             case Name():
                 return self.resolve_name(node)
             case Number(text=text):
+                if sum(c.isdigit() for c in text) > MAX_DIGITS:
+                    raise MatcalcError(f"a number of at most {MAX_DIGITS} digits, not "
+                                       f"{sum(c.isdigit() for c in text):,}", node.span)
                 fraction = Fraction(text)
                 return sympy.Rational(fraction.numerator, fraction.denominator)
             case BinOp(op="+" | "-"):
@@ -629,6 +636,11 @@ class ExpressionBuilder:
         if not isinstance(power, sympy.Expr) or is_matrix(power):  # x^I, x^{1^T}
             raise MatcalcError("an exponent must be a number", exponent.span)
         if not is_matrix(base):
+            if base.is_number and power.is_number and abs(float(power)) * math.log10(
+                    max(2.0, abs(float(base)) if base.is_real else 2.0)) > MAX_DIGITS:
+                raise MatcalcError(f"this number has more than {MAX_DIGITS} digits",
+                                   span | exponent.span, hint="matcalc computes with the "
+                                   "numbers it writes; a tower such as 10^{10^6} is too large")
             return sympy.Pow(base, power)
         rows, cols = shape_of(base)
         if 1 in (rows, cols) and is_constant(power):  # x^2 of a vector: entry by entry
@@ -637,4 +649,8 @@ class ExpressionBuilder:
             raise MatcalcError(
                 f"a {Shape((rows, cols))} matrix can only be raised to a positive integer "
                 "power, transposed (^T) or inverted (^{-1})", span | exponent.span)
+        if power > MAX_MATRIX_POWER:
+            raise MatcalcError(f"a matrix power of at most {MAX_MATRIX_POWER}, not {power}",
+                               span | exponent.span, hint="the product rule writes a term "
+                                                          "for each factor of Aᵏ")
         return MatPow(base, power)

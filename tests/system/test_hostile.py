@@ -97,3 +97,26 @@ def test_json_is_strict_even_for_a_check_that_failed_with_no_number() -> None:
 
     parsed = json.loads(render_all([solution], "json"), parse_constant=refuse)
     assert parsed["problems"][0]["derivations"][0]["check"]["max_error"] is None
+
+
+@pytest.mark.parametrize("text, message", [
+    ("t in R\nf = 𝟏 + t\n", "the size of the ones vector cannot be told"),
+    ("t in R\nf = 1' - t\n", "the size of the ones vector cannot be told"),
+    ("x in R\nf = " + "9" * 5000 + " x\n", "a number of at most 1000 digits"),
+    ("x in R\nf = 10^{10^6} x\n", "more than 1000 digits"),
+    ("x in R\nf = 2^{2^{30}} x\n", "more than 1000 digits"),
+    ("x in R^{" + "1" * 30 + "}\nf = x^T x\n", "a size of at most 100,000"),
+    ("A in R^{D x D}\nf = tr(A^1000000)\nfind df/dA", "a matrix power of at most 64"),
+    ("x in R^D\u2028f = x^T y\n", "unknown name 'y'"),
+])
+def test_what_crashed_is_an_error_at_its_place(text: str, message: str) -> None:
+    with pytest.raises(matcalc.MatcalcError, match=message) as caught:
+        matcalc.solve_all(text)
+    assert caught.value.span is not None
+    assert caught.value.span.line == 2 or "R^{" in text
+
+
+@pytest.mark.parametrize("text", ["\ufeffx in R^D\nf = x^T x\n", "x in R^D\u2028f = x^T x\n",
+                                  "x in R^D\nf = x^T x\x0c\n"])
+def test_a_byte_order_mark_and_other_line_breaks_are_read(text: str) -> None:
+    assert matcalc.solve(text).derivations[0].checked.passed  # type: ignore[union-attr]
