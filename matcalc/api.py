@@ -42,6 +42,11 @@ def solve_all(text: str, *, path: str = "<input>", layout: str = "numerator",
                     solution = write_out(solution, dims)
         except MatcalcError as error:
             raise error.located(text, path) from None
+        except RecursionError:  # sympy writes and rebuilds expressions by recursion
+            raise MatcalcError(
+                "the definitions nest too deeply for sympy to write them out", problem.span,
+                hint="fewer nested definitions (a chain of about 300 scalar functions, or 200 "
+                     "network layers, fits)", source=text, path=path) from None
         solutions.append(solution)
     return solutions
 

@@ -96,10 +96,15 @@ def sizes(text: str) -> dict[str, int]:
 
 def read_sources(args: argparse.Namespace, parser: argparse.ArgumentParser
                  ) -> list[tuple[str, str]]:
-    sources: list[tuple[str, str]] = [(text, "<-e>") for text in args.expr]
+    sources: list[tuple[str, str]] = [(utf8(text, "<-e>"), "<-e>") for text in args.expr]
     for path in args.paths:
         if path == "-":
-            sources.append((sys.stdin.read(), "<stdin>"))
+            data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else \
+                sys.stdin.read().encode("utf-8", "surrogateescape")
+            try:
+                sources.append((data.decode("utf-8"), "<stdin>"))
+            except UnicodeDecodeError:
+                raise MatcalcError("standard input is not UTF-8 text", path="<stdin>") from None
             continue
         try:
             sources.append((Path(path).read_text(encoding="utf-8"), path))
@@ -110,6 +115,16 @@ def read_sources(args: argparse.Namespace, parser: argparse.ArgumentParser
     if not sources:
         parser.error("give a problem file, '-' for standard input, or -e TEXT")
     return sources
+
+
+def utf8(text: str, path: str) -> str:
+    """A command-line argument as text: bytes that are not UTF-8 (which Python keeps as
+    surrogates) are an error, as they are in a file."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MatcalcError(f"{path} is not UTF-8 text", path=path) from None
+    return text
 
 
 def write_atomically(path: str, text: str) -> None:
@@ -146,6 +161,10 @@ def write_atomically(path: str, text: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # an output encoding without ∈ or ᵀ (cp1252):
+        reconfigure = getattr(stream, "reconfigure", None)  # escaped, never a crash
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     from matcalc.api import solve_all  # after argument parsing: --help stays fast

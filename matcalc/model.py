@@ -177,11 +177,23 @@ class Problem:
 
         def resolve(symbol: sympy.Basic) -> sympy.Basic:
             """Each definition is written out once, its own intermediates first, so a
-            chain of n definitions costs n rebuilds, not n²."""
-            if symbol not in resolved:
-                body = definitions[symbol]
-                inner = {s: resolve(s) for s in _defined_atoms(body, definitions)}
-                resolved[symbol] = body.xreplace(inner) if inner else body
+            chain of n definitions costs n rebuilds, not n²; a loop with a stack, not
+            recursion, so that a chain of hundreds of definitions fits Python's stack."""
+            stack = [symbol]
+            while stack:
+                current = stack[-1]
+                if current in resolved:
+                    stack.pop()
+                    continue
+                body = definitions[current]
+                uses = _defined_atoms(body, definitions)
+                waiting = [s for s in uses if s not in resolved]
+                if waiting:
+                    stack.extend(waiting)
+                    continue
+                inner = {s: resolved[s] for s in uses}
+                resolved[current] = body.xreplace(inner) if inner else body
+                stack.pop()
             return resolved[symbol]
 
         inner = {s: resolve(s) for s in _defined_atoms(expr, definitions)}

@@ -120,3 +120,31 @@ def test_what_crashed_is_an_error_at_its_place(text: str, message: str) -> None:
                                   "x in R^D\nf = x^T x\x0c\n"])
 def test_a_byte_order_mark_and_other_line_breaks_are_read(text: str) -> None:
     assert matcalc.solve(text).derivations[0].checked.passed  # type: ignore[union-attr]
+
+
+def test_an_output_encoding_without_the_symbols_escapes_them() -> None:
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "matcalc", "solve", "-e", PROBLEM],
+                         capture_output=True, env={**os.environ, "PYTHONIOENCODING": "cp1252"})
+    assert run.returncode == 0, run.stderr
+    assert b"\\u2208" in run.stdout and b"internal error" not in run.stderr
+
+
+def test_bytes_that_are_not_utf8_are_an_error_on_stdin_and_in_e() -> None:
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "matcalc", "solve", "-"],
+                         input=b"x in R^D\nf = x^T x \xff\n", capture_output=True)
+    assert run.returncode == 1 and b"standard input is not UTF-8 text" in run.stderr
+    assert main(["solve", "-e", "x in R^D\nf = x^T x \udcff"]) == 1
+
+
+def test_a_chain_too_deep_for_sympy_is_an_error_that_names_the_problem() -> None:
+    lines = ["x in R", "s1 = sin(x)", *(f"s{k} = sin(s{k - 1})" for k in range(2, 341)),
+             "f = s340"]
+    with pytest.raises(matcalc.MatcalcError, match="nest too deeply") as caught:
+        matcalc.solve("\n".join(lines))
+    assert caught.value.span is not None
