@@ -190,7 +190,9 @@ class SumRule(Rule):
 
     def explain(self) -> Sentence:
         if len(self.varying) == 1:
-            constants = [s.expr for s in self.substeps if not depends(s.expr, self.wrt)]
+            constants = [algebra.as_scalar(s.expr) if is_matrix(s.expr) and shape_of(
+                s.expr) == (1, 1) else s.expr  # tr(X) + wᵀ(w − w): numbers both
+                for s in self.substeps if not depends(s.expr, self.wrt)]
             return ("Only the term ", Math(self.varying[0].expr), " depends on ",
                     Math(self.wrt), "; the constant ",
                     Math(algebra.add(*constants, rows=shape_of(constants[0])[0],

@@ -64,6 +64,8 @@ def vec_jacobian(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> list[sympy.
             block = left
         elif isinstance(left, Identity) and left.shape[0] == 1:  # Bᵀ ⊗ I₁ = Bᵀ
             block = right_t
+        elif not is_matrix(right_t) or not is_matrix(left):  # a number: c ⊗ L = c L
+            block = algebra.mul(right_t, left)
         else:
             block = KroneckerProduct(right_t, left)
         factors = [block]

@@ -148,3 +148,20 @@ def test_a_chain_too_deep_for_sympy_is_an_error_that_names_the_problem() -> None
     with pytest.raises(matcalc.MatcalcError, match="nest too deeply") as caught:
         matcalc.solve("\n".join(lines))
     assert caught.value.span is not None
+
+
+def test_two_engine_crashes_now_derive_right() -> None:
+    """(v vᵀ)ᵀ v by v ('Scalar' object has no attribute 'is_Identity' in a Kronecker
+    product) and the explanation of cos(b) − tr(X) + wᵀ(w − w) by b (a number and a 1×1
+    matrix added), against numpy by hand."""
+    import numpy as np
+
+    derivation = matcalc.solve("v in R^D\nf = (v v^T)^T v\nfind df/dv").derivations[0]
+    v = np.array([0.3, -1.2, 0.7])
+    np.testing.assert_allclose(derivation.evaluate({"D": 3}, {"v": v}),
+                               (v @ v) * np.eye(3) + 2 * np.outer(v, v))
+    solution = matcalc.solve("b in R\nX in R^{D x D}\nw in R^D\n"
+                             "f = cos(b) - tr(X) + w^T (w - w)\nfind df/db")
+    assert "has derivative zero" in solution.to_text()
+    assert float(solution.derivations[0].evaluate({"D": 2}, {
+        "b": 0.4, "X": np.eye(2), "w": np.ones(2)})) == pytest.approx(-np.sin(0.4))
