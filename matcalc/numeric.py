@@ -194,11 +194,47 @@ def _scalar(walk: Evaluation, node: Scalar) -> Number:
     return matrix if np.ndim(matrix) == 3 else float(np.reshape(matrix, -1)[0])
 
 
-@rule(MatMul)
+def _factors(node: MatMul) -> Sequence[sympy.Basic]:
+    """A product's factors, a diagonal matrix by its vector (never made dense here)."""
+    return tuple(arg.args[0] if isinstance(arg, DiagMatrix) else arg for arg in node.args)
+
+
+@rule(MatMul, children=_factors)
 def _matrix_product(walk: Evaluation, node: MatMul) -> Number:
-    matrices = [walk[arg] for arg in node.args if is_matrix(arg)]
+    matrices = [Diagonal(walk[arg.args[0]]) if isinstance(arg, DiagMatrix) else walk[arg]
+                for arg in node.args if is_matrix(arg)]
     scalars = [walk[arg] for arg in node.args if not is_matrix(arg)]
-    return product_of([*scalars, chain_product(matrices)] if matrices else scalars)
+    product = chain_product(matrices) if matrices else None
+    if isinstance(product, Diagonal):
+        product = product.dense()
+    return product_of([*scalars, product] if matrices else scalars)
+
+
+class Diagonal:
+    """diag(v) in a product, kept as its vector: diag(v) M scales M's rows, M diag(v) its
+    columns, so that a data-length diagonal (N × N) is never made dense."""
+
+    __array_ufunc__ = None  # a numpy array @ Diagonal defers to __rmatmul__ below
+
+    def __init__(self, vector: Any) -> None:
+        array = np.asarray(vector, dtype=float)
+        self.entries = np.reshape(array, (*array.shape[:-2], -1, 1))  # …×n×1
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        n = self.entries.shape[-2]
+        return (*self.entries.shape[:-2], n, n)
+
+    def dense(self) -> Any:
+        return self.entries * np.eye(self.entries.shape[-2])
+
+    def __matmul__(self, other: Any) -> Any:
+        if isinstance(other, Diagonal):
+            return Diagonal(self.entries * other.entries)
+        return self.entries * other
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return other * np.swapaxes(self.entries, -1, -2)
 
 
 @rule(sympy.Add, MatAdd)

@@ -189,3 +189,16 @@ def test_a_second_derivative_is_checked_three_ways() -> None:
     checked = check_second(skewed)
     assert not checked.passed
     assert symmetry_residual(derivation, 0) < 1e-12 < 1e-3 < symmetry_residual(skewed, 0)
+
+
+def test_a_large_variable_is_checked_along_random_directions() -> None:
+    """x ∈ ℝ^2000: the differences along a few directions (not 2,000 columns); a wrong
+    result still fails."""
+    import dataclasses
+
+    derivation = matcalc.solve("x, a in R^{2000}\nf = log(1 + x^T x) + a^T tanh(x)"
+                               ).derivations[0]
+    assert derivation.checked is not None and derivation.checked.passed
+    assert "random directions" in derivation.checked.compared
+    wrong = dataclasses.replace(derivation, result=2 * derivation.result)
+    assert not check_derivation(wrong).passed

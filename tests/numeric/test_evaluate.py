@@ -100,3 +100,21 @@ def test_shared_parts_are_computed_once(monkeypatch: pytest.MonkeyPatch) -> None
     got = evaluate(expr, {W: w, x: v}, {n: 3})
     np.testing.assert_allclose(got, np.tanh(w @ v) + w @ v + w @ (w @ v))
     assert len(calls) == 2  # Wx once, W(Wx) once
+
+
+def test_a_diagonal_in_a_product_is_never_made_dense_and_gives_the_same_numbers() -> None:
+    """diag(v) between matrices scales rows or columns; a stack of points too."""
+    from sympy.matrices.expressions.diagonal import DiagMatrix
+
+    v = MatrixSymbol("v", n, 1)
+    rng = np.random.default_rng(4)
+    w, u = rng.normal(size=(3, 3)), rng.normal(size=(3, 1))
+    expr = MatMul(W.T, DiagMatrix(v), W, DiagMatrix(v), x)
+    expected = w.T @ np.diag(u[:, 0]) @ w @ np.diag(u[:, 0]) @ u
+    np.testing.assert_allclose(evaluate(expr, {W: w, v: u, x: u}, {n: 3}), expected)
+    stack = np.stack([u, 2 * u])
+    got = evaluate(expr, {W: w, v: stack, x: u}, {n: 3})
+    np.testing.assert_allclose(got[1], w.T @ np.diag(2 * u[:, 0]) @ w
+                               @ np.diag(2 * u[:, 0]) @ u)
+    only = evaluate(MatMul(2, DiagMatrix(v)), {v: u}, {n: 3})
+    np.testing.assert_allclose(only, 2 * np.diag(u[:, 0]))
