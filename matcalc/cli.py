@@ -70,15 +70,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help="show only the partials, the chain and the result")
     solve.add_argument("--no-color", action="store_true", help="plain text without colour")
     solve.add_argument("--width", type=width, default=None, metavar="N",
-                       help="text width in columns, at least 40 (default: the terminal's, "
+                       help="text width in columns, 40 to 1000 (default: the terminal's, "
                             "or 100)")
     return parser
 
 
 def width(text: str) -> int:
-    """--width N: a whole number of columns, at least 40 (a formula needs room)."""
-    if not text.strip().isdigit() or int(text) < 40:
-        raise argparse.ArgumentTypeError(f"expected a width of at least 40 columns, not {text!r}")
+    """--width N: a whole number of columns, at least 40 (a formula needs room) and at most
+    1,000 (--width 100000000 built 1.1 GB of padding)."""
+    if not text.strip().isdigit() or not 40 <= int(text) <= 1000:
+        raise argparse.ArgumentTypeError(
+            f"expected a width of 40 to 1,000 columns, not {text!r}")
     return int(text)
 
 

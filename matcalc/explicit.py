@@ -39,6 +39,12 @@ def explicit_entries(derivation: Derivation, dims: Mapping[str, int]) -> Explici
                     raise MatcalcError(f"--dims does not give the size {dim.name}",
                                        hint=f"add it, e.g. --dims {dim.name}=2")
                 sizes[dim] = int(dims[dim.name])
+    out_shape = vector_shape(derivation.of_symbol, sizes)
+    in_shape = vector_shape(derivation.wrt_symbol, sizes)
+    count = int(np.prod(out_shape + in_shape, dtype=object))
+    if count > MAX_ENTRIES:  # before a symbol is made for an entry (D=3000 took 46 s)
+        raise MatcalcError(f"--dims would write out {count:,} entries; at most {MAX_ENTRIES:,}",
+                           hint="--dims is for small cases, such as M=2,N=3")
     values: dict[sympy.Basic, Number] = {}
     for declaration in problem.declarations:
         rows, cols = (int(as_dimension(d).xreplace(sizes)) for d in declaration.shape.dims)
@@ -50,12 +56,6 @@ def explicit_entries(derivation: Derivation, dims: Mapping[str, int]) -> Explici
                     f"{name}_{c + 1}" if rows == 1 else f"{name}_{r + 1}{c + 1}")
                 entries[r, c] = sympy.Symbol(label)
         values[declaration.symbol] = entries[0, 0] if declaration.shape.is_scalar else entries
-    out_shape = vector_shape(derivation.of_symbol, sizes)
-    in_shape = vector_shape(derivation.wrt_symbol, sizes)
-    count = int(np.prod(out_shape + in_shape, dtype=object))
-    if count > MAX_ENTRIES:
-        raise MatcalcError(f"--dims would write out {count:,} entries; at most {MAX_ENTRIES:,}",
-                           hint="--dims is for small cases, such as M=2,N=3")
     try:
         tensor = np.empty(out_shape + in_shape, dtype=object)
         grids_value = index_tensor_exact(derivation, values, sizes)

@@ -131,11 +131,13 @@ def is_vec(node: Node) -> bool:
 
 
 MAX_NESTING = 60  # brackets, functions and operators inside one another (README, Limits)
+# a product written with one of these, a * b * c, is a list of factors, not a nesting
+PRODUCT_OPERATORS = {"*", "·", "@", "⊙", "⊗"}
 
 
 def check_nesting(node: Node) -> None:
-    """Refuse an expression nested deeper than MAX_NESTING; the terms of a sum, the factors
-    of a product written side by side, do not nest."""
+    """Refuse an expression nested deeper than MAX_NESTING; the terms of a sum and the factors
+    of a product (side by side, or joined by one operator: a * b * c) do not nest."""
     stack = [(node, 0)]
     while stack:
         current, depth = stack.pop()
@@ -144,6 +146,14 @@ def check_nesting(node: Node) -> None:
                                current.span, hint="name the inner parts with definitions, "
                                                   "as in 'u = ...'")
         for child in children(current):
-            chained = isinstance(current, BinOp) and isinstance(child, BinOp) and (
+            sum_chain = isinstance(current, BinOp) and isinstance(child, BinOp) and (
                 child is current.left and {current.op, child.op} <= {"+", "-"})
-            stack.append((child, depth if chained else depth + 1))
+            product_chain = _product(current) and _product(child) and child is (
+                current.items[0] if isinstance(current, Juxt) else getattr(current, "left", None))
+            stack.append((child, depth if sum_chain or product_chain else depth + 1))
+
+
+def _product(node: Node) -> bool:
+    """Factors side by side, or joined by a product's operator (x^T x * x^T x alternates
+    the two in the tree)."""
+    return isinstance(node, Juxt) or (isinstance(node, BinOp) and node.op in PRODUCT_OPERATORS)

@@ -165,3 +165,20 @@ def test_two_engine_crashes_now_derive_right() -> None:
     assert "has derivative zero" in solution.to_text()
     assert float(solution.derivations[0].evaluate({"D": 2}, {
         "b": 0.4, "X": np.eye(2), "w": np.ones(2)})) == pytest.approx(-np.sin(0.4))
+
+
+def test_a_long_product_written_with_an_operator_is_not_nesting() -> None:
+    text = "x in R^D\nf = " + " * ".join(["x^T x"] * 80)
+    assert matcalc.solve(text).derivations[0].checked.passed  # type: ignore[union-attr]
+    with pytest.raises(matcalc.MatcalcError, match="nests deeper than 60"):
+        matcalc.solve("x in R\nf = " + "(" * 70 + "x" + ")" * 70)
+
+
+def test_dims_too_large_and_width_too_wide_are_refused_at_once(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    solution = matcalc.solve_all("X in R^{D x D}\nf = tr(X^T X)\nfind df/dX",
+                                 dims={"D": 3000}, check=False)[0]
+    assert "9,000,000 entries" in solution.to_text()  # said before a symbol per entry
+    with pytest.raises(SystemExit) as caught:
+        main(["solve", "--width", "100000000", "-e", PROBLEM])
+    assert caught.value.code == 2
