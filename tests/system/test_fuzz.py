@@ -5,6 +5,7 @@ dropped) and random token soups from the language's own vocabulary."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import hypothesis.strategies as st
@@ -39,16 +40,35 @@ LIMIT_SECONDS = 20.0
 
 
 def outcome(text: str) -> None:
-    """Solve, or fail with a located MatcalcError; anything else fails the test."""
+    """Solve and render in every format (JSON strict, text without control characters), or
+    fail with a located MatcalcError; anything else fails the test."""
     start = time.perf_counter()
     try:
-        matcalc.solve_all(text)
+        rendered(matcalc.solve_all(text), text)
     except MatcalcError as error:
         assert error.span is not None, (
             f"an error without a location: {error}\n--- input ---\n{text}")
         assert str(error), text
     elapsed = time.perf_counter() - start
     assert elapsed < LIMIT_SECONDS, f"took {elapsed:.1f} s:\n{text}"
+
+
+def rendered(solutions: list[matcalc.Solution], text: str) -> None:
+    """Every format renders: JSON parses strictly, the text has no control character but
+    line breaks, and HTML has its closing tag."""
+    from matcalc.render import FORMATS, render_all
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} is not JSON")
+
+    for fmt in FORMATS:
+        output = render_all(solutions, fmt)
+        if fmt == "json":
+            json.loads(output, parse_constant=refuse)
+        if fmt == "text":
+            assert not [c for c in output if ord(c) < 32 and c not in "\n"], text
+        if fmt == "html":
+            assert output.rstrip().endswith("</html>"), text
 
 
 @st.composite
