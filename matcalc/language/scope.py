@@ -160,7 +160,12 @@ class Scope:
         if parts is not None and parts[1].isdigit() and (
                 parts[0] not in self.declared or int(parts[1]) == 0):
             return "".join(parts)
-        return self.plain_name(node, what)
+        name = self.plain_name(node, what)
+        if "__" in name or name.startswith("_") or name.endswith("_"):
+            raise MatcalcError(f"{name!r}: an underscore joins a name to its index (W_1, x_k);"
+                               " a name may not begin or end with one or hold two together",
+                               node.span, hint="choose a name such as ab or a_b")
+        return name
 
     def is_function(self, name: str) -> bool:
         """``s(t) = 1/(1 + exp(-t))`` with t not declared: a function, used by calling it."""

@@ -182,3 +182,10 @@ def test_dims_too_large_and_width_too_wide_are_refused_at_once(
     with pytest.raises(SystemExit) as caught:
         main(["solve", "--width", "100000000", "-e", PROBLEM])
     assert caught.value.code == 2
+
+
+def test_a_name_with_two_underscores_is_refused_not_printed_as_a_power() -> None:
+    """a__b printed as a^{b} in LaTeX, which reads back as a power."""
+    with pytest.raises(matcalc.MatcalcError, match="an underscore joins a name") as caught:
+        matcalc.solve("a__b in R^D\nf = a__b^T a__b")
+    assert caught.value.span is not None and caught.value.span.column == 1
