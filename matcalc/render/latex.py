@@ -25,13 +25,20 @@ _TEXT_ESCAPES = {
     "⊙": r"$\odot$", "δ": r"$\delta$", "²": r"$^2$", "⁻": r"$^{-}$", "¹": r"$^{1}$",
     "‖": r"$\|$", "½": r"$\frac{1}{2}$", "≠": r"$\neq$", "↦": r"$\mapsto$",
     "′": "'", "𝟏": r"$\mathbf{1}$", "≥": r"$\geq$", "≤": r"$\leq$", ">": r"$>$", "<": r"$<$",
+    "—": r"\textemdash{}", "–": r"\textendash{}", "‘": "`", "’": "'", "“": "``", "”": "''",
+    "…": r"\ldots{}",
     **{glyph: f"$\\{'epsilon' if name == 'eps' else name}$" for name, glyph in LETTERS.items()},
 }
 
 
 def words(text: str) -> str:
-    """Plain words for LaTeX text mode (--no-check stays two hyphens, not a dash)."""
-    return "".join(_TEXT_ESCAPES.get(char, char) for char in text).replace("--", "-{}-")
+    """Plain words for LaTeX text mode (--no-check stays two hyphens, not a dash). A
+    character the standard fonts cannot set (beyond Latin, Greek and the math symbols
+    above: Cyrillic, CJK, a control character) is written as its code point, [U+0416], so
+    that the document compiles and says what it could not set."""
+    return "".join(_TEXT_ESCAPES.get(char, char if ord(char) <= 0x17F and (
+        char.isprintable()) else f"[U+{ord(char):04X}]") for char in text).replace(
+        "--", "-{}-")
 
 
 def text(sentence: Sentence, notation: Notation) -> str:

@@ -189,3 +189,17 @@ def test_a_name_with_two_underscores_is_refused_not_printed_as_a_power() -> None
     with pytest.raises(matcalc.MatcalcError, match="an underscore joins a name") as caught:
         matcalc.solve("a__b in R^D\nf = a__b^T a__b")
     assert caught.value.span is not None and caught.value.span.column == 1
+
+
+@pytest.mark.skipif(__import__("shutil").which("pdflatex") is None and not os.environ.get("CI"),
+                    reason="pdflatex is not installed (CI installs it)")
+def test_standalone_latex_compiles_with_a_title_in_any_script(tmp_path: Path) -> None:
+    import subprocess
+
+    text = "problem: Задача 梯度 — é ✓ \x1b\n" + PROBLEM
+    document = render_all([matcalc.solve(text)], "latex", standalone=True)
+    assert "[U+0417]" in document  # said, not set
+    (tmp_path / "t.tex").write_text(document, encoding="utf-8")
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-2000:]
