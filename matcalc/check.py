@@ -243,6 +243,10 @@ def check_derivation(derivation: Derivation, *, seed: int = 0, trials: int = 2,
     rng = np.random.default_rng(seed)
     worst = 0.0
     sizes: dict[sympy.Basic, int] = {}
+    entries = derivative_entries(derivation, random_sizes(problem, np.random.default_rng(seed)))
+    if entries > MAX_CHECKED_ENTRIES:  # the sizes are written as numbers: no smaller draw
+        return Check(True, 0.0, (), 0, f"the derivative has {entries:,} entries, and matcalc "
+                     f"checks derivatives of at most {MAX_CHECKED_ENTRIES:,}")
     for _ in range(trials):
         failure: MatcalcError | None = None
         for _ in range(SIZE_DRAWS):  # XᵀX is singular when X has fewer rows than columns:
@@ -288,6 +292,16 @@ def check_derivation(derivation: Derivation, *, seed: int = 0, trials: int = 2,
     return Check(passed, worst, named(sizes), trials,
                  "" if passed else f"largest relative error {worst:.2e} exceeds {tolerance:g}",
                  compared=compared)
+
+
+MAX_CHECKED_ENTRIES = 1 << 24  # entries of a derivative the check computes (128 MB)
+
+
+def derivative_entries(derivation: Derivation, sizes: Mapping[sympy.Basic, int]) -> int:
+    """How many numbers the derivative has at these sizes (out entries × in entries)."""
+    shape = vector_shape(derivation.of_symbol, sizes) + vector_shape(derivation.wrt_symbol,
+                                                                      sizes)
+    return int(np.prod(shape, dtype=object)) if shape else 1
 
 
 def check_any(derivation: Derivation, *, seed: int = 0) -> Check:

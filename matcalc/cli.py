@@ -199,6 +199,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except MemoryError:
+        sys.stderr.write("matcalc: error: out of memory: the problem's sizes are too large "
+                         "to compute with\n")
+        return 1
     except Exception as error:  # a bug in matcalc: say so plainly, without a traceback
         sys.stderr.write(f"matcalc: internal error: {type(error).__name__}: {error}\n"
                          "  please report this with the problem that caused it\n")

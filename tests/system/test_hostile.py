@@ -203,3 +203,11 @@ def test_standalone_latex_compiles_with_a_title_in_any_script(tmp_path: Path) ->
     run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+def test_a_derivative_too_large_to_compute_is_said_unchecked_not_attempted() -> None:
+    """A ∈ ℝ^{150×150}, F = AA by A: 506 million entries (7.8 GB when the check tried)."""
+    derivation = matcalc.solve("A in R^{150 x 150}\nF = A A\nfind dF/dA").derivations[0]
+    assert derivation.checked is not None and derivation.checked.trials == 0
+    assert "506,250,000 entries" in derivation.checked.message
+    assert "Not checked numerically" in derivation.to_text()
