@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 
 import hypothesis.strategies as st
 import sympy
@@ -43,6 +44,8 @@ def outcome(text: str) -> None:
     """Solve and render in every format (JSON strict, text without control characters), or
     fail with a located MatcalcError; anything else fails the test."""
     start = time.perf_counter()
+    if zlib.crc32(text.encode("utf-8", "surrogatepass")) % 8 == 0:
+        command_line(text)  # a share of the inputs through the command line too
     try:
         rendered(matcalc.solve_all(text), text)
     except MatcalcError as error:
@@ -51,6 +54,26 @@ def outcome(text: str) -> None:
         assert str(error), text
     elapsed = time.perf_counter() - start
     assert elapsed < LIMIT_SECONDS, f"took {elapsed:.1f} s:\n{text}"
+
+
+def command_line(text: str) -> None:
+    """matcalc solve -e TEXT, as text and as JSON into a file: exit 0, 1 (a located error
+    or a failed check) or 2, never an internal error or a traceback."""
+    import contextlib
+    import io
+    import tempfile
+
+    from matcalc.cli import main
+
+    for arguments in (["--no-color"], ["--format", "json", "-o"]):
+        errors, output = io.StringIO(), io.StringIO()
+        with tempfile.TemporaryDirectory() as folder, contextlib.redirect_stderr(errors), \
+                contextlib.redirect_stdout(output):
+            extra = [*arguments, f"{folder}/out.json"] if "-o" in arguments else arguments
+            code = main(["solve", "-e", text, *extra])
+        said = errors.getvalue()
+        assert code in (0, 1, 2) and "internal error" not in said and "Traceback" not in said, (
+            f"{said}\n--- input ---\n{text}")
 
 
 def rendered(solutions: list[matcalc.Solution], text: str) -> None:
