@@ -395,6 +395,22 @@ class ExpressionBuilder:
         unit: UnitVector = UnitVector(position, size)
         return unit
 
+    def is_coefficient(self, division: BinOp) -> bool:
+        """1/2, -1/2, 1/N, 3/\\sigma: a number over a number or over one scalar name, which
+        multiplies what is written after it (½z, (1/N)‖y − Xw‖²), as textbooks mean it."""
+        top = division.left.arg if isinstance(division.left, Neg) else division.left
+        if not isinstance(top, Number):
+            return False
+        bottom = division.right
+        if isinstance(bottom, Number):
+            return True
+        if isinstance(bottom, Name | Command):
+            try:
+                return not is_matrix(self.arith.finish(self.expr(bottom), bottom.span))
+            except MatcalcError:
+                return False
+        return False
+
     def juxtaposition(self, items: list[Node]) -> Value:
         """Side by side: a function word applies to what follows; the rest multiply.
 
@@ -410,6 +426,16 @@ class ExpressionBuilder:
             # a ⊙ \sin x, 2 \cdot \sin x: the function word takes what follows it
             right = Juxt(first.right.span | items[-1].span, (first.right, *items[1:]))
             return self.expr(BinOp(first.span | items[-1].span, first.op, first.left, right))
+        if isinstance(first, BinOp) and first.op == "/" and not self.is_coefficient(first):
+            # ‖y − Xw‖²/2N, xᵀAx / xᵀx, 1/xᵀx: students write both meanings; never guess
+            numerator = self.scope.text(first.left.span)
+            denominator = self.scope.text(first.right.span)
+            rest = self.scope.text(items[1].span | items[-1].span)
+            raise MatcalcError(
+                f"it is not clear what this divides by: {denominator} alone, or "
+                f"{denominator} {rest}", first.span | items[-1].span,
+                hint=f"write ({numerator})/({denominator} {rest}) or "
+                     f"({numerator})/{denominator} * {rest}, or \\frac{{…}}{{…}}")
         if isinstance(first, Neg) and self.scope.function_head(first.arg) is not None:
             # "-log softmax(z)_k" reads as -(log softmax(z)_k): the sign binds last
             return negate(self.juxtaposition([first.arg, *items[1:]]))

@@ -263,6 +263,33 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
         text = self._print(size)
         return text if len(text) == 1 else f"{{{text}}}"
 
+    def _over(self, coefficient: sympy.Expr, matrices: list[sympy.Basic]) -> str | None:
+        """2xᵀ/(1 + xᵀx), (x − a)ᵀ/‖x − a‖: a coefficient with a denominator that is not a
+        number is written after the product, divided, never before it (2/(1 + xᵀx) xᵀ reads
+        as a division by (1 + xᵀx) xᵀ too); None for any other coefficient."""
+        sign = "−" if coefficient.as_coeff_Mul()[0] < 0 else ""
+        magnitude = -coefficient if sign else coefficient
+        above, below_factors = [], []
+        for factor in sympy.Mul.make_args(magnitude):  # exp(−z) stays a factor above
+            if factor.is_Pow and factor.exp.is_number and factor.exp < 0:
+                below_factors.append(factor.base ** -factor.exp)
+            elif factor.is_Rational and factor.q != 1:
+                above.append(sympy.Integer(factor.p))
+                below_factors.append(sympy.Integer(factor.q))
+            else:
+                above.append(factor)
+        if not any(not f.is_number for f in below_factors):
+            return None
+        numerator = sympy.Mul(*above)
+        denominator = sympy.Mul(*below_factors)
+        product = self._print(sympy.MatMul(*([numerator] if numerator != 1 else []),
+                                           *matrices))
+        if " " in product and not (product.startswith("(") and product.endswith(")")):
+            product = f"({product})" if isinstance(matrices[0], sympy.MatAdd) and len(
+                matrices) == 1 and numerator == 1 else product
+        below = self.parenthesize(denominator, PRECEDENCE["Mul"], strict=False)
+        return f"{sign}{product}/{below}"
+
     def _coefficient(self, coefficient: sympy.Expr) -> str:
         """−2, ½, exp(…): the scalar in front of a matrix product."""
         if coefficient == 1:
@@ -286,6 +313,9 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
 
     def _print_MatMul(self, expr: sympy.MatMul) -> str:
         coefficient, matrices = _split_coefficient(expr)
+        over = self._over(coefficient, matrices)
+        if over is not None:
+            return over
         pieces: list[str] = []
         for index, matrix in enumerate(matrices):
             text = self.parenthesize(matrix, PRECEDENCE["Mul"], strict=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import matcalc
 from matcalc.errors import MatcalcError
 from tests.independent import assert_derivative, draw, sigmoid
 
@@ -370,3 +371,37 @@ def test_unicode_subscript_digits_read_as_their_underscore_spelling(
     else:
         expected = np.array([x[1], x[0], 1.0])
     np.testing.assert_allclose(derivation.evaluate({}, values), expected)
+
+
+@pytest.mark.parametrize("text, denominator", [
+    ("x in R^D; A in R^{D x D}; f = x^T A x / x^T x", "x^T alone, or x^T x"),
+    ("x in R^D; f = 1/x^T x", "x^T alone, or x^T x"),
+    ("y in R^N; w in R^D; X in R^{N x D}; L = ||y - X w||^2 / 2N; find dL/dw", "2 alone, or 2 N"),
+    ("x, y in R^D; f = x^T y / ||x|| ||y||; find df/dx", "||x|| alone, or ||x|| ||y||"),
+])
+def test_a_product_after_a_division_is_never_guessed(text: str, denominator: str) -> None:
+    """Students write both (p/q)·r and p/(q r) this way: refused, with both bracketings
+    (issue 18; ½N‖y − Xw‖² was derived and checked in silence)."""
+    with pytest.raises(MatcalcError, match="it is not clear what this divides by") as caught:
+        matcalc.solve(text.replace("; ", "\n"), check=False)
+    assert denominator in caught.value.message and caught.value.span is not None
+    assert "\\frac" in caught.value.hint
+
+
+DIVISIONS = {
+    # a number over a number or one scalar name multiplies what follows, as textbooks mean it
+    "-1/2 x^T A x": lambda x, A: -0.5 * x @ A @ x,
+    "1/D x^T x": lambda x, A: x @ x / 3,  # a size used as a number (D = 3)
+    "(x^T A x)/(x^T x)": lambda x, A: (x @ A @ x) / (x @ x),  # the Rayleigh quotient
+    "x^T A x/(x^T x)": lambda x, A: (x @ A @ x) / (x @ x),
+    r"\frac{x^T A x}{x^T x}": lambda x, A: (x @ A @ x) / (x @ x),
+    "x^T x / 2": lambda x, A: x @ x / 2,
+}
+
+
+@pytest.mark.parametrize("written", DIVISIONS)
+def test_divisions_that_have_one_reading(written: str) -> None:
+    rng = np.random.default_rng(5)
+    values = {"x": rng.normal(size=3), "A": rng.normal(size=(3, 3))}
+    assert_derivative(f"x in R^D\nA in R^{{D x D}}\nf = {written}\nfind df/dx",
+                      DIVISIONS[written], {"D": 3}, values)

@@ -126,7 +126,7 @@ def all_read_back(text: str) -> None:
 EXTRA_SCALARS = st.one_of(
     st.sampled_from(["sum(exp(x))", "1/(x^T x)", "(x^T x)^{1/3}", "sin(log(x^T x))",
                      "sum(1 + exp(x))", "sum(1/(1 + exp(-A x)))", "||x||_1", "sum(x^2)",
-                     "exp(c)/(1 + exp(c))", "1/(x^T B x) x^T a", "||x||_3",
+                     "exp(c)/(1 + exp(c))", "x^T a/(x^T B x)", "||x||_3",
                      "sum(x .* x + c)", "log |B|", "e^{x^T a}", "sum(sigmoid(x))",
                      "sum(softplus(x))", "1/D x^T x", "||B x||_1"]),
     scalar(2))
