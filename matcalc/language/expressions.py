@@ -421,6 +421,8 @@ class ExpressionBuilder:
         refused as unclear (``\\sin x \\cos x``). ``\\sin^2 x`` is (sin x)².
         """
         first = items[0]
+        if len(items) > 1 and isinstance(items[1], Group):
+            self.refuse_ambiguous_sigma(first)  # \sigma(wᵀx) with σ a number
         if isinstance(first, BinOp) and first.op in {"*", "/", "⊙", "⊗"} \
                 and self.scope.function_head(first.right) is not None:
             # a ⊙ \sin x, 2 \cdot \sin x: the function word takes what follows it
@@ -549,7 +551,26 @@ class ExpressionBuilder:
                 return self.arith.postfix(self.outside(base, value), mark, node.span)
         return value
 
+    def refuse_ambiguous_sigma(self, name: Node) -> None:
+        """σ declared as a number and written right before a bracket, σ(wᵀx): the product
+        σ·(wᵀx) or the sigmoid? Students mean both (issue 18); a space, σ (wᵀx), or an
+        operator, σ * (wᵀx), is the product, as matcalc prints it."""
+        if not (isinstance(name, Name) and name.text == "sigma"):
+            return
+        declared = self.scope.declared.get("sigma")
+        if declared is None or not declared.shape.is_scalar:
+            return
+        lines = self.scope.source.split("\n")
+        line = lines[name.span.line - 1] if 0 < name.span.line <= len(lines) else ""
+        if line[name.span.end_column - 1:name.span.end_column] == "(":
+            raise MatcalcError(
+                "σ is declared as a number, so σ(…) could be σ times the bracket or the "
+                "sigmoid function", name.span,
+                hint="write sigma * (…) or sigma (…) for the product, sigmoid(…) for the "
+                     "function")
+
     def call(self, node: Call) -> Value:
+        self.refuse_ambiguous_sigma(node.name)
         name = node.name.text
         target = self.scope.aliases.get(name, name)
         if target in self.scope.defined:

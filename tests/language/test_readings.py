@@ -3,6 +3,8 @@ each checked against an independent numpy function (tests/independent.py), at tw
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -405,3 +407,22 @@ def test_divisions_that_have_one_reading(written: str) -> None:
     values = {"x": rng.normal(size=3), "A": rng.normal(size=(3, 3))}
     assert_derivative(f"x in R^D\nA in R^{{D x D}}\nf = {written}\nfind df/dx",
                       DIVISIONS[written], {"D": 3}, values)
+
+
+@pytest.mark.parametrize("written", ["sigma(w^T x)", r"\sigma(w^T x)", "σ(w^T x)"])
+def test_a_declared_sigma_right_before_a_bracket_is_refused(written: str) -> None:
+    """σ ∈ ℝ declared, then σ(wᵀx): the product or the sigmoid? (issue 18)"""
+    with pytest.raises(MatcalcError, match="could be σ times the bracket or the sigmoid"):
+        matcalc.solve(f"w, x in R^D\nsigma in R\nf = {written}", check=False)
+
+
+@pytest.mark.parametrize("written, meant", [
+    ("sigma (w^T x)", lambda w, x, sigma: sigma * (w @ x)),
+    ("sigma * (w^T x)", lambda w, x, sigma: sigma * (w @ x)),
+    ("sigmoid(w^T x)", lambda w, x, sigma: sigmoid(w @ x)),
+])
+def test_sigma_with_a_space_or_an_operator_is_the_product(written: str, meant: Any) -> None:
+    rng = np.random.default_rng(9)
+    values = {"w": rng.normal(size=3), "x": rng.normal(size=3), "sigma": 0.7}
+    assert_derivative(f"w, x in R^D\nsigma in R\nf = {written}\nfind df/dw", meant,
+                      {"D": 3}, values)
