@@ -73,23 +73,20 @@ def derive(expr: sympy.Basic, wrt: sympy.Basic | tuple[sympy.Basic, sympy.Basic]
     """Explain ∂expr/∂wrt for a sympy expression built in Python (MatrixSymbols, Symbols);
     checked numerically by default, like ``solve``. ``order=2`` gives the Hessian by wrt,
     and a pair ``(x, y)`` the mixed second derivative ∂²f/∂x∂y."""
-    pair = wrt if isinstance(wrt, tuple) else (wrt, wrt) if order == 2 else None
     if order not in (1, 2) or (isinstance(wrt, tuple) and len(wrt) != 2):
         raise MatcalcError("derive takes order 1 or 2, and a pair (x, y) for a mixed "
                            "second derivative")
-    if pair is not None:
-        wrt, second = pair
-        if not isinstance(second, sympy.MatrixSymbol | sympy.Symbol):
-            raise MatcalcError("wrt must be a MatrixSymbol or a Symbol")
-    if not isinstance(wrt, sympy.MatrixSymbol | sympy.Symbol):
+    first, second = wrt if isinstance(wrt, tuple) else (wrt, wrt)
+    if not all(isinstance(v, sympy.MatrixSymbol | sympy.Symbol) for v in (first, second)):
         raise MatcalcError("wrt must be a MatrixSymbol or a Symbol")
+    twice = isinstance(wrt, tuple) or order == 2
     if expr.is_Matrix and expr.shape == (1, 1):
         from matcalc.objects import Scalar
 
         expr = Scalar(expr)
     declarations = tuple(
         Declaration(str(s), s, Shape(shape_of(s)), frozenset(), None)  # type: ignore[arg-type]
-        for s in sorted(expr.free_symbols | {wrt} | ({pair[1]} if pair else set()), key=str)
+        for s in sorted(expr.free_symbols | {first, second}, key=str)
         if isinstance(s, sympy.MatrixSymbol) or not s.is_integer)
     if name in {d.name for d in declarations}:
         raise MatcalcError(f"the name {name!r} is taken by a variable; pass another name=")
@@ -98,8 +95,8 @@ def derive(expr: sympy.Basic, wrt: sympy.Basic | tuple[sympy.Basic, sympy.Basic]
         name, rows, cols)
     definition = Definition(name, symbol, None, (), expr, Shape((rows, cols)),
                             None)  # type: ignore[arg-type]
-    target = Target(name, str(wrt), None) if pair is None else Target(
-        name, str(wrt), None, wrt2=str(pair[1]), order=2)
+    target = Target(name, str(first), None, wrt2=str(second), order=2) if twice else Target(
+        name, str(first), None)
     problem = Problem(None, declarations, (definition,), (target,))
     from matcalc import engine
 

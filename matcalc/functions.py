@@ -66,23 +66,16 @@ def _own(name: str, words: tuple[str, ...], numpy: Callable[[Any, Array], Array]
     return Entrywise(name, words, kind, numpy, f"\\operatorname{{{name}}}", kind, derivative)
 
 
+def _sympys(name: str, *more: str) -> Entrywise:
+    """One of sympy's functions, the one numpy calls by the same name: \\sin, np.sin."""
+    kind = getattr(sympy, name)
+    return Entrywise(name, (name, *more), _sympy(kind), lambda np, t: getattr(np, name)(t),
+                     "\\" + name, kind)
+
+
 ENTRYWISE: tuple[Entrywise, ...] = (
-    Entrywise("sin", ("sin",), _sympy(sympy.sin), lambda np, t: np.sin(t), "\\sin",
-              sympy.sin),
-    Entrywise("cos", ("cos",), _sympy(sympy.cos), lambda np, t: np.cos(t), "\\cos",
-              sympy.cos),
-    Entrywise("tan", ("tan",), _sympy(sympy.tan), lambda np, t: np.tan(t), "\\tan",
-              sympy.tan),
-    Entrywise("exp", ("exp",), _sympy(sympy.exp), lambda np, t: np.exp(t), "\\exp",
-              sympy.exp),
-    Entrywise("log", ("log", "ln"), _sympy(sympy.log), lambda np, t: np.log(t), "\\log",
-              sympy.log),
-    Entrywise("tanh", ("tanh",), _sympy(sympy.tanh), lambda np, t: np.tanh(t), "\\tanh",
-              sympy.tanh),
-    Entrywise("sinh", ("sinh",), _sympy(sympy.sinh), lambda np, t: np.sinh(t), "\\sinh",
-              sympy.sinh),
-    Entrywise("cosh", ("cosh",), _sympy(sympy.cosh), lambda np, t: np.cosh(t), "\\cosh",
-              sympy.cosh),
+    *(_sympys(name) for name in ("sin", "cos", "tan", "exp", "tanh", "sinh", "cosh")),
+    _sympys("log", "ln"),
     _own("sigmoid", ("sigmoid", "sigma_fn"), lambda np, t: 1 / (1 + np.exp(-t)),
          lambda t: sigmoid(t) * (1 - sigmoid(t)),
          "The logistic function σ(t) = 1/(1 + e⁻ᵗ); σ′ = σ(1 − σ)."),

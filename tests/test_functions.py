@@ -82,3 +82,21 @@ def test_the_language_reference_lists_every_function() -> None:
     listed = set(line.split("`")[1].split())
     written = {w for w in functions.WORDS if functions.WORDS[w] in REFERENCE} - {"sigma_fn"}
     assert listed == written
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_each_function_printed_in_text_and_latex_reads_back_to_its_value(name: str) -> None:
+    """\\operatorname{softsign}(x), |x|, √x …: what the printers write is read as the same
+    function (the LaTeX spelling, not only the ASCII word)."""
+    from matcalc.language import read_expression
+    from matcalc.render.printers import latex, unicode
+
+    problem = matcalc.solve(f"x in R^D\nf = 1_D^T {name}(x + 2 1_D)", check=False).problem
+    expr = problem.definitions[0].expr
+    x = problem.declarations[0].symbol
+    D = next(iter(x.shape[0].free_symbols))
+    values = {x: np.array([[0.3], [1.1], [0.7]])}
+    expected = evaluate(expr, values, {D: 3})
+    for printed in (unicode(expr), latex(expr)):
+        again = read_expression(printed, problem.declarations, None)
+        assert np.allclose(evaluate(again, values, {D: 3}), expected), printed

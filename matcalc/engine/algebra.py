@@ -111,10 +111,19 @@ def split_coefficient(term: sympy.Basic) -> tuple[sympy.Expr, sympy.Basic]:
     return sympy.S.One, term
 
 
-def transpose(value: sympy.Basic) -> sympy.Basic:
-    """vᵀ, pushed through products and sums so that (A x)ᵀ reads xᵀAᵀ."""
+def transpose(value: sympy.Basic, *, into_sums: bool = False) -> sympy.Basic:
+    """vᵀ, pushed through products so that (A x)ᵀ reads xᵀAᵀ. A sum keeps its transpose
+    ((x − μ)ᵀ stays as written), unless ``into_sums``: then a sum that is not a column is
+    transposed term by term, so that a gradient, the transpose of a sum of rows, is a sum of
+    columns, and (A + Aᵀ)ᵀ is A + Aᵀ in the order written."""
     if not is_matrix(value):
         return value
+    rows, cols = shape_of(value)
+    if into_sums and isinstance(value, MatAdd) and not (cols == 1 and rows != 1):
+        terms = [transpose(t, into_sums=True) for t in value.args]
+        if set(terms) == set(value.args):
+            return value
+        return add(*terms, rows=cols, cols=rows)
     if isinstance(value, Transpose):
         return value.arg
     if isinstance(value, KroneckerProduct):  # (A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ
@@ -131,6 +140,7 @@ def transpose(value: sympy.Basic) -> sympy.Basic:
         return MatPow(transpose(value.base), value.exp)
     if isinstance(value, MatMul):
         scalars = [a for a in value.args if not is_matrix(a)]
-        matrices = [transpose(a) for a in reversed(value.args) if is_matrix(a)]
+        matrices = [transpose(a, into_sums=into_sums) for a in reversed(value.args)
+                    if is_matrix(a)]
         return mul(*scalars, *matrices)
     return Transpose(value)  # (x − μ)ᵀ stays as written, not xᵀ − μᵀ

@@ -101,26 +101,8 @@ def gradient_of(jacobian: sympy.Basic, wrt: sympy.Basic) -> sympy.Basic:
     """The gradient from the numerator-layout derivative: (∂f/∂x)ᵀ for a vector x; for a
     matrix or a number, the derivative itself (already shaped like the variable)."""
     if is_matrix(wrt) and shape_of(wrt)[1] == 1 and shape_of(wrt)[0] != 1:
-        return transposed(jacobian)
+        return algebra.transpose(jacobian, into_sums=True)
     return jacobian
-
-
-def transposed(value: sympy.Basic) -> sympy.Basic:
-    """vᵀ with the transpose pushed into sums too, so that the gradient of a sum of rows is a
-    sum of columns ((A + Aᵀ)ᵀ is Aᵀ + A); only a sum that is a column keeps its transpose,
-    as written ((x − μ)ᵀ)."""
-    if isinstance(value, sympy.MatAdd) and not (shape_of(value)[1] == 1
-                                                and shape_of(value)[0] != 1):
-        rows, cols = shape_of(value)
-        terms = [transposed(t) for t in value.args]
-        if set(terms) == set(value.args):  # (A + Aᵀ)ᵀ is A + Aᵀ, in the order written
-            return value
-        return algebra.add(*terms, rows=cols, cols=rows)
-    if isinstance(value, sympy.MatMul):
-        scalars = [a for a in value.args if not is_matrix(a)]
-        matrices = [transposed(a) for a in reversed(value.args) if is_matrix(a)]
-        return algebra.mul(*scalars, *matrices)
-    return algebra.transpose(value)
 
 
 def gradient_symbol(problem: Problem, gradient: sympy.Basic) -> tuple[sympy.Basic, str]:

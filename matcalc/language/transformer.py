@@ -269,7 +269,7 @@ class ToStatements(Transformer_NonRecursive[Token, list[Statement]]):
         text = str(token).lstrip("\\")
         if text in GREEK:
             return Name(span_of(token), GREEK[text])
-        return Command(span_of(token), {"∂": "partial", "∇": "nabla"}.get(text, text))
+        return Command(span_of(token), {"∂": "partial", "∇": "nabla", "√": "sqrt"}.get(text, text))
 
     def exp_atom(self, meta: Meta, token: Token) -> Node:
         if str(token).isdigit():
