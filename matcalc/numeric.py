@@ -358,9 +358,7 @@ def _delta(walk: Evaluation, node: Delta) -> Number:
 
 @rule(DiagMatrix, children=lambda node: (node.args[0],))
 def _diag(walk: Evaluation, node: DiagMatrix) -> Number:
-    vector = np.asarray(walk[node.args[0]])
-    entries = np.reshape(vector, (*vector.shape[:-2], -1, 1))
-    return entries * np.eye(entries.shape[-2])
+    return Diagonal(walk[node.args[0]]).dense()
 
 
 @rule(ElementwiseApplyFunction, children=lambda node: (node.expr,))
