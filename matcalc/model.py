@@ -146,6 +146,10 @@ class Problem:
     def definition(self, name: str) -> Definition | None:
         return self._defined.get(name)
 
+    def declared_with(self, property_: Property) -> frozenset[sympy.Basic]:
+        """The variables declared with a property (symmetric, orthogonal, …)."""
+        return frozenset(d.symbol for d in self.declarations if property_ in d.properties)
+
     @cached_property
     def _declared(self) -> dict[str, Declaration]:
         """Lookups by name in constant time (a 128-layer network asks thousands of times);

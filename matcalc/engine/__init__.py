@@ -41,11 +41,7 @@ __all__ = ["derive", "solve"]
 
 
 def symmetric_symbols(problem: Problem) -> frozenset[sympy.Basic]:
-    return declared_with(problem, Property.SYMMETRIC)
-
-
-def declared_with(problem: Problem, property_: Property) -> frozenset[sympy.Basic]:
-    return frozenset(d.symbol for d in problem.declarations if property_ in d.properties)
+    return problem.declared_with(Property.SYMMETRIC)
 
 
 def derive(problem: Problem, target: Target, layout: str = "numerator", *,
@@ -98,7 +94,7 @@ def derive(problem: Problem, target: Target, layout: str = "numerator", *,
         remarks.append(where(problem, total, size))
     shape = Shape(shape_of(unsimplified))
     unsimplified, shape = in_layout(unsimplified, shape, of, wrt, layout)
-    orthogonal = declared_with(problem, Property.ORTHOGONAL)
+    orthogonal = problem.declared_with(Property.ORTHOGONAL)
     result, used = simplify(unsimplified, symmetric, orthogonal)
     remarks.extend(used)
     named_result = None if named else in_own_names(problem, total, result,
@@ -185,7 +181,7 @@ def cleaned_views(views: TensorViews, symmetric: frozenset[sympy.Basic],
     def written(expr: sympy.Basic) -> sympy.Basic:
         return problem.substituted(expr) if problem is not None else expr
 
-    orthogonal = declared_with(problem, Property.ORTHOGONAL) if problem else frozenset()
+    orthogonal = problem.declared_with(Property.ORTHOGONAL) if problem else frozenset()
 
     def cleaned(expr: sympy.Basic) -> sympy.Basic:
         return simplify(written(expr), symmetric, orthogonal)[0]

@@ -21,6 +21,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.engine import algebra
+from matcalc.engine.identities import simplify
 from matcalc.errors import MatcalcError
 from matcalc.functions import sigmoid
 from matcalc.model import (
@@ -79,13 +80,16 @@ def derive_second(problem: Problem, target: Target, derive: Derive,
     if first.problem is not None and first.result.free_symbols & {
             d.symbol for d in first.problem.definitions}:
         base = first.problem  # a long gradient is kept in the intermediates it names
-    gradient = gradient_of(first.result, first.wrt_symbol)
+    # (2xᵀA)ᵀ is 2Aᵀx; with A declared symmetric, 2Ax (the variables' own properties unused)
+    facts = (problem.declared_with(Property.SYMMETRIC) - variables,
+             problem.declared_with(Property.ORTHOGONAL) - variables)
+    gradient, used = simplify(gradient_of(first.result, first.wrt_symbol), *facts)
     symbol, name = gradient_symbol(base, gradient)
     definition = Definition(name, symbol, None, (), gradient, Shape(shape_of(gradient)),
                             target.span)  # type: ignore[arg-type]
     extended = dataclasses.replace(base, definitions=(*base.definitions, definition))
     second = derive(extended, Target(name, target.wrt2, target.span), layout)
-    remarks = list(second.remarks)
+    remarks = [*used, *(r for r in second.remarks if r not in used)]  # facts the gradient used
     if target.wrt != target.wrt2:
         firsts = (first.wrt_symbol, second.wrt_symbol)
         remarks.append(mixed_remark(*(firsts if layout == "numerator" else firsts[::-1])))
@@ -131,8 +135,7 @@ def definiteness(hessian: sympy.Basic, problem: Problem) -> Sentence | None:
     """Definiteness where it follows from the form alone (never guessed from numbers):
     c MᵀM and c Mᵀ diag(σ ⊙ (1 − σ)) M with c > 0 are positive semidefinite, diag(s) − ssᵀ
     of a softmax s too, and −S⁻¹ of a declared positive definite S is negative definite."""
-    positive_definite = {d.symbol for d in problem.declarations
-                         if Property.POSITIVE_DEFINITE in d.properties}
+    positive_definite = problem.declared_with(Property.POSITIVE_DEFINITE)
     coefficient, factors = _split(hessian)
     if coefficient.is_number and coefficient != 0 and len(factors) == 1 and isinstance(
             factors[0], sympy.Inverse) and factors[0].arg in positive_definite:
