@@ -491,6 +491,33 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
     def _print_Shape(self, shape: Shape) -> str:
         return "ℝ^{" + "×".join(self._dim(d) for d in shape.dims) + "}"
 
+    def _print_Dims(self, dims: Dims) -> str:
+        return "×".join(self._dim(d) for d in dims.shape.dims)
+
+    def _print_Space(self, space: Space) -> str:
+        shape = space.shape
+        if shape.is_scalar:
+            return "ℝ"
+        return f"ℝ^{self._print(shape.rows)}" if shape.cols == 1 else self._print_Shape(shape)
+
+    def _wrapped(self, expr: Any) -> str:
+        """A name as it is; anything longer in parentheses: ∂f/∂z, ∂(xᵀx)/∂x."""
+        text = str(self._print(expr))
+        simple = isinstance(expr, sympy.Symbol | sympy.MatrixSymbol | Entry | Vec)
+        return text if simple else f"({text})"
+
+    def _print_PartialMark(self, mark: PartialMark) -> str:
+        d = "d" if mark.total else "∂"
+        return f"{d}{self._wrapped(mark.of)}/{d}{self._wrapped(mark.wrt)}"
+
+    def _print_SecondMark(self, mark: SecondMark) -> str:
+        of, wrt, wrt2 = (self._wrapped(e) for e in (mark.of, mark.wrt, mark.wrt2))
+        return f"d²{of}/d{wrt}²" if mark.wrt == mark.wrt2 else f"∂²{of}/∂{wrt}∂{wrt2}"
+
+    def _print_TaylorMark(self, mark: TaylorMark) -> str:
+        degree = str(mark.order).translate(SUBSCRIPTS)
+        return f"T{degree} {self._print(mark.of)} at {self._print(mark.at)}"
+
     def _dim(self, size: sympy.Expr) -> str:
         """MN, not M N: a product of sizes reads as one size."""
         if isinstance(size, sympy.Mul):
@@ -855,6 +882,35 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
     def _print_Shape(self, shape: Shape) -> str:
         return "\\mathbb{R}^{" + " \\times ".join(self._print(d) for d in shape.dims) + "}"
 
+    def _print_Dims(self, dims: Dims) -> str:
+        return " \\times ".join(self._print(d) for d in dims.shape.dims)
+
+    def _print_Space(self, space: Space) -> str:
+        shape = space.shape
+        if shape.is_scalar:
+            return "\\mathbb{R}"
+        if shape.cols == 1:
+            return f"\\mathbb{{R}}^{{{self._print(shape.rows)}}}"
+        return self._print_Shape(shape)
+
+    def _print_PartialMark(self, mark: PartialMark) -> str:
+        d = "\\mathrm{d}" if mark.total else "\\partial "
+        of, wrt = self._print(mark.of), self._print(mark.wrt)
+        if _is_simple(mark.of) or isinstance(mark.of, Entry | Vec):
+            return f"\\frac{{{d}{of}}}{{{d}{wrt}}}"
+        return f"\\frac{{{d}}}{{{d}{wrt}}}\\left({of}\\right)"
+
+    def _print_SecondMark(self, mark: SecondMark) -> str:
+        of, wrt = self._print(mark.of), self._print(mark.wrt)
+        if mark.wrt == mark.wrt2:
+            return f"\\frac{{\\mathrm{{d}}^{{2}} {of}}}{{\\mathrm{{d}}{wrt}^{{2}}}}"
+        return (f"\\frac{{\\partial^{{2}} {of}}}"
+                f"{{\\partial {wrt} \\, \\partial {self._print(mark.wrt2)}}}")
+
+    def _print_TaylorMark(self, mark: TaylorMark) -> str:
+        return (f"T_{{{mark.order}}} {self._print(mark.of)} \\;\\mathrm{{at}}\\; "
+                f"{self._print(mark.at)}")
+
 
 @dataclass(frozen=True)
 class Dims:
@@ -943,64 +999,12 @@ class Notation:
         return self.memo[key]
 
     def unicode(self, expr: Any) -> str:
-        """Unicode text for an expression, a Shape, Dims, a Space or a PartialMark."""
-        match expr:
-            case Shape():
-                return self._unicode._print_Shape(expr)
-            case Dims(shape=shape):
-                return "×".join(self._unicode._dim(d) for d in shape.dims)
-            case Space(shape=shape) if shape.is_scalar:
-                return "ℝ"
-            case Space(shape=shape) if shape.cols == 1:
-                return f"ℝ^{self.unicode(shape.rows)}"
-            case Space(shape=shape):
-                return self.unicode(shape)
-            case PartialMark(of=of, wrt=wrt, total=total):
-                mark = "d" if total else "∂"
-                return f"{mark}{self._wrapped(of)}/{mark}{self._wrapped(wrt)}"
-            case TaylorMark(of=of, order=order, at=at):
-                degree = str(order).translate(SUBSCRIPTS)
-                return f"T{degree} {self.unicode(of)} at {self.unicode(at)}"
-            case SecondMark(of=of, wrt=wrt, wrt2=wrt2) if wrt == wrt2:
-                return f"d²{self._wrapped(of)}/d{self._wrapped(wrt)}²"
-            case SecondMark(of=of, wrt=wrt, wrt2=wrt2):
-                return (f"∂²{self._wrapped(of)}/∂{self._wrapped(wrt)}"
-                        f"∂{self._wrapped(wrt2)}")
+        """Unicode text for an expression, a Shape, Dims, a Space or a derivative's mark."""
         return self._once("unicode", expr, lambda e: str(self._unicode.doprint(e)))
 
-    def _wrapped(self, expr: Any) -> str:
-        """A name as it is; anything longer in parentheses: ∂f/∂z, ∂(xᵀx)/∂x."""
-        text = self.unicode(expr)
-        simple = isinstance(expr, sympy.Symbol | sympy.MatrixSymbol | Entry | Vec)
-        return text if simple else f"({text})"
-
     def latex(self, expr: Any) -> str:
-        """LaTeX (math mode) for an expression, a Shape, Dims, a Space or a PartialMark."""
-        match expr:
-            case Shape():
-                return self._latex._print_Shape(expr)
-            case Dims(shape=shape):
-                return " \\times ".join(self.latex(d) for d in shape.dims)
-            case Space(shape=shape) if shape.is_scalar:
-                return "\\mathbb{R}"
-            case Space(shape=shape) if shape.cols == 1:
-                return f"\\mathbb{{R}}^{{{self.latex(shape.rows)}}}"
-            case Space(shape=shape):
-                return self.latex(shape)
-            case PartialMark(of=of, wrt=wrt, total=total):
-                mark = "\\mathrm{d}" if total else "\\partial "
-                if _is_simple(of) or isinstance(of, Entry | Vec):
-                    return f"\\frac{{{mark}{self.latex(of)}}}{{{mark}{self.latex(wrt)}}}"
-                return (f"\\frac{{{mark}}}{{{mark}{self.latex(wrt)}}}"
-                        f"\\left({self.latex(of)}\\right)")
-            case TaylorMark(of=of, order=order, at=at):
-                return f"T_{{{order}}} {self.latex(of)} \\;\\mathrm{{at}}\\; {self.latex(at)}"
-            case SecondMark(of=of, wrt=wrt, wrt2=wrt2) if wrt == wrt2:
-                return (f"\\frac{{\\mathrm{{d}}^{{2}} {self.latex(of)}}}"
-                        f"{{\\mathrm{{d}}{self.latex(wrt)}^{{2}}}}")
-            case SecondMark(of=of, wrt=wrt, wrt2=wrt2):
-                return (f"\\frac{{\\partial^{{2}} {self.latex(of)}}}"
-                        f"{{\\partial {self.latex(wrt)} \\, \\partial {self.latex(wrt2)}}}")
+        """LaTeX (math mode) for an expression, a Shape, Dims, a Space or a derivative's
+        mark."""
         return self._once("latex", expr, lambda e: str(self._latex.doprint(e)))
 
 
