@@ -35,6 +35,7 @@ class Entrywise:
     words: tuple[str, ...]  # every spelling that reads as this function (with or without \\)
     form: Callable[[Expr], Expr]  # f(t) as sympy builds it: sympy.tanh, log(1 + eᵗ), …
     numpy: Callable[[Any, Array], Array]  # (numpy, t) ↦ f(t), entry by entry
+    code: str  # the same as source for the code export, t written {}: "np.tanh({})"
     latex: str  # \\tanh, \\operatorname{sigmoid}: the name before the bracket
     kind: type | None = None  # the sympy class of f(t), where it has one of its own
     derivative: Callable[[Expr], Expr] | None = None  # f′(t) for a function of matcalc's own
@@ -54,7 +55,7 @@ def _sympy(function: Any) -> Callable[[Expr], Expr]:
     return form
 
 
-def _own(name: str, words: tuple[str, ...], numpy: Callable[[Any, Array], Array],
+def _own(name: str, words: tuple[str, ...], numpy: Callable[[Any, Array], Array], code: str,
          derivative: Callable[[Expr], Expr], doc: str) -> Entrywise:
     """A function of matcalc's own: a sympy class whose derivative is the record's."""
 
@@ -63,39 +64,47 @@ def _own(name: str, words: tuple[str, ...], numpy: Callable[[Any, Array], Array]
 
     kind = type(name, (sympy.Function,), {"nargs": 1, "fdiff": fdiff, "__doc__": doc,
                                           "__module__": __name__})
-    return Entrywise(name, words, kind, numpy, f"\\operatorname{{{name}}}", kind, derivative)
+    return Entrywise(name, words, kind, numpy, code, f"\\operatorname{{{name}}}", kind,
+                     derivative)
 
 
 def _sympys(name: str, *more: str) -> Entrywise:
     """One of sympy's functions, the one numpy calls by the same name: \\sin, np.sin."""
     kind = getattr(sympy, name)
     return Entrywise(name, (name, *more), _sympy(kind), lambda np, t: getattr(np, name)(t),
-                     "\\" + name, kind)
+                     f"np.{name}({{}})", "\\" + name, kind)
 
 
 ENTRYWISE: tuple[Entrywise, ...] = (
     *(_sympys(name) for name in ("sin", "cos", "tan", "exp", "tanh", "sinh", "cosh")),
     _sympys("log", "ln"),
-    _own("sigmoid", ("sigmoid", "sigma_fn"), lambda np, t: 1 / (1 + np.exp(-t)),
-         lambda t: sigmoid(t) * (1 - sigmoid(t)),
+    # 1/(1 + e⁻ᵗ) as exp(−log(1 + e⁻ᵗ)): no overflow for any t
+    _own("sigmoid", ("sigmoid", "sigma_fn"), lambda np, t: np.exp(-np.logaddexp(0, -t)),
+         "np.exp(-np.logaddexp(0, -{}))", lambda t: sigmoid(t) * (1 - sigmoid(t)),
          "The logistic function σ(t) = 1/(1 + e⁻ᵗ); σ′ = σ(1 − σ)."),
-    Entrywise("sqrt", ("sqrt",), _sympy(sympy.sqrt), lambda np, t: np.sqrt(t), "\\sqrt"),
+    Entrywise("sqrt", ("sqrt",), _sympy(sympy.sqrt), lambda np, t: np.sqrt(t), "np.sqrt({})",
+              "\\sqrt"),
     Entrywise("abs", ("abs",), _sympy(sympy.Abs), lambda np, t: np.abs(t),
-              "\\operatorname{abs}", sympy.Abs),
+              "np.abs({})", "\\operatorname{abs}", sympy.Abs),
     # its derivative is 0 wherever it has one (all but 0); sympy's own sign, which |t|
     # differentiates to, would give a Dirac delta, which has no values to check
-    _own("sign", ("sign", "sgn"), lambda np, t: np.sign(t), lambda t: sympy.S.Zero,
+    _own("sign", ("sign", "sgn"), lambda np, t: np.sign(t), "np.sign({})", lambda t: sympy.S.Zero,
          "The sign of a number as a user writes it: −1, 0 or 1."),
     # read as what it is, log(1 + eᵗ), so that its derivative is the sigmoid it is
     Entrywise("softplus", ("softplus",), lambda t: sympy.log(1 + sympy.exp(t)),
-              lambda np, t: np.logaddexp(0, t), "\\operatorname{softplus}"),
+              lambda np, t: np.logaddexp(0, t), "np.logaddexp(0, {})",
+              "\\operatorname{softplus}"),
     _own("softsign", ("softsign",), lambda np, t: t / (1 + np.abs(t)),
+         "{} / (1 + np.abs({}))",
          lambda t: 1 / (1 + sympy.Abs(t)) ** 2, "The softsign t/(1 + |t|)."),
     # met only in derivatives and simplified results
-    Entrywise("sec", (), _sympy(sympy.sec), lambda np, t: 1 / np.cos(t), "\\sec", sympy.sec),
-    Entrywise("sech", (), _sympy(sympy.sech), lambda np, t: 1 / np.cosh(t), "\\operatorname{sech}",
+    Entrywise("sec", (), _sympy(sympy.sec), lambda np, t: 1 / np.cos(t),
+              "1 / np.cos({})", "\\sec", sympy.sec),
+    Entrywise("sech", (), _sympy(sympy.sech), lambda np, t: 1 / np.cosh(t),
+              "1 / np.cosh({})", "\\operatorname{sech}",
               sympy.sech),
-    Entrywise("sign", (), _sympy(sympy.sign), lambda np, t: np.sign(t), "\\operatorname{sign}",
+    Entrywise("sign", (), _sympy(sympy.sign), lambda np, t: np.sign(t), "np.sign({})",
+              "\\operatorname{sign}",
               sympy.sign),
 )
 

@@ -1,0 +1,778 @@
+"""Python source for a sympy expression: one small rule per kind of node, as numeric.py has
+one rule per kind of node for its value. The code computes exactly what the evaluator does,
+with the array library's operations chosen for speed and stability from the symbolic shapes:
+
+- S⁻¹y is ``np.linalg.solve(S, y)``, never an inverse times a vector; log det X is read
+  from ``slogdet``; diag(v)M scales M's rows (``v * M``) and is never made dense;
+  tr(AB) is ``np.sum(A * B.T)``; a product is associated toward its vector end, as
+  ``numeric.chain_product`` does;
+- sigmoid is computed through ``logaddexp`` and log(1 + eᵗ) is ``logaddexp(0, t)``, finite for
+  any t; log σ(t) and log(1 − σ(t)) are −softplus(∓t).
+
+``Program`` writes lines: a part used more than once is computed once under a fresh name
+(common subexpressions, counted in one pass over every expression the program computes), and
+a function applied entry by entry to an argument already computed under a name (h = tanh(u))
+is read from that name wherever the derivative needs it again (1 − tanh(u)² is 1 - h**2).
+The walk is a loop, not recursion, so a 400-layer network writes without touching Python's
+recursion limit.
+
+The library is a name (``np`` for NumPy, ``jnp`` for jax.numpy): both have the same functions,
+and the code never writes into an array, so that jax can trace and differentiate it.
+Imports sympy, matcalc.functions, matcalc.objects, matcalc.errors.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy
+from sympy import (
+    Determinant,
+    HadamardProduct,
+    Identity,
+    Inverse,
+    KroneckerProduct,
+    MatAdd,
+    MatMul,
+    MatPow,
+    MatrixSymbol,
+    OneMatrix,
+    Trace,
+    Transpose,
+    ZeroMatrix,
+)
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.diagonal import DiagMatrix
+
+from matcalc import functions
+from matcalc.errors import MatcalcError
+from matcalc.objects import (
+    Commutation,
+    LogSumExp,
+    Norm,
+    Scalar,
+    Softmax,
+    UnitVector,
+    Vec,
+    is_matrix,
+    shape_of,
+)
+
+# Python's precedences, from loosest to tightest, as far as the code needs them
+SUM, PRODUCT, UNARY, POWER, ATOM = 10, 20, 30, 40, 50
+
+
+@dataclass(frozen=True)
+class Code:
+    """A Python expression and how tightly it binds; ``negated`` is the text without its
+    leading minus (so that a sum writes a - b, not a + -b); ``diagonal`` marks a diagonal
+    matrix diag(v) held as its column v, for a product to scale rows or columns with."""
+
+    text: str
+    precedence: int = ATOM
+    negated: str | None = None
+    diagonal: bool = False
+
+    def tight(self, precedence: int) -> str:
+        """The text, bracketed when it binds more loosely than ``precedence`` asks."""
+        return self.text if self.precedence >= precedence else f"({self.text})"
+
+
+def call(function: str, *arguments: Code | str) -> Code:
+    return Code(f"{function}({', '.join(a if isinstance(a, str) else a.text for a in arguments)})")
+
+
+def negative(code: Code) -> Code:
+    if code.negated is not None:
+        return Code(code.negated, PRODUCT, diagonal=code.diagonal)
+    text = code.tight(POWER)
+    return Code(f"-{text}", UNARY, negated=text, diagonal=code.diagonal)
+
+
+# Functions the module defines once, when its code uses them (name → source, with the
+# library's name written LIB)
+HELPERS: dict[str, str] = {
+    "_softmax": '''def _softmax(z):
+    """softmax(z) of a column, shifted by its largest entry so that exp never overflows."""
+    e = LIB.exp(z - LIB.max(z))
+    return e / LIB.sum(e)''',
+    "_logsumexp": '''def _logsumexp(z):
+    """log(sum(exp(z))) of a column, shifted by its largest entry."""
+    top = LIB.max(z)
+    return top + LIB.log(LIB.sum(LIB.exp(z - top)))''',
+    "_logdet": '''def _logdet(X):
+    """log det X from slogdet: defined where det X > 0 (-inf at 0, nan below, as log is)."""
+    sign, logabs = LIB.linalg.slogdet(X)
+    return LIB.where(sign > 0, logabs, LIB.where(sign == 0, -LIB.inf, LIB.nan))''',
+    "_commutation": '''def _commutation(m, n):
+    """K with K vec(A) = vec(Aᵀ) for an m×n A: row l + k·n of K is row k + l·m of I."""
+    rows = (LIB.arange(m)[:, None] + m * LIB.arange(n)[None, :]).reshape(-1)
+    return LIB.eye(m * n)[rows]''',
+}
+
+
+Rule = Callable[["Program", Any], Code]
+Children = Callable[[Any], Sequence[sympy.Basic]]
+
+
+@dataclass(frozen=True)
+class EmitRule:
+    children: Children
+    emit: Rule
+
+
+RULES: dict[type, EmitRule] = {}
+
+
+def _args(node: sympy.Basic) -> Sequence[sympy.Basic]:
+    return tuple(node.args)
+
+
+def _none(node: sympy.Basic) -> Sequence[sympy.Basic]:
+    return ()
+
+
+def _arg(node: Any) -> Sequence[sympy.Basic]:
+    return (node.arg,)
+
+
+def rule(*kinds: type, children: Children = _args) -> Callable[[Rule], Rule]:
+    def register(emit: Rule) -> Rule:
+        for kind in kinds:
+            RULES[kind] = EmitRule(children, emit)
+        return emit
+
+    return register
+
+
+def rule_for(node: sympy.Basic) -> EmitRule:
+    for kind in type(node).__mro__:
+        found = RULES.get(kind)
+        if found is not None:
+            return found
+    raise MatcalcError(f"cannot write code for {type(node).__name__}")
+
+
+def size_text(dims: Iterable[sympy.Basic]) -> str:
+    return "×".join(str(d) for d in dims)
+
+
+@dataclass
+class Program:
+    """The lines of one function body, and what is computed under which name."""
+
+    lib: str  # "np" or "jnp"
+    names: dict[sympy.Basic, Code] = field(default_factory=dict)  # computed or given
+    uses: Counter[sympy.Basic] = field(default_factory=Counter)
+    lines: list[str] = field(default_factory=list)
+    taken: set[str] = field(default_factory=set)  # every identifier in use
+    helpers: set[str] = field(default_factory=set)
+    # f(arg) already computed under a name, by (f's sympy class, arg): h = tanh(u)
+    applied: dict[tuple[type, sympy.Basic], Code] = field(default_factory=dict)
+    local: dict[sympy.Basic, Code] | None = None  # the variable of a function being written
+    temporaries: int = 0
+    written: dict[sympy.Basic, Code] = field(default_factory=dict)  # the current walk's codes
+
+    # ---- names and lines -----------------------------------------------------------------
+
+    def fresh(self, stem: str) -> str:
+        name, count = stem, 1
+        while name in self.taken:
+            count += 1
+            name = f"{stem}{count}"
+        self.taken.add(name)
+        return name
+
+    def give(self, node: sympy.Basic, name: str) -> None:
+        """The node is the value of a name (an argument, a size)."""
+        self.names[node] = Code(name)
+        self.taken.add(name)
+
+    def line(self, text: str) -> None:
+        self.lines.append(text)
+
+    def assign(self, name: str, node: sympy.Basic, comment: str = "",
+               symbol: sympy.Basic | None = None) -> Code:
+        """``name = <code of node>  # comment``; the node (and the symbol standing for it)
+        is that name from then on."""
+        code = self.dense(self.code(node))
+        self.line(f"{name} = {code.text}" + (f"  # {comment}" if comment else ""))
+        self.names[node] = Code(name)
+        if symbol is not None:
+            self.names[symbol] = Code(name)
+        self.taken.add(name)
+        if isinstance(node, ElementwiseApplyFunction):
+            body = node.function.expr
+            if type(body) in functions.BY_KIND and body.args == node.function.variables:
+                self.applied[(type(body), node.expr)] = Code(name)
+        return Code(name)
+
+    # ---- counting ------------------------------------------------------------------------
+
+    def count(self, roots: Iterable[sympy.Basic]) -> None:
+        """How many times each part is used by the expressions to be written (each distinct
+        parent counted once, as it is written once)."""
+        seen: set[sympy.Basic] = set()
+        stack = list(roots)
+        for root in stack:
+            self.uses[root] += 1
+        while stack:
+            node = stack.pop()
+            if node in seen or node in self.names:
+                continue
+            seen.add(node)
+            for child in rule_for(node).children(node):
+                self.uses[child] += 1
+                stack.append(child)
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def code(self, node: sympy.Basic) -> Code:
+        """The code of a node, its parts first (post-order, a loop); a part used twice and
+        worth a line is computed once under a fresh name."""
+        order: list[sympy.Basic] = []
+        done: set[sympy.Basic] = set()
+        stack: list[tuple[sympy.Basic, bool]] = [(node, False)]
+        while stack:
+            current, ready = stack.pop()
+            if ready:
+                order.append(current)
+                continue
+            if current in done or self.known(current) is not None:
+                continue
+            done.add(current)
+            stack.append((current, True))
+            stack.extend((c, False) for c in reversed(rule_for(current).children(current)))
+        outer, self.written = self.written, {}
+        try:
+            for current in order:
+                if current in self.written:
+                    continue
+                code = rule_for(current).emit(self, current)
+                if current is not node and self.worth_a_line(current, code):
+                    code = self.temporary(current, code)
+                self.written[current] = code
+            return self.known(node) or self.written[node]
+        finally:
+            self.written = outer
+
+    def temporary(self, node: sympy.Basic, code: Code) -> Code:
+        """A line computing the node under a fresh name; the node is that name from then on."""
+        self.temporaries += 1
+        name = self.fresh(f"tmp{self.temporaries}")
+        shape = size_text(shape_of(node)) if is_matrix(node) else "number"
+        self.line(f"{name} = {self.dense(code).text}  # {shape}")
+        self.names[node] = Code(name)
+        return Code(name)
+
+    def dense(self, code: Code) -> Code:
+        """A diagonal matrix held as its column, made a matrix (for a sum, a trace, a
+        return value: anything but a product, which scales rows or columns with it)."""
+        return call(f"{self.lib}.diagflat", code) if code.diagonal else code
+
+    def known(self, node: sympy.Basic) -> Code | None:
+        if self.local is not None and node in self.local:
+            return self.local[node]
+        return self.names.get(node)
+
+    def of(self, node: sympy.Basic, diagonal: bool = False) -> Code:
+        """The code of a part already written (by the rules, for their children); a
+        diagonal matrix as a matrix unless the rule asks for it as its column."""
+        found = self.known(node)
+        code = found if found is not None else self.written[node]
+        return code if diagonal else self.dense(code)
+
+    def worth_a_line(self, node: sympy.Basic, code: Code) -> bool:
+        if self.local is not None or (code.precedence == ATOM and "(" not in code.text):
+            return False  # a name, x.T: as cheap to write again as to name
+        return self.uses[node] > 1 or len(code.text) > 90
+
+    def helper(self, name: str) -> str:
+        self.helpers.add(name)
+        return name
+
+    def function(self, name: str) -> str:
+        return f"{self.lib}.{name}"
+
+
+# ---- numbers and names -------------------------------------------------------------------
+
+
+@rule(sympy.Integer, children=_none)
+def _integer(program: Program, node: sympy.Integer) -> Code:
+    value = int(node)
+    return Code(str(value)) if value >= 0 else negative(Code(str(-value)))
+
+
+@rule(sympy.Rational, children=_none)
+def _rational(program: Program, node: sympy.Rational) -> Code:
+    p, q = abs(int(node.p)), int(node.q)
+    exact = p / q
+    text = repr(exact) if exact * q == p and len(repr(exact)) <= 6 else f"{p} / {q}"
+    code = Code(text, ATOM if "/" not in text else PRODUCT)
+    return code if node > 0 else negative(code)
+
+
+@rule(sympy.Float, children=_none)
+def _float(program: Program, node: sympy.Float) -> Code:
+    value = float(node)
+    return Code(repr(value)) if value >= 0 else negative(Code(repr(-value)))
+
+
+@rule(sympy.NumberSymbol, children=_none)
+def _constant(program: Program, node: sympy.Basic) -> Code:
+    if node == sympy.pi:
+        return Code(program.function("pi"))
+    if node == sympy.E:
+        return Code(program.function("e"))
+    return Code(repr(float(node)))
+
+
+@rule(sympy.Symbol, MatrixSymbol, children=_none)
+def _name(program: Program, node: sympy.Basic) -> Code:
+    raise MatcalcError(f"cannot write code for {node}: it has no value")
+
+
+# ---- sums and products -------------------------------------------------------------------
+
+
+@rule(sympy.Add, MatAdd)
+def _sum(program: Program, node: sympy.Basic) -> Code:
+    terms = sorted(node.args, key=lambda t: program.of(t).negated is not None)  # a - b
+    text = ""
+    for term in terms:
+        code = program.of(term)
+        if isinstance(term, Identity):
+            code = Code(f"{program.function('eye')}({_size(program, term.rows)})")
+        if not text:
+            text = code.tight(SUM)
+        elif code.negated is not None:
+            text += f" - {Code(code.negated, PRODUCT).tight(SUM + 1)}"
+        else:
+            text += f" + {code.tight(SUM + 1)}"
+    return Code(text, SUM)
+
+
+def _scaled(program: Program, scalars: Sequence[sympy.Basic], body: Code | None) -> Code:
+    """c₁c₂… · body, numbers first; a negative coefficient becomes one leading minus."""
+    sign = 1
+    parts: list[Code] = []
+    for scalar in scalars:
+        code = program.of(scalar)
+        if code.negated is not None:
+            sign, code = -sign, Code(code.negated, PRODUCT)
+        if code.text != "1":
+            parts.append(code)
+    if body is not None:
+        parts.append(body)
+    if not parts:
+        result = Code("1")
+    elif len(parts) == 1:
+        result = parts[0]
+    else:
+        result = Code(" * ".join(part.tight(PRODUCT if i == 0 else PRODUCT + 1)
+                                 for i, part in enumerate(parts)), PRODUCT,
+                      diagonal=body is not None and body.diagonal)
+    return negative(result) if sign < 0 else result
+
+
+def _matrix_factors(node: MatMul) -> Sequence[sympy.Basic]:
+    """A product's parts as the code uses them: diag(v) by its v, S⁻¹ by its S."""
+    return tuple(arg.args[0] if isinstance(arg, DiagMatrix) else
+                 arg.arg if isinstance(arg, Inverse) and arg is not node.args[-1] else arg
+                 for arg in node.args)
+
+
+@rule(MatMul, children=_matrix_factors)
+def _matrix_product(program: Program, node: MatMul) -> Code:
+    scalars = [a for a in node.args if not is_matrix(a)]
+    matrices = [a for a in node.args if is_matrix(a)]
+    return _scaled(program, scalars, _chain(program, matrices) if matrices else None)
+
+
+@dataclass(frozen=True)
+class _Factor:
+    code: Code
+    rows: sympy.Basic
+    cols: sympy.Basic
+
+
+def _chain(program: Program, matrices: Sequence[sympy.Basic]) -> Code:
+    """A₁A₂⋯Aₖ: split at each inverse S⁻¹ followed by more factors, which is a solve of what
+    follows; each run between them associated toward its vector end."""
+    runs: list[list[sympy.Basic]] = [[]]
+    solves: list[sympy.Basic] = []
+    for position, matrix in enumerate(matrices):
+        if isinstance(matrix, Inverse) and position < len(matrices) - 1:
+            solves.append(matrix.arg)
+            runs.append([])
+        else:
+            runs[-1].append(matrix)
+    result = _run(program, runs[-1])
+    for solved, run in zip(reversed(solves), reversed(runs[:-1]), strict=True):
+        result = _Factor(call(program.function("linalg.solve"), program.of(solved),
+                              program.dense(result.code)), result.rows, result.cols)
+        if run:
+            result = _times(program, _run(program, run), result)
+    return result.code
+
+
+def _run(program: Program, matrices: Sequence[sympy.Basic]) -> _Factor:
+    """A product with no inverse inside, in numeric.chain_product's order: from the right
+    up to the first column, then from the left (a row in front: reverse mode's order)."""
+    factors = []
+    for matrix in matrices:
+        rows, cols = shape_of(matrix)
+        if isinstance(matrix, DiagMatrix):
+            vector = program.of(matrix.args[0])
+            factors.append(_Factor(Code(vector.text, vector.precedence, diagonal=True),
+                                   rows, cols))
+        else:
+            factors.append(_Factor(program.of(matrix), rows, cols))
+    inner = [f.cols for f in factors]
+    if factors[0].rows != 1 and 1 in inner:
+        cut = inner.index(1) + 1
+        column = factors[cut - 1]
+        for factor in reversed(factors[:cut - 1]):
+            column = _times(program, factor, column)
+        if cut == len(factors):
+            return column
+        rest = _run(program, [m for m in matrices[cut:]])
+        return _times(program, column, rest)
+    result = factors[0]
+    for factor in factors[1:]:
+        result = _times(program, result, factor)
+    return result
+
+
+def _times(program: Program, left: _Factor, right: _Factor) -> _Factor:
+    a, b = left.code, right.code
+    if a.diagonal and b.diagonal:
+        code = Code(f"{a.tight(PRODUCT)} * {b.tight(PRODUCT + 1)}", PRODUCT, diagonal=True)
+    elif a.diagonal:  # diag(v) M scales M's rows
+        code = Code(f"{a.tight(PRODUCT)} * {b.tight(PRODUCT + 1)}", PRODUCT)
+    elif b.diagonal:  # M diag(v) scales its columns
+        code = Code(f"{a.tight(PRODUCT)} * {b.tight(ATOM)}.T", PRODUCT)
+    else:
+        code = Code(f"{a.tight(PRODUCT)} @ {b.tight(PRODUCT + 1)}", PRODUCT)
+    return _Factor(code, left.rows, right.cols)
+
+
+@rule(sympy.Mul, HadamardProduct)
+def _product(program: Program, node: sympy.Basic) -> Code:
+    """a·b/c, or A ⊙ B: the numbers first, the factors with a negative power divide."""
+    numbers = [a for a in node.args if a.is_Number]
+    above = [program.of(a) for a in node.args if not a.is_Number and not _divides(a)]
+    below = [_power_code(program, a.base, -a.exp) for a in node.args if _divides(a)]
+    body = _joined(above) if above else None
+    if below:
+        top = body.tight(PRODUCT) if body is not None else "1"
+        body = Code(f"{top} / {_joined(below).tight(PRODUCT + 1)}", PRODUCT)
+    return _scaled(program, numbers, body)
+
+
+def _divides(factor: sympy.Basic) -> bool:
+    return (isinstance(factor, sympy.Pow) and factor.exp.is_Number and factor.exp < 0
+            and not is_matrix(factor))
+
+
+def _joined(codes: Sequence[Code]) -> Code:
+    if len(codes) == 1:
+        return codes[0]
+    return Code(" * ".join(c.tight(PRODUCT if i == 0 else PRODUCT + 1)
+                           for i, c in enumerate(codes)), PRODUCT)
+
+
+@rule(sympy.Pow)
+def _power(program: Program, node: sympy.Pow) -> Code:
+    base, exponent = node.base, node.exp
+    if isinstance(base, Norm) and exponent == 2:  # ‖u‖² = Σ uᵢ²
+        return call(program.function("vdot"), program.of(base.arg), program.of(base.arg))
+    if exponent.is_Number and exponent < 0:
+        return Code(f"1 / {_power_code(program, base, -exponent).tight(PRODUCT + 1)}", PRODUCT)
+    return _power_code(program, base, exponent)
+
+
+def _power_code(program: Program, base: sympy.Basic, exponent: sympy.Basic) -> Code:
+    """base**exponent for a positive exponent (a square root by its function)."""
+    code = program.of(base)
+    if exponent == 1:
+        return code
+    if exponent == sympy.S.Half:
+        return call(program.function("sqrt"), code)
+    return Code(f"{code.tight(POWER + 1)}**{program.of(exponent).tight(POWER)}", POWER)
+
+
+def _pow_children(node: sympy.Pow) -> Sequence[sympy.Basic]:
+    if isinstance(node.base, Norm) and node.exp == 2:
+        return (node.base.arg,)
+    return (node.base, abs(node.exp) if node.exp.is_Number else node.exp)
+
+
+RULES[sympy.Pow] = EmitRule(_pow_children, _power)
+
+
+def _product_children(node: sympy.Basic) -> Sequence[sympy.Basic]:
+    return tuple(child for a in node.args
+                 for child in ((a.base, -a.exp) if _divides(a) else (a,)))
+
+
+RULES[sympy.Mul] = RULES[HadamardProduct] = EmitRule(_product_children, _product)
+
+
+# ---- matrices ----------------------------------------------------------------------------
+
+
+@rule(Transpose, children=_arg)
+def _transpose(program: Program, node: Transpose) -> Code:
+    code = program.of(node.arg, diagonal=True)
+    if code.diagonal:  # diag(v)ᵀ = diag(v)
+        return code
+    return Code(f"{code.tight(ATOM)}.T")
+
+
+@rule(Inverse, children=_arg)
+def _inverse(program: Program, node: Inverse) -> Code:
+    return call(program.function("linalg.inv"), program.of(node.arg))
+
+
+@rule(MatPow, children=lambda node: (node.base,))
+def _matrix_power(program: Program, node: MatPow) -> Code:
+    exponent = int(node.exp)
+    base = program.of(node.base)
+    if exponent == -1:
+        return call(program.function("linalg.inv"), base)
+    return call(program.function("linalg.matrix_power"), base, str(exponent))
+
+
+def _size(program: Program, dim: sympy.Basic) -> str:
+    return program.code(sympy.sympify(dim)).text
+
+
+@rule(Identity, children=_none)
+def _identity(program: Program, node: Identity) -> Code:
+    return call(program.function("eye"), _size(program, node.rows))
+
+
+@rule(ZeroMatrix, children=_none)
+def _zeros(program: Program, node: ZeroMatrix) -> Code:
+    return call(program.function("zeros"),
+                f"({_size(program, node.rows)}, {_size(program, node.cols)})")
+
+
+@rule(OneMatrix, children=_none)
+def _ones(program: Program, node: OneMatrix) -> Code:
+    return call(program.function("ones"),
+                f"({_size(program, node.rows)}, {_size(program, node.cols)})")
+
+
+def _trace_children(node: Trace) -> Sequence[sympy.Basic]:
+    split = _trace_split(node)
+    return (node.arg,) if split is None else split
+
+
+def _trace_split(node: Trace) -> tuple[sympy.Basic, sympy.Basic] | None:
+    """tr(PQ) = Σ P ⊙ Qᵀ: (P, Q) for a product of two or more matrices without a number."""
+    arg = node.arg
+    if not isinstance(arg, MatMul) or not all(is_matrix(a) for a in arg.args):
+        return None
+    if len(arg.args) < 2 or any(isinstance(a, DiagMatrix | Inverse) for a in arg.args):
+        return None
+    head = arg.args[:-1]
+    return (head[0] if len(head) == 1 else MatMul(*head), arg.args[-1])
+
+
+@rule(Trace, children=_trace_children)
+def _trace(program: Program, node: Trace) -> Code:
+    split = _trace_split(node)
+    if split is None:
+        return call(program.function("trace"), program.of(node.arg))
+    left, right = (program.of(part) for part in split)
+    return call(program.function("sum"), Code(
+        f"{left.tight(PRODUCT)} * {right.tight(ATOM)}.T", PRODUCT))
+
+
+@rule(Determinant, children=_arg)
+def _determinant(program: Program, node: Determinant) -> Code:
+    return call(program.function("linalg.det"), program.of(node.arg))
+
+
+@rule(Norm, children=_arg)
+def _norm(program: Program, node: Norm) -> Code:
+    return call(program.function("linalg.norm"), program.of(node.arg))
+
+
+@rule(Scalar, children=lambda node: (node.matrix,))
+def _scalar(program: Program, node: Scalar) -> Code:
+    return Code(f"{program.of(node.matrix).tight(ATOM)}[0, 0]")
+
+
+@rule(KroneckerProduct)
+def _kronecker(program: Program, node: KroneckerProduct) -> Code:
+    result = program.of(node.args[0])
+    for arg in node.args[1:]:
+        result = call(program.function("kron"), result, program.of(arg))
+    return result
+
+
+@rule(Commutation, children=_none)
+def _commutation(program: Program, node: Commutation) -> Code:
+    return call(program.helper("_commutation"), _size(program, node.args[0]),
+                _size(program, node.args[1]))
+
+
+@rule(Vec, children=_arg)
+def _vec(program: Program, node: Vec) -> Code:
+    return call(program.function("reshape"), f"{program.of(node.arg).tight(ATOM)}.T", "(-1, 1)")
+
+
+@rule(UnitVector, children=lambda node: (node.index,))
+def _unit(program: Program, node: UnitVector) -> Code:
+    index = program.of(node.index)
+    return Code(f"{program.function('eye')}({_size(program, node.args[1])})"
+                f"[:, [{index.tight(SUM + 1)} - 1]]")
+
+
+@rule(Softmax, children=_arg)
+def _softmax(program: Program, node: Softmax) -> Code:
+    return call(program.helper("_softmax"), program.of(node.arg))
+
+
+@rule(LogSumExp, children=_arg)
+def _logsumexp(program: Program, node: LogSumExp) -> Code:
+    return call(program.helper("_logsumexp"), program.of(node.arg))
+
+
+@rule(DiagMatrix, children=lambda node: (node.args[0],))
+def _diag(program: Program, node: DiagMatrix) -> Code:
+    inner = program.of(node.args[0])
+    return Code(inner.text, inner.precedence, diagonal=True)
+
+
+# ---- functions ---------------------------------------------------------------------------
+
+
+def _entrywise_children(node: ElementwiseApplyFunction) -> Sequence[sympy.Basic]:
+    return (_innermost(node)[1],)
+
+
+def _innermost(node: ElementwiseApplyFunction) -> tuple[sympy.Basic, sympy.Basic]:
+    """f(g(h(a))) applied entry by entry, as one function of a: (its body in the entry
+    variable, a). Composing them lets log(1 + eᵗ) be seen whole (and written logaddexp)."""
+    (variable,) = node.function.variables
+    body = node.function.expr
+    inner = node.expr
+    while isinstance(inner, ElementwiseApplyFunction):
+        (other,) = inner.function.variables
+        body = body.xreplace({variable: inner.function.expr.xreplace({other: variable})})
+        inner = inner.expr
+    return body, inner
+
+
+@rule(ElementwiseApplyFunction, children=_entrywise_children)
+def _entrywise(program: Program, node: ElementwiseApplyFunction) -> Code:
+    """f applied entry by entry: its body with the variable standing for the argument's code,
+    and any g(variable) already computed as g(argument) under a name read from that name."""
+    body, argument = _innermost(node)
+    (variable,) = node.function.variables
+    local: dict[sympy.Basic, Code] = {
+        kind(variable): code for (kind, applied_to), code in program.applied.items()
+        if applied_to == argument}
+    left = body.xreplace({known: sympy.Dummy() for known in local}) if local else body
+    argument_code = program.of(argument)
+    if _count_in(left, variable) > 1 and not argument_code.text.isidentifier():
+        argument_code = program.temporary(argument, argument_code)
+    local[variable] = argument_code
+    code = _written_with(program, body, local)
+    if not body.has(variable):  # a constant function: the constant in every entry
+        return call(program.function("full"), f"{argument_code.tight(ATOM)}.shape", code)
+    return code
+
+
+def _count_in(expr: sympy.Basic, variable: sympy.Basic) -> int:
+    if expr == variable:
+        return 1
+    return sum(_count_in(a, variable) for a in expr.args)
+
+
+def _written_with(program: Program, body: sympy.Basic, local: dict[sympy.Basic, Code]) -> Code:
+    """The code of a function's body with its variable (and known parts) bound: written
+    inline (a body is small), with its own memory, never sharing names with the outside."""
+    saved = (program.local, program.uses)
+    program.local, program.uses = local, Counter()
+    try:
+        return program.code(body)
+    finally:
+        program.local, program.uses = saved
+
+
+def _stable_form(node: sympy.Basic) -> tuple[str, sympy.Basic] | None:
+    """log(1 + eᵘ) → ("softplus", u); log σ(u) → ("log sigmoid", u); log(1 − σ(u)) →
+    ("log one minus sigmoid", u); log det X → ("log det", X): forms written stably."""
+    if not isinstance(node, sympy.log):
+        return None
+    (arg,) = node.args
+    if isinstance(arg, Determinant):
+        return ("log det", arg.arg)
+    if isinstance(arg, functions.sigmoid):
+        return ("log sigmoid", arg.args[0])
+    if isinstance(arg, sympy.Add) and len(arg.args) == 2 and sympy.S.One in arg.args:
+        (other,) = [a for a in arg.args if a != sympy.S.One]
+        if isinstance(other, sympy.exp):
+            return ("softplus", other.args[0])
+        if (isinstance(other, sympy.Mul) and len(other.args) == 2
+                and sympy.S.NegativeOne in other.args):
+            (inner,) = [a for a in other.args if a != sympy.S.NegativeOne]
+            if isinstance(inner, functions.sigmoid):
+                return ("log one minus sigmoid", inner.args[0])
+    return None
+
+
+def _function_children(node: sympy.Function) -> Sequence[sympy.Basic]:
+    stable = _stable_form(node)
+    return tuple(node.args) if stable is None else (stable[1],)
+
+
+@rule(sympy.Function, children=_function_children)
+def _function(program: Program, node: sympy.Function) -> Code:
+    stable = _stable_form(node)
+    if stable is not None:
+        form, part = stable
+        code, logaddexp = program.of(part), program.function("logaddexp")
+        if form == "log det":
+            return call(program.helper("_logdet"), code)
+        if form == "softplus":
+            return call(logaddexp, "0", code)
+        if form == "log sigmoid":
+            return negative(call(logaddexp, "0", negative(code)))
+        return negative(call(logaddexp, "0", code))  # log(1 − σ(u)) = −softplus(u)
+    record = functions.of_expression(node)
+    if record is None:
+        raise MatcalcError(f"cannot write code for the function {type(node).__name__}",
+                           hint="only the functions in matcalc's table have code")
+    code = program.of(node.args[0])
+    template = record.code.replace("np.", program.lib + ".")
+    if template.count("{}") > 1 and not code.text.isidentifier():
+        code = program.temporary(node.args[0], code) if program.local is None else code
+    whole = template.count("{}") == 1 and template.endswith("({})")
+    text = template.replace("{}", code.text if whole else code.tight(ATOM))
+    return Code(text, ATOM if _one_call(template) else PRODUCT)
+
+
+def _one_call(text: str) -> bool:
+    """Whether the text is a single call, f(…), whose brackets close at its end."""
+    head, bracket, _ = text.partition("(")
+    if not bracket or not head.replace(".", "").isidentifier():
+        return False
+    depth = 0
+    for position, char in enumerate(text):
+        depth += (char == "(") - (char == ")")
+        if depth == 0 and char == ")":
+            return position == len(text) - 1
+    return False
+
+
+__all__ = ["HELPERS", "Code", "Program", "size_text"]
