@@ -63,6 +63,7 @@ from matcalc.objects import (
 
 # Python's precedences, from loosest to tightest, as far as the code needs them
 SUM, PRODUCT, UNARY, POWER, ATOM = 10, 20, 30, 40, 50
+LINE = 72  # the longest expression written on one line before its parts get lines
 
 
 @dataclass(frozen=True)
@@ -194,12 +195,21 @@ class Program:
     def line(self, text: str) -> None:
         self.lines.append(text)
 
+    def assigned(self, name: str, text: str, comment: str) -> None:
+        """``name = text  # comment``, the comment on the line above when the line is long."""
+        line = f"{name} = {text}"
+        if comment and len(line) + len(comment) + 8 > LINE + 20:
+            self.line(f"# {comment}")
+            self.line(line)
+        else:
+            self.line(line + (f"  # {comment}" if comment else ""))
+
     def assign(self, name: str, node: sympy.Basic, comment: str = "",
                symbol: sympy.Basic | None = None) -> Code:
         """``name = <code of node>  # comment``; the node (and the symbol standing for it)
         is that name from then on."""
         code = self.dense(self.code(node))
-        self.line(f"{name} = {code.text}" + (f"  # {comment}" if comment else ""))
+        self.assigned(name, code.text, comment)
         self.names[node] = Code(name)
         if symbol is not None:
             self.names[symbol] = Code(name)
@@ -251,7 +261,7 @@ class Program:
             for current in order:
                 if current in self.written:
                     continue
-                code = rule_for(current).emit(self, current)
+                code = self.shortened(current, rule_for(current).emit(self, current))
                 if current is not node and self.worth_a_line(current, code):
                     code = self.temporary(current, code)
                 self.written[current] = code
@@ -259,12 +269,27 @@ class Program:
         finally:
             self.written = outer
 
+    def shortened(self, node: sympy.Basic, code: Code) -> Code:
+        """A node's code short enough to read on one line: while it is longer than LINE, its
+        longest part is computed on a line of its own first."""
+        rule = rule_for(node)
+        while self.local is None and len(code.text) > LINE:
+            parts = [c for c in rule.children(node) if self.known(c) is None
+                     and c in self.written and not self.written[c].diagonal
+                     and len(self.written[c].text) > 12]
+            if not parts:
+                break
+            longest = max(parts, key=lambda c: len(self.written[c].text))
+            self.temporary(longest, self.written[longest])
+            code = rule.emit(self, node)
+        return code
+
     def temporary(self, node: sympy.Basic, code: Code) -> Code:
         """A line computing the node under a fresh name; the node is that name from then on."""
         self.temporaries += 1
         name = self.fresh(f"tmp{self.temporaries}")
         shape = size_text(shape_of(node)) if is_matrix(node) else "number"
-        self.line(f"{name} = {self.dense(code).text}  # {shape}")
+        self.assigned(name, self.dense(code).text, shape)
         self.names[node] = Code(name)
         return Code(name)
 
@@ -288,7 +313,7 @@ class Program:
     def worth_a_line(self, node: sympy.Basic, code: Code) -> bool:
         if self.local is not None or (code.precedence == ATOM and "(" not in code.text):
             return False  # a name, x.T: as cheap to write again as to name
-        return self.uses[node] > 1 or len(code.text) > 90
+        return self.uses[node] > 1 or len(code.text) > LINE
 
     def helper(self, name: str) -> str:
         self.helpers.add(name)
@@ -607,6 +632,8 @@ def _norm(program: Program, node: Norm) -> Code:
 
 @rule(Scalar, children=lambda node: (node.matrix,))
 def _scalar(program: Program, node: Scalar) -> Code:
+    if not is_matrix(node.matrix):  # a number already (a Taylor term's coefficient)
+        return program.of(node.matrix)
     return Code(f"{program.of(node.matrix).tight(ATOM)}[0, 0]")
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -26,7 +27,6 @@ from matcalc.export.emit import HELPERS, Code, Program, size_text
 from matcalc.greek import LETTERS
 from matcalc.model import Declaration, Definition, Derivation, Problem, Property, Solution
 from matcalc.objects import (
-    AbstractPartial,
     Applied,
     AppliedVector,
     Scalar,
@@ -119,12 +119,11 @@ class Output:
 
 def abstract_reason(solution: Solution) -> str | None:
     """Why a problem has no code: its abstract functions (MML 5.9's p, q) have no formula."""
-    kinds = (Applied, AppliedVector, AbstractPartial)
-    found = {str(getattr(part, "name", type(part).__name__)) for d in solution.derivations
-             for part in parts_of(d.result, kinds) | parts_of(d.function, kinds)}
-    for definition in solution.problem.definitions:
-        found |= {str(getattr(part, "name", "")) for part in parts_of(definition.expr, kinds)}
-    found.discard("")
+    kinds = (Applied, AppliedVector)  # ∂p/∂z holds p applied: found inside it
+    expressions = [d.expr for d in solution.problem.definitions]
+    for derivation in solution.derivations:
+        expressions += [derivation.result, derivation.function]
+    found = {str(part.name) for expr in expressions for part in parts_of(expr, kinds)}
     if not found:
         return None
     listed = ", ".join(sorted(found))
@@ -355,7 +354,8 @@ class ProblemCode:
             else:
                 body.append(f"{name} = {converted}  # {size_text(declaration.shape.dims)}")
         code_lines = [*program.lines, f"return {', '.join(self.returned)}"]
-        text = "\n".join(code_lines)
+        text = "\n".join(line.partition("  # ")[0] for line in code_lines
+                         if not line.startswith("#"))
         for _size, (name, reading) in self.sizes.items():
             if re.search(rf"\b{re.escape(name)}\b", text):
                 body.append(f"{name} = {reading}")
@@ -364,7 +364,9 @@ class ProblemCode:
 
     def _docstring(self) -> str:
         title = self.problem.title or "(untitled)"
-        lines = [f"Problem: {title}", "", "Arguments (sizes are read from the arrays):"]
+        lines = [textwrap.fill(f"Problem: {title}", width=88, subsequent_indent="    ",
+                               break_long_words=False),
+                 "", "Arguments (sizes are read from the arrays):"]
         for declaration in self.arguments:
             lines.append(f"    {self.names.of(declaration.name)}: "
                          f"{_shape_words(contract_shape(declaration.symbol))}"
@@ -382,29 +384,31 @@ class ProblemCode:
         properties, every derivative against central differences along random directions."""
         sizes = sorted({s for d in self.arguments for s in _size_symbols(d)}, key=str)
         size_names = [self.names.of(str(s)) for s in sizes]
+        about = textwrap.fill(
+            f"Check every derivative {self.name}_and_grad returns against central "
+            "differences of its value along random directions, at two draws of distinct "
+            "random sizes; raise AssertionError naming the derivative and the error if one "
+            "disagrees.", width=84, break_long_words=False)
         lines = [f"def check_{self.name}(seed=0):",
-                 _indent(_docstring_literal(
-                     f"Check every derivative {self.name}_and_grad returns against central "
-                     "differences\nof its value along random directions, at two draws of "
-                     "distinct random sizes;\nraise AssertionError naming the derivative "
-                     "and the error if one disagrees.")),
+                 _indent(_docstring_literal(about)),
                  "    rng = np.random.default_rng(seed)",
-                 "    for _ in range(2):"]
-        if size_names:
-            lines.append(f"        {', '.join(size_names)}{',' if len(size_names) == 1 else ''}"
-                         f" = rng.permutation(np.arange(2, {len(sizes) + 7}))[:{len(sizes)}]")
-        lines.append("")
-        lines.append("        def draw(positive):")
-        lines.append("            return {")
+                 "",
+                 f"    def draw({', '.join([*size_names, 'positive'])}):",
+                 "        return {"]
         for declaration in self.arguments:
-            lines.append(f"                {self.names.of(declaration.name)!r}: "
+            lines.append(f"            {self.names.of(declaration.name)!r}: "
                          f"{self._draw(declaration)},")
         for index in self.indices:
             length = self._index_length(index)
-            lines.append(f"                {self.names.of(str(index))!r}: "
+            lines.append(f"            {self.names.of(str(index))!r}: "
                          f"int(rng.integers(1, {length} + 1)),")
-        lines.append("            }")
-        lines.append("")
+        lines += ["        }", "", "    for _ in range(2):"]
+        drawn = "()"
+        if size_names:
+            drawn = ", ".join(size_names) + ("," if len(size_names) == 1 else "")
+            lines.append(f"        sizes = rng.permutation(np.arange(2, {len(sizes) + 7}))"
+                         f"[:{len(sizes)}]")
+            drawn = "sizes"
         derivatives = []
         symmetric = [self.names.of(d.name) for d in self.arguments if d.properties & {
             Property.SYMMETRIC, Property.POSITIVE_DEFINITE}]
@@ -418,7 +422,7 @@ class ProblemCode:
                 wrt.append(self.names.of(target.wrt2 or target.wrt))
             derivatives.append(f"({output.says!r}, {position}, {output.of_position}, "
                                f"{tuple(wrt)!r})")
-        lines.append(f"        _check({self.name}_and_grad, draw, rng, [")
+        lines.append(f"        _check({self.name}_and_grad, draw, {drawn}, rng, [")
         for item in derivatives:
             lines.append(f"            {item},")
         lines.append(f"        ], symmetric={tuple(symmetric)!r})")
@@ -590,13 +594,19 @@ def _orthogonal(rng, n):
     return np.linalg.qr(rng.normal(size=(n, n)))[0]
 
 
-def _check(function, draw, rng, derivatives, symmetric=(), step=1e-5, tolerance=1e-5):
+def _outputs(function, arguments):
+    found = function(**arguments)
+    return found if isinstance(found, tuple) else (found,)
+
+
+def _check(function, draw, sizes, rng, derivatives, symmetric=(), step=1e-6,
+           tolerance=1e-5):
     """Each derivative against central differences of the value it differentiates, along
     three random directions (symmetric ones for a symmetric variable): a first derivative
     by (f(x + hv) - f(x - hv)) / 2h, a second by the four-point difference in (u, v)."""
     for attempt in range(8):  # values where the function is finite (a log needs x > 0)
-        arguments = draw(positive=attempt >= 4)
-        outputs = [np.asarray(value, dtype=float) for value in function(**arguments)]
+        arguments = draw(*sizes, positive=attempt >= 4)
+        outputs = [np.asarray(value, dtype=float) for value in _outputs(function, arguments)]
         if all(np.all(np.isfinite(value)) for value in outputs):
             break
     else:
@@ -610,7 +620,7 @@ def _check(function, draw, rng, derivatives, symmetric=(), step=1e-5, tolerance=
         moved = dict(arguments)
         for name, delta in moves:
             moved[name] = moved[name] + delta
-        return np.asarray(function(**moved)[position], dtype=float)
+        return np.asarray(_outputs(function, moved)[position], dtype=float)
 
     for says, position, of, names in derivatives:
         derivative = outputs[position]
@@ -670,13 +680,14 @@ def module_source(solutions: Sequence[Solution], library: str = "numpy",
     check_helpers = CHECK_HELPERS.strip()
     if library == "jax":
         check_helpers = check_helpers.replace(
-            "def _check(function, draw, rng, derivatives, symmetric=(), step=1e-5, "
-            "tolerance=1e-5):",
-            "def _check(function, draw, rng, derivatives, symmetric=(), step=1e-5, "
-            "tolerance=1e-5):\n    with jax.enable_x64(True):  # differences need float64\n"
-            "        _check64(function, draw, rng, derivatives, symmetric, step, tolerance)"
-            "\n\n\ndef _check64(function, draw, rng, derivatives, symmetric, step, "
-            "tolerance):")
+            "def _check(function, draw, sizes, rng, derivatives, symmetric=(), step=1e-6,\n"
+            "           tolerance=1e-5):",
+            "def _check(function, draw, sizes, rng, derivatives, symmetric=(), step=1e-6,\n"
+            "           tolerance=1e-5):\n"
+            "    with jax.enable_x64(True):  # differences need float64\n"
+            "        _check64(function, draw, sizes, rng, derivatives, symmetric, step,\n"
+            "                 tolerance)\n\n\n"
+            "def _check64(function, draw, sizes, rng, derivatives, symmetric, step, tolerance):")
     parts = [doc, imports, *helper_source, *sections, check_helpers]
     return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
 
