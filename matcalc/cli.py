@@ -23,6 +23,7 @@ examples:
   matcalc solve problems/mml-5.8a.mc
   matcalc solve problems/*.mc --format latex --standalone -o notes.tex
   matcalc solve problems/mml-5.8a.mc --format html -o mml-5.8a.html
+  matcalc solve problems/least-squares.mc --format numpy -o least_squares.py
   matcalc solve -e 'x in R^D; A in R^{D x D}; f = x^T A x; find df/dx'
   echo 'x in R^D
   f = log(1 + x^T x)' | matcalc solve - --format json
@@ -45,10 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="problem files (.mc); '-' reads standard input")
     solve.add_argument("-e", "--expr", action="append", default=[], metavar="TEXT",
                        help="an inline problem (may be repeated)")
-    solve.add_argument("-f", "--format", choices=("text", "latex", "markdown", "html", "json"),
+    solve.add_argument("-f", "--format",
+                       choices=("text", "latex", "markdown", "html", "json", "numpy", "jax"),
                        default="text", help="output format (default: text); markdown is for "
                                             "GitHub, Obsidian and notebooks; html is one "
-                                            "self-contained page with MathML")
+                                            "self-contained page with MathML; numpy and jax "
+                                            "write a Python module computing each value and "
+                                            "derivative, with a check_<name>() beside it")
     solve.add_argument("-o", "--output", metavar="FILE",
                        help="write to FILE (whole or not at all) instead of standard output")
     solve.add_argument("--standalone", action="store_true",
@@ -172,25 +176,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     from matcalc.api import solve_all  # after argument parsing: --help stays fast
 
     try:
-        solutions = [solution for text, path in read_sources(args, parser)
+        sources = read_sources(args, parser)
+        solutions = [solution for text, path in sources
                      for solution in solve_all(text, path=path, layout=args.layout,
                                                check=args.check, dims=args.dims)]
         if args.format == "text" and not args.output:
             print_text(solutions, args)
+        elif args.format in ("numpy", "jax"):
+            from matcalc.export import module_source, skipped
+
+            output = module_source(solutions, args.format,
+                                   ", ".join(path for _, path in sources))
+            for title, reason in skipped(solutions):
+                sys.stderr.write(f"matcalc: note: no code for {title!r}: {reason}\n")
+            deliver(output, args.output)
         else:
             from matcalc.render import render_all
 
             output = render_all(solutions, args.format, standalone=args.standalone,
                                 width=args.width or 100, brief=args.brief,
                                 latex_style=args.latex_style)
-            if args.output:
-                try:
-                    write_atomically(args.output, output)
-                except OSError as error:  # name the file asked for, not the temporary one
-                    raise OSError(f"cannot write {args.output}: "
-                                  f"{error.strerror or error}") from None
-            else:
-                sys.stdout.write(output)
+            deliver(output, args.output)
     except MatcalcError as error:
         sys.stderr.write(str(error) + "\n")
         return error.exit_code
@@ -213,6 +219,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"matcalc: {len(failed)} result(s) failed the numeric check\n")
         return 1
     return 0
+
+
+def deliver(output: str, path: str | None) -> None:
+    """The output to the file asked for (whole or not at all), or to standard output."""
+    if not path:
+        sys.stdout.write(output)
+        return
+    try:
+        write_atomically(path, output)
+    except OSError as error:  # name the file asked for, not the temporary one
+        raise OSError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def print_text(solutions: list, args: argparse.Namespace) -> None:  # type: ignore[type-arg]

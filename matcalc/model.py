@@ -439,6 +439,19 @@ class Rendered:
     def to_json(self, **options: Any) -> str:
         return self.render("json", **options)
 
+    def to_numpy(self) -> str:
+        """A Python module computing the value and every derivative with NumPy, and a
+        check_<name>() that compares them with finite differences."""
+        from matcalc.export import module_source
+
+        return module_source([self.solution()], "numpy")
+
+    def to_jax(self) -> str:
+        """The same module with jax.numpy (jax is needed to run it, not to write it)."""
+        from matcalc.export import module_source
+
+        return module_source([self.solution()], "jax")
+
     def _repr_html_(self) -> str:  # Jupyter: the page's body, styled, in the cell
         return self.render("html", fragment=True)
 
@@ -485,6 +498,15 @@ class Derivation(Rendered):
     def solution(self) -> Solution:
         assert self.problem is not None
         return Solution(self.problem, (self,))
+
+    def lambdify(self, library: str = "numpy") -> Any:
+        """The derivative as a Python function of the declared variables (a mapping or
+        keyword arguments by declared name, as ``evaluate`` takes them; sizes from the
+        arrays) returning the array ``evaluate`` returns, computed by the code
+        ``to_numpy()`` writes (``library="jax"``: by jax.numpy)."""
+        from matcalc.export import lambdified
+
+        return lambdified(self, library)
 
     def check(self, *, seed: int = 0) -> Check:
         """Compare the result with central finite differences at random distinct sizes."""

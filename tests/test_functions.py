@@ -100,3 +100,20 @@ def test_each_function_printed_in_text_and_latex_reads_back_to_its_value(name: s
     for printed in (unicode(expr), latex(expr)):
         again = read_expression(printed, problem.declarations, None)
         assert np.allclose(evaluate(again, values, {D: 3}), expected), printed
+
+
+@pytest.mark.parametrize("record", [f for f in functions.ENTRYWISE if f.kind is not None],
+                         ids=lambda f: f"{f.name}:{f.kind.__name__}")
+def test_code_form_is_the_sympy_form(record: functions.Entrywise) -> None:
+    """The code a module is written with computes each function as its reference does,
+    and stays finite far out where the reference is (a stable sigmoid and softplus)."""
+    t = sympy.Symbol("t", real=True)
+    code = eval(f"lambda t: {record.code.replace('{}', 't')}", {"np": np})  # the table's own
+    for point in (0.3, 1.7, 2.4):
+        expected = (REFERENCE[record.name](point) if record.words
+                    else float(record.kind(t).subs(t, point).evalf()))  # type: ignore[misc]
+        assert np.isclose(code(np.float64(point)), expected), record.name
+    with np.errstate(all="ignore"):
+        far = code(np.array([-1e3, 1e3]))
+    if record.name in ("sigmoid", "softplus", "tanh", "softsign"):
+        assert np.all(np.isfinite(far)), (record.name, far)

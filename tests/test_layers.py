@@ -28,6 +28,8 @@ FORBIDDEN = {  # layer → modules it must not import at module level
     "check": {"matcalc.language", "matcalc.engine", "matcalc.render", "rich", "lark", *EDGE},
     "numeric": {"matcalc.language", "matcalc.engine", "matcalc.render", "matcalc.check",
                 "matcalc.model", "rich", "lark", *EDGE},
+    "export": {"matcalc.language", "matcalc.engine", "matcalc.render", "matcalc.check",
+               "matcalc.numeric", "rich", "lark", "numpy", "jax", *EDGE},
     "explicit": {"matcalc.language", "matcalc.engine", "matcalc.render", "rich", "lark", *EDGE},
 }
 

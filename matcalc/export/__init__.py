@@ -7,35 +7,38 @@ from the derivation's expressions (sympy objects matcalc built), never from a us
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from matcalc.export.module import identifier, module_source
+from matcalc.export.module import identifier, module_of, module_source, problem_codes, skipped
 from matcalc.model import Derivation, Solution
 
 
 def lambdified(derivation: Derivation, library: str = "numpy") -> Any:
-    """A function of the declared variables by their names (keyword arguments, as
-    ``Derivation.evaluate`` takes its values) returning the derivative's array."""
+    """A function of the declared variables by their declared names (a mapping, or keyword
+    arguments, as ``Derivation.evaluate`` takes its values) returning the derivative's
+    array in the numeric contract, computed by the code matcalc writes for it."""
     assert derivation.problem is not None
-    solution = Solution(derivation.problem, (derivation,))
-    source = module_source([solution], library)
+    (code,) = problem_codes([Solution(derivation.problem, (derivation,))], library)
+    source = module_of([code], library, None, [])
     namespace: dict[str, Any] = {}
-    exec(compile(source, "<matcalc code>", "exec"), namespace)  # code written by matcalc
-    (name,) = [n for n in namespace if n.endswith("_and_grad")]
-    function = namespace[name]
-    problem = derivation.problem
+    exec(compile(source, "<matcalc code>", "exec"), namespace)  # matcalc's code, not the user's
+    function = namespace[f"{code.name}_and_grad"]
+    argument = {declaration.name: code.names.of(declaration.name)
+                for declaration in code.arguments}
+    argument |= {str(index): code.names.of(str(index)) for index in code.indices}
 
-    def derivative(**values: Any) -> Any:
-        arguments = {identifier(key): value for key, value in values.items()
-                     if problem.declaration(key) is not None or key.isidentifier()}
-        outputs = function(**{k: v for k, v in arguments.items()
-                              if k in function.__code__.co_varnames[
-                                  :function.__code__.co_argcount]})
-        return outputs[-1]
+    def derivative(values: Mapping[str, Any] | None = None, /, **named: Any) -> Any:
+        given = {**(values or {}), **named}
+        missing = [name for name in argument if name not in given]
+        if missing:
+            raise TypeError(f"missing values for {', '.join(missing)}")
+        outputs = function(**{argument[name]: given[name] for name in argument})
+        return outputs[-1] if isinstance(outputs, tuple) else outputs
 
     derivative.__doc__ = function.__doc__
     derivative.source = source  # type: ignore[attr-defined]
     return derivative
 
 
-__all__ = ["identifier", "lambdified", "module_source"]
+__all__ = ["identifier", "lambdified", "module_source", "skipped"]

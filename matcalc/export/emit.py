@@ -74,7 +74,7 @@ class Code:
 
     text: str
     precedence: int = ATOM
-    negated: str | None = None
+    negated: Code | None = None
     diagonal: bool = False
 
     def tight(self, precedence: int) -> str:
@@ -87,10 +87,12 @@ def call(function: str, *arguments: Code | str) -> Code:
 
 
 def negative(code: Code) -> Code:
+    """−code: -x, -(a + b), and -a * b for −(a·b) (unary minus binds tighter than *)."""
     if code.negated is not None:
-        return Code(code.negated, PRODUCT, diagonal=code.diagonal)
-    text = code.tight(POWER)
-    return Code(f"-{text}", UNARY, negated=text, diagonal=code.diagonal)
+        return code.negated
+    if PRODUCT <= code.precedence < POWER:
+        return Code(f"-{code.text}", PRODUCT, negated=code, diagonal=code.diagonal)
+    return Code(f"-{code.tight(POWER)}", UNARY, negated=code, diagonal=code.diagonal)
 
 
 # Functions the module defines once, when its code uses them (name → source, with the
@@ -175,6 +177,7 @@ class Program:
     applied: dict[tuple[type, sympy.Basic], Code] = field(default_factory=dict)
     local: dict[sympy.Basic, Code] | None = None  # the variable of a function being written
     temporaries: int = 0
+    symmetric: frozenset[sympy.Basic] = frozenset()  # the matrices declared symmetric
     written: dict[sympy.Basic, Code] = field(default_factory=dict)  # the current walk's codes
 
     # ---- names and lines -----------------------------------------------------------------
@@ -311,8 +314,9 @@ class Program:
         return code if diagonal else self.dense(code)
 
     def worth_a_line(self, node: sympy.Basic, code: Code) -> bool:
-        if self.local is not None or (code.precedence == ATOM and "(" not in code.text):
-            return False  # a name, x.T: as cheap to write again as to name
+        if self.local is not None or node.is_Number or (
+                "(" not in code.text and "@" not in code.text and len(code.text) <= 16):
+            return False  # a number, a name, x.T, -t: as cheap to write again as to name
         return self.uses[node] > 1 or len(code.text) > LINE
 
     def helper(self, name: str) -> str:
@@ -375,7 +379,7 @@ def _sum(program: Program, node: sympy.Basic) -> Code:
         if not text:
             text = code.tight(SUM)
         elif code.negated is not None:
-            text += f" - {Code(code.negated, PRODUCT).tight(SUM + 1)}"
+            text += f" - {code.negated.tight(SUM + 1)}"
         else:
             text += f" + {code.tight(SUM + 1)}"
     return Code(text, SUM)
@@ -388,7 +392,7 @@ def _scaled(program: Program, scalars: Sequence[sympy.Basic], body: Code | None)
     for scalar in scalars:
         code = program.of(scalar)
         if code.negated is not None:
-            sign, code = -sign, Code(code.negated, PRODUCT)
+            sign, code = -sign, code.negated
         if code.text != "1":
             parts.append(code)
     if body is not None:
@@ -428,6 +432,10 @@ class _Factor:
 def _chain(program: Program, matrices: Sequence[sympy.Basic]) -> Code:
     """A₁A₂⋯Aₖ: split at each inverse S⁻¹ followed by more factors, which is a solve of what
     follows; each run between them associated toward its vector end."""
+    if len(matrices) > 1 and isinstance(matrices[-1], Inverse):  # M S⁻¹ = (S⁻ᵀ Mᵀ)ᵀ
+        left = _transposed_code(_chain(program, matrices[:-1]))
+        solved = _transposed(program, matrices[-1].arg)
+        return Code(call(program.function("linalg.solve"), solved, left).text + ".T")
     runs: list[list[sympy.Basic]] = [[]]
     solves: list[sympy.Basic] = []
     for position, matrix in enumerate(matrices):
@@ -492,11 +500,18 @@ def _product(program: Program, node: sympy.Basic) -> Code:
     numbers = [a for a in node.args if a.is_Number]
     above = [program.of(a) for a in node.args if not a.is_Number and not _divides(a)]
     below = [_power_code(program, a.base, -a.exp) for a in node.args if _divides(a)]
+    signs = sum(code.negated is not None for code in [*above, *below])  # a·(−b) = −(a·b)
+    above, below = _unsigned(above), _unsigned(below)
     body = _joined(above) if above else None
     if below:
         top = body.tight(PRODUCT) if body is not None else "1"
         body = Code(f"{top} / {_joined(below).tight(PRODUCT + 1)}", PRODUCT)
-    return _scaled(program, numbers, body)
+    result = _scaled(program, numbers, body)
+    return negative(result) if signs % 2 else result
+
+
+def _unsigned(codes: Sequence[Code]) -> list[Code]:
+    return [code if code.negated is None else code.negated for code in codes]
 
 
 def _divides(factor: sympy.Basic) -> bool:
@@ -553,8 +568,19 @@ RULES[sympy.Mul] = RULES[HadamardProduct] = EmitRule(_product_children, _product
 
 @rule(Transpose, children=_arg)
 def _transpose(program: Program, node: Transpose) -> Code:
-    code = program.of(node.arg, diagonal=True)
-    if code.diagonal:  # diag(v)ᵀ = diag(v)
+    return _transposed(program, node.arg)
+
+
+def _transposed_code(code: Code) -> Code:
+    if code.precedence == ATOM and code.text.endswith(".T"):  # (Mᵀ)ᵀ = M
+        return Code(code.text[:-2], ATOM if code.text[:-2].isidentifier() else POWER)
+    return Code(f"{code.tight(ATOM)}.T")
+
+
+def _transposed(program: Program, matrix: sympy.Basic) -> Code:
+    """Mᵀ: M itself for diag(v) and for a matrix declared symmetric."""
+    code = program.of(matrix, diagonal=True)
+    if code.diagonal or matrix in program.symmetric:
         return code
     return Code(f"{code.tight(ATOM)}.T")
 

@@ -13,15 +13,17 @@ mathematics. Imports sympy, matcalc.model, matcalc.objects, matcalc.errors, matc
 
 from __future__ import annotations
 
+import dataclasses
 import keyword
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import sympy
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
-from matcalc import __version__
+from matcalc import __version__, functions
 from matcalc.errors import MatcalcError
 from matcalc.export.emit import HELPERS, Code, Program, size_text
 from matcalc.greek import LETTERS
@@ -162,7 +164,10 @@ class ProblemCode:
         self.name = name
         self.lib = lib
         self.names = Names()
-        self.program = Program(lib, taken=self.names.taken)  # one set of identifiers
+        symmetric = frozenset(d.symbol for d in self.problem.declarations if d.properties & {
+            Property.SYMMETRIC, Property.POSITIVE_DEFINITE})
+        self.program = Program(lib, taken=self.names.taken,  # one set of identifiers
+                               symmetric=symmetric)
         self.definitions = self._definitions()
         self.outputs: list[Output] = []
         self.lines: list[str] = []
@@ -191,28 +196,34 @@ class ProblemCode:
         """The values and derivatives returned, and their expressions in the problem's
         names (each derivative's parts that a definition computes read from its name)."""
         problem = self._problem()
-        bodies = {}
+        bodies: dict[sympy.Basic, sympy.Basic] = {}
         for definition in self.definitions:
             body = problem.substituted(definition.symbol)
             if not (body.is_Atom or isinstance(body, sympy.MatrixSymbol)):
                 bodies.setdefault(body, definition.symbol)
+        self.definitions = [_in_names(d, problem.substituted(d.symbol), bodies)
+                            for d in self.definitions]
+        named = {d.symbol: d.expr for d in self.definitions}
+        self.definitions = [dataclasses.replace(d, expr=stable_logs(d.expr, named))
+                            for d in self.definitions]
+        problem = self._problem()
         outputs: list[Output] = []
         roots: list[sympy.Basic] = []
         values: dict[str, int] = {}
         for derivation in self.solution.derivations:
             of = derivation.target.of
             if of not in values and derivation.taylor is None:
-                definition = problem.definition(of)
-                assert definition is not None
+                valued = problem.definition(of)
+                assert valued is not None
                 values[of] = len(outputs)
                 outputs.append(Output(self.names.of(of), f"the value of {of}",
-                                      contract_shape(definition.symbol), ""))
-                roots.append(definition.symbol)
+                                      contract_shape(valued.symbol), ""))
+                roots.append(valued.symbol)
         for derivation in self.solution.derivations:
             expr = derivation.named_result if derivation.named_result is not None else \
                 derivation.result
             if derivation.taylor is None:
-                expr = shared(problem.substituted(expr), bodies)
+                expr = stable_logs(shared(problem.substituted(expr), bodies), named)
             outputs.append(self._output(derivation, values.get(derivation.target.of, -1)))
             roots.append(expr)
         return outputs, roots
@@ -282,7 +293,9 @@ class ProblemCode:
             if is_matrix(expr) and not is_matrix(definition.symbol):  # a 1×1 product
                 expr = Scalar(expr)
             program.assign(self.names.of(definition.name), expr,
-                           f"{definition.name}: {size_text(definition.shape.dims)}",
+                           f"{definition.name}: " + (size_text(definition.shape.dims)
+                                                     if is_matrix(definition.symbol)
+                                                     else "number"),
                            definition.symbol)
         returned: list[str] = []
         for output, root in zip(outputs, roots, strict=True):
@@ -466,19 +479,43 @@ def _needed(problem: Problem, roots: Sequence[sympy.Basic]) -> list[Definition]:
             if definition not in order:
                 order.append(definition)
     for root in roots:  # a value returned is itself a definition
-        definition = next((d for d in problem.definitions if d.symbol == root), None)
-        if definition is not None and definition not in order:
-            for inner in problem.needed(definition.expr):
+        value = next((d for d in problem.definitions if d.symbol == root), None)
+        if value is not None and value not in order:
+            for inner in problem.needed(value.expr):
                 if inner not in order:
                     order.append(inner)
-            order.append(definition)
+            order.append(value)
     return order
+
+
+def _in_names(definition: Definition, body: sympy.Basic,
+              bodies: dict[sympy.Basic, sympy.Basic]) -> Definition:
+    """The definition with each part of its body that another definition computes read
+    from that name (u = Ax first, then ‖u‖² rather than ‖Ax‖²): every body is written in
+    names of strictly smaller bodies, or is the first name of an equal one, so the
+    definitions stay acyclic."""
+    first = bodies.get(body)
+    if first is not None and first != definition.symbol:
+        return dataclasses.replace(definition, expr=first)
+    if not body.args or body.is_Atom or isinstance(body, sympy.MatrixSymbol):
+        return definition
+    args = [shared(a, bodies) for a in body.args]
+    if all(new is old for new, old in zip(args, body.args, strict=True)):
+        return dataclasses.replace(definition, expr=body)
+    return dataclasses.replace(definition, expr=body.func(*args))
 
 
 def shared(expr: sympy.Basic, bodies: dict[sympy.Basic, sympy.Basic]) -> sympy.Basic:
     """The expression with each part that a definition computes replaced by its name (the
-    largest first, as xreplace does), in a loop over the parts from the leaves up: a deep
-    network's derivative neither recurses nor hashes from the top."""
+    largest first, as xreplace does)."""
+    return rebuilt(expr, bodies.get)
+
+
+def rebuilt(expr: sympy.Basic,
+            replacement: Callable[[sympy.Basic], sympy.Basic | None]) -> sympy.Basic:
+    """The expression with each part for which ``replacement`` gives a new one replaced (the
+    outermost first), in a loop over the parts from the leaves up: a deep network's
+    derivative neither recurses nor hashes from the top."""
     order: list[sympy.Basic] = []
     seen: set[int] = set()
     stack: list[tuple[sympy.Basic, bool]] = [(expr, False)]
@@ -492,16 +529,42 @@ def shared(expr: sympy.Basic, bodies: dict[sympy.Basic, sympy.Basic]) -> sympy.B
         seen.add(id(node))
         stack.append((node, True))
         stack.extend((a, False) for a in node.args)
-    rebuilt: dict[int, sympy.Basic] = {}
+    done: dict[int, sympy.Basic] = {}
     for node in order:
         hash(node)  # its parts are hashed already: no recursion
-        if node in bodies:
-            rebuilt[id(node)] = bodies[node]
+        new = replacement(node)
+        if new is not None:
+            done[id(node)] = new
             continue
-        args = [rebuilt[id(a)] for a in node.args]
+        args = [done[id(a)] for a in node.args]
         changed = any(new is not old for new, old in zip(args, node.args, strict=True))
-        rebuilt[id(node)] = node.func(*args) if changed else node
-    return rebuilt[id(expr)]
+        done[id(node)] = node.func(*args) if changed else node
+    return done[id(expr)]
+
+
+def stable_logs(expr: sympy.Basic, bodies: dict[sympy.Basic, sympy.Basic]) -> sympy.Basic:
+    """log s and log(1 − s) with s a name for σ(u) read as log σ(u) and log(1 − σ(u)), so
+    that the code writes them as −logaddexp(0, ∓u), finite where s rounds to 0 or 1."""
+    sigmoids = {symbol: body for symbol, body in bodies.items() if _is_sigmoid(body)}
+    if not sigmoids:
+        return expr
+
+    def through(node: sympy.Basic) -> sympy.Basic | None:
+        if isinstance(node, sympy.log) or (
+                isinstance(node, ElementwiseApplyFunction)
+                and isinstance(node.function.expr, sympy.log)):
+            inside = node.args[-1] if isinstance(node, ElementwiseApplyFunction) else node
+            if any(inside.has(symbol) for symbol in sigmoids):
+                return node.xreplace(sigmoids)
+        return None
+
+    return rebuilt(expr, through)
+
+
+def _is_sigmoid(body: sympy.Basic) -> bool:
+    if isinstance(body, ElementwiseApplyFunction):
+        body = body.function.expr
+    return isinstance(body, functions.sigmoid)
 
 
 def _as_contract_value(name: str, symbol: sympy.Basic, shape: tuple[sympy.Basic, ...]) -> str:
@@ -646,20 +709,15 @@ def _check(function, draw, sizes, rng, derivatives, symmetric=(), step=1e-6,
 '''
 
 
-def module_source(solutions: Sequence[Solution], library: str = "numpy",
-                  source: str | None = None) -> str:
-    """One module for the solutions of a file (``library`` "numpy" or "jax")."""
-    lib, imports = LIBRARIES[library]
-    sections: list[str] = []
-    skipped: list[str] = []
-    helpers: set[str] = set()
+def problem_codes(solutions: Sequence[Solution], library: str = "numpy",
+                  source: str | None = None) -> list[ProblemCode]:
+    """The code of each problem that has some (abstract functions have none), each under
+    a function name of its own."""
+    lib, _ = LIBRARIES[library]
+    codes: list[ProblemCode] = []
     taken: set[str] = set()
-    written = 0
     for index, solution in enumerate(solutions, start=1):
-        title = solution.problem.title or f"problem {index}"
-        reason = abstract_reason(solution)
-        if reason is not None:
-            skipped.append(f"{title!r}: {reason}")
+        if abstract_reason(solution) is not None:
             continue
         name = stem(solution, index)
         base, count = name, 1
@@ -667,15 +725,30 @@ def module_source(solutions: Sequence[Solution], library: str = "numpy",
             count += 1
             name = f"{base}_{count}"
         taken.add(name)
-        problem_code = ProblemCode(solution, name, lib)
-        helpers |= problem_code.program.helpers
-        sections.append(problem_code.function_source())
-        sections.append(problem_code.check_source())
-        written += 1
-    if not written:
-        raise MatcalcError("no code to write: " + "; ".join(skipped),
+        codes.append(ProblemCode(solution, name, lib))
+    if not codes:
+        reasons = "; ".join(f"{title!r}: {why}" for title, why in skipped(solutions))
+        raise MatcalcError(f"no code to write: {reasons}", path=source or "<input>",
                            hint="code is written for problems whose functions have formulas")
-    doc = _module_docstring(library, source, skipped)
+    return codes
+
+
+def module_source(solutions: Sequence[Solution], library: str = "numpy",
+                  source: str | None = None) -> str:
+    """One module for the solutions of a file (``library`` "numpy" or "jax")."""
+    return module_of(problem_codes(solutions, library, source), library, source,
+                     skipped(solutions))
+
+
+def module_of(codes: Sequence[ProblemCode], library: str, source: str | None,
+              left_out: Sequence[tuple[str, str]]) -> str:
+    """The module: its docstring, imports, the helpers used, each problem's function and
+    check, and the check's helpers."""
+    lib, imports = LIBRARIES[library]
+    helpers = set().union(*(code.program.helpers for code in codes))
+    sections = [part for code in codes
+                for part in (code.function_source(), code.check_source())]
+    doc = _module_docstring(library, source, [f"{t!r}: {why}" for t, why in left_out])
     helper_source = [HELPERS[h].replace("LIB", lib) for h in sorted(helpers)]
     check_helpers = CHECK_HELPERS.strip()
     if library == "jax":
@@ -692,11 +765,19 @@ def module_source(solutions: Sequence[Solution], library: str = "numpy",
     return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
 
 
+def skipped(solutions: Sequence[Solution]) -> list[tuple[str, str]]:
+    """The problems a module leaves out, each (title, why)."""
+    return [(solution.problem.title or f"problem {index}", reason)
+            for index, solution in enumerate(solutions, start=1)
+            if (reason := abstract_reason(solution)) is not None]
+
+
 def _module_docstring(library: str, source: str | None, skipped: list[str]) -> str:
     where = f" in {source}" if source else ""
     name = "NumPy" if library == "numpy" else "JAX"
     lines = [
-        f"{name} code for the derivatives{where}, written by matcalc {__version__}.",
+        textwrap.fill(f"{name} code for the derivatives{where}, written by matcalc "
+                      f"{__version__}.", width=88, break_long_words=False),
         "",
         "For each problem, <name>_and_grad(...) takes the declared variables as arrays (a",
         "vector of length D as shape (D,), a matrix as (rows, cols), a number as a float;",
