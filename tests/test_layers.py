@@ -61,11 +61,19 @@ def test_import_matcalc_loads_neither_rich_nor_numpy_nor_lark() -> None:
     assert run.stdout.strip() == "[]", run.stderr
 
 
+# The one exec: ``export.lambdified`` runs the module matcalc wrote from sympy objects; user
+# text reaches that source only as sanitised identifiers and escaped docstrings (checked by
+# tests/export/test_export.py::test_names_that_clash_become_identifiers_and_titles_stay_text).
+EXEC_ALLOWED = {PACKAGE / "export" / "__init__.py"}
+
+
 def test_no_eval_of_user_text() -> None:
     for path in PACKAGE.rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute):
                 name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
-                assert name not in {"eval", "exec", "sympify", "parse_expr"}, (
-                    f"{path.name} calls {name}")
+                forbidden = {"eval", "exec", "sympify", "parse_expr"}
+                if path in EXEC_ALLOWED:
+                    forbidden -= {"exec"}
+                assert name not in forbidden, f"{path.name} calls {name}"

@@ -57,6 +57,7 @@ from matcalc.objects import (
     Softmax,
     UnitVector,
     Vec,
+    as_dimension,
     is_matrix,
     shape_of,
 )
@@ -599,8 +600,8 @@ def _matrix_power(program: Program, node: MatPow) -> Code:
     return call(program.function("linalg.matrix_power"), base, str(exponent))
 
 
-def _size(program: Program, dim: sympy.Basic) -> str:
-    return program.code(sympy.sympify(dim)).text
+def _size(program: Program, dim: int | sympy.Expr) -> str:
+    return program.code(as_dimension(dim)).text
 
 
 @rule(Identity, children=_none)

@@ -344,7 +344,7 @@ class ProblemCode:
             return code.text
         if transposed:
             return f"{code.text}.T"
-        dims = ", ".join(self.program.code(sympy.sympify(d)).text for d in shape)
+        dims = ", ".join(self.program.code(as_dimension(d)).text for d in shape)
         return f"{self.lib}.reshape({code.text}, ({dims}), order=\"F\")"
 
     # -- the source ----------------------------------------------------------------------

@@ -536,6 +536,8 @@ class ExpressionBuilder:
             raise MatcalcError(r"\sqrt[n] needs an argument", head.span | degree.span,
                                hint=rf"write \sqrt[{text}]{{x}}")
         argument, span, end = self.factor(items, index + 2)
+        if isinstance(argument, BareOne):  # \sqrt[3]1: the number, not a ones vector
+            argument = sympy.S.One
         argument = self.arith.finish(argument, span)
         power = sympy.Rational(1, int(text))
         return entrywise(lambda t: t ** power, argument), head.span | span, end

@@ -238,8 +238,10 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
         """The base of a mark raised after it, bracketed if it carries one already: (A²)ᵀ
         and (Aᵀ)², never A²ᵀ or Aᵀ²."""
         text = self.parenthesize(base, PRECEDENCE["Pow"], strict=True)
-        raised = isinstance(base, sympy.Transpose | sympy.Inverse | sympy.MatPow)
-        return f"({text})" if raised and not text.startswith("(") else text
+        raised = isinstance(base, sympy.Transpose | sympy.Inverse | sympy.MatPow) or (
+            isinstance(base, ElementwiseApplyFunction)
+            and _raised_in(base.function.expr, base.function.variables[0]))
+        return f"({text})" if raised and not _enclosed(text) else text
 
     def _print_Inverse(self, expr: sympy.Inverse) -> str:
         return self._raised(expr.arg) + "⁻¹"
@@ -284,7 +286,7 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
         denominator = sympy.Mul(*below_factors)
         product = self._print(sympy.MatMul(*([numerator] if numerator != 1 else []),
                                            *matrices))
-        if " " in product and not (product.startswith("(") and product.endswith(")")):
+        if " " in product and not _enclosed(product):
             product = f"({product})" if isinstance(matrices[0], sympy.MatAdd) and len(
                 matrices) == 1 and numerator == 1 else product
         below = self.parenthesize(denominator, PRECEDENCE["Mul"], strict=False)
@@ -564,8 +566,41 @@ def applied(expr: ElementwiseApplyFunction, argument_text: str) -> sympy.Basic:
     ) or isinstance(argument, Softmax | sympy.Trace | sympy.Determinant) or (  # softmax(z)
         _term_of_sum(function.expr, variable) and isinstance(argument, sympy.MatMul)
         and not _is_negative_product(argument))  # 2 − Ax: a product binds tighter
+    if _raised_in(function.expr, variable) and isinstance(
+            argument, sympy.Transpose | sympy.Inverse | sympy.MatPow):
+        bare = False  # (Σ⁻¹)^(1/3), never Σ⁻¹^(1/3)
     name = argument_text if bare else f"({argument_text})"
     return function.expr.xreplace({variable: Verbatim(name)})
+
+
+def _enclosed(text: str) -> bool:
+    """Whether one pair of brackets holds the whole text: (a + b), not (a)^(1/3) or (a) (b)."""
+    depth = 0
+    for at, character in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(character, 0)
+        if depth == 0:
+            return at == len(text) - 1 and at > 0
+    return False
+
+
+def _ends_in_superscript(text: str) -> bool:
+    """Whether LaTeX ends in a superscript, x^2 or x^{\\frac{1}{3}} (braces nested)."""
+    if re.search(r"\^\w$", text):
+        return True
+    if not text.endswith("}"):
+        return False
+    depth = 0
+    for at in range(len(text) - 1, -1, -1):
+        depth += {"}": 1, "{": -1}.get(text[at], 0)
+        if depth == 0:
+            return text[:at].endswith("^")
+    return False
+
+
+def _raised_in(body: sympy.Basic, variable: sympy.Basic) -> bool:
+    """Whether the variable is the base of a power in the body (t ↦ t^{1/3})."""
+    return any(isinstance(part, sympy.Pow) and part.base == variable
+               for part in sympy.preorder_traversal(body))
 
 
 def _term_of_sum(body: sympy.Basic, variable: sympy.Basic) -> bool:
@@ -706,7 +741,7 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
         """The base of a superscript, bracketed if it ends in one already: (x^{2})^{\\top},
         never x^{2}^{\\top}, which TeX refuses."""
         text = self.parenthesize(base, PRECEDENCE["Pow"], strict=True)
-        return self._bracket(text) if re.search(r"\^\{[^{}]*\}$|\^\w$", text) else text
+        return self._bracket(text) if _ends_in_superscript(text) else text
 
     def _print_Identity(self, expr: sympy.Identity) -> str:
         return "I"

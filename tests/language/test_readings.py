@@ -36,6 +36,7 @@ SCALAR_CASES = {
     r"\sqrt[3]{x^2 + 1} x": lambda x: np.cbrt(x**2 + 1) * x,
     r"\sqrt{x} \sqrt[4]{x}": lambda x: x**0.75,
     r"\sqrt[2]{x}": lambda x: np.sqrt(x),
+    r"x \sqrt[3]1": lambda x: x,  # the root of the number 1, never a ones vector
     "x 1 + theta 1": lambda x, theta: x + theta,  # after a number, 1 is the number
 }
 

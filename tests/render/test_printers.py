@@ -54,6 +54,19 @@ def test_elementwise_function_prints_as_applied() -> None:
     assert unicode(squared) == "1 − tanh(x + μ)²"
 
 
+def test_an_entrywise_power_of_a_marked_matrix_is_bracketed() -> None:
+    """(S⁻¹)^(1/3) and ((S⁻¹)^(1/3))ᵀ: a second superscript never follows the first, which
+    TeX refuses (x^{-1}^{…} is a double superscript) and a reader misreads."""
+    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+    t = sympy.Dummy("t")
+    root = ElementwiseApplyFunction(sympy.Lambda(t, t ** sympy.Rational(1, 3)), Inverse(S))
+    assert unicode(root) == "(S⁻¹)^(1/3)"
+    assert unicode(Transpose(root)) == "((S⁻¹)^(1/3))ᵀ"
+    assert latex(Transpose(root)) == \
+        "\\left((\\boldsymbol{S}^{-1})^{\\frac{1}{3}}\\right)^{\\top}"
+
+
 def test_shapes_print_as_real_spaces() -> None:
     assert unicode(Shape((1, D))) == "ℝ^{1×D}"
     assert latex(Shape((D, D))) == "\\mathbb{R}^{D \\times D}"
