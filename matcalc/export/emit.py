@@ -238,6 +238,11 @@ class Program:
             if node in seen or node in self.names:
                 continue
             seen.add(node)
+            if isinstance(node, ElementwiseApplyFunction):  # σ(t) in a body: a use of σ(u)
+                body, argument = _innermost(node)
+                for _, whole in _entry_functions(body, node.function.variables[0], argument):
+                    if whole != node:
+                        self.uses[whole] += 1
             for child in rule_for(node).children(node):
                 self.uses[child] += 1
                 stack.append(child)
@@ -428,6 +433,7 @@ class _Factor:
     code: Code
     rows: sympy.Basic
     cols: sympy.Basic
+    ones: bool = False  # a matrix of ones: a product with it is a sum
 
 
 def _chain(program: Program, matrices: Sequence[sympy.Basic]) -> Code:
@@ -465,7 +471,8 @@ def _run(program: Program, matrices: Sequence[sympy.Basic]) -> _Factor:
             factors.append(_Factor(Code(vector.text, vector.precedence, diagonal=True),
                                    rows, cols))
         else:
-            factors.append(_Factor(program.of(matrix), rows, cols))
+            factors.append(_Factor(program.of(matrix), rows, cols,
+                                   ones=isinstance(matrix, OneMatrix)))
     inner = [f.cols for f in factors]
     if factors[0].rows != 1 and 1 in inner:
         cut = inner.index(1) + 1
@@ -490,6 +497,10 @@ def _times(program: Program, left: _Factor, right: _Factor) -> _Factor:
         code = Code(f"{a.tight(PRODUCT)} * {b.tight(PRODUCT + 1)}", PRODUCT)
     elif b.diagonal:  # M diag(v) scales its columns
         code = Code(f"{a.tight(PRODUCT)} * {b.tight(ATOM)}.T", PRODUCT)
+    elif left.ones and left.rows == 1:  # 𝟏ᵀM sums M's columns
+        code = call(program.function("sum"), b, "axis=0", "keepdims=True")
+    elif right.ones and right.cols == 1:  # M𝟏 sums its rows
+        code = call(program.function("sum"), a, "axis=1", "keepdims=True")
     else:
         code = Code(f"{a.tight(PRODUCT)} @ {b.tight(PRODUCT + 1)}", PRODUCT)
     return _Factor(code, left.rows, right.cols)
@@ -657,10 +668,22 @@ def _norm(program: Program, node: Norm) -> Code:
     return call(program.function("linalg.norm"), program.of(node.arg))
 
 
-@rule(Scalar, children=lambda node: (node.matrix,))
+def _summed(node: Scalar) -> sympy.Basic | None:
+    """v in 𝟏ᵀv, a sum of entries, or None."""
+    matrix = node.matrix
+    if isinstance(matrix, MatMul) and len(matrix.args) == 2 and isinstance(
+            matrix.args[0], OneMatrix) and shape_of(matrix.args[1])[1] == 1:
+        return matrix.args[1]
+    return None
+
+
+@rule(Scalar, children=lambda node: (_summed(node) or node.matrix,))
 def _scalar(program: Program, node: Scalar) -> Code:
     if not is_matrix(node.matrix):  # a number already (a Taylor term's coefficient)
         return program.of(node.matrix)
+    summed = _summed(node)
+    if summed is not None:
+        return call(program.function("sum"), program.of(summed))
     return Code(f"{program.of(node.matrix).tight(ATOM)}[0, 0]")
 
 
@@ -732,6 +755,8 @@ def _entrywise(program: Program, node: ElementwiseApplyFunction) -> Code:
     and any g(variable) already computed as g(argument) under a name read from that name."""
     body, argument = _innermost(node)
     (variable,) = node.function.variables
+    if program.local is None:
+        _precompute_repeated(program, body, variable, argument)
     local: dict[sympy.Basic, Code] = {
         kind(variable): code for (kind, applied_to), code in program.applied.items()
         if applied_to == argument}
@@ -744,6 +769,30 @@ def _entrywise(program: Program, node: ElementwiseApplyFunction) -> Code:
     if not body.has(variable):  # a constant function: the constant in every entry
         return call(program.function("full"), f"{argument_code.tight(ATOM)}.shape", code)
     return code
+
+
+def _precompute_repeated(program: Program, body: sympy.Basic, variable: sympy.Basic,
+                         argument: sympy.Basic) -> None:
+    """A function of the entry used twice in the body, σ(t) in (1 − σ(t)) σ(t), computed
+    once over the whole argument on a line of its own, as a hand-written body would."""
+    for part, whole in _entry_functions(body, variable, argument):
+        kind = type(part)
+        if (kind, argument) in program.applied:
+            continue
+        known = program.known(whole)
+        if known is not None:
+            program.applied[(kind, argument)] = known
+        elif _count_in(body, part) > 1:
+            program.applied[(kind, argument)] = program.temporary(whole, program.code(whole))
+
+
+def _entry_functions(body: sympy.Basic, variable: sympy.Basic, argument: sympy.Basic
+                     ) -> list[tuple[sympy.Basic, ElementwiseApplyFunction]]:
+    """Each g(t) in a body of the entry t, with g applied to the whole argument."""
+    parts = {part for part in sympy.preorder_traversal(body)
+             if type(part) in functions.BY_KIND and part.args == (variable,)}
+    return [(part, ElementwiseApplyFunction(sympy.Lambda(variable, part), argument))
+            for part in sorted(parts, key=sympy.default_sort_key)]
 
 
 def _count_in(expr: sympy.Basic, variable: sympy.Basic) -> int:
@@ -761,6 +810,15 @@ def _written_with(program: Program, body: sympy.Basic, local: dict[sympy.Basic, 
         return program.code(body)
     finally:
         program.local, program.uses = saved
+
+
+def stable_form(node: sympy.Basic) -> tuple[str, sympy.Basic] | None:
+    """The stable form of a log, applied to a number or entry by entry, or None."""
+    if isinstance(node, ElementwiseApplyFunction):
+        body, argument = _innermost(node)
+        found = _stable_form(body)
+        return None if found is None else (found[0], argument)
+    return _stable_form(node)
 
 
 def _stable_form(node: sympy.Basic) -> tuple[str, sympy.Basic] | None:
@@ -829,4 +887,4 @@ def _one_call(text: str) -> bool:
     return False
 
 
-__all__ = ["HELPERS", "Code", "Program", "size_text"]
+__all__ = ["HELPERS", "Code", "Program", "size_text", "stable_form"]

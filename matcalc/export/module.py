@@ -25,7 +25,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from matcalc import __version__, functions
 from matcalc.errors import MatcalcError
-from matcalc.export.emit import HELPERS, Code, Program, size_text
+from matcalc.export.emit import HELPERS, Code, Program, size_text, stable_form
 from matcalc.greek import LETTERS
 from matcalc.model import Declaration, Definition, Derivation, Problem, Property, Solution
 from matcalc.objects import (
@@ -546,19 +546,36 @@ def stable_logs(expr: sympy.Basic, bodies: dict[sympy.Basic, sympy.Basic]) -> sy
     """log s and log(1 − s) with s a name for σ(u) read as log σ(u) and log(1 − σ(u)), so
     that the code writes them as −logaddexp(0, ∓u), finite where s rounds to 0 or 1."""
     sigmoids = {symbol: body for symbol, body in bodies.items() if _is_sigmoid(body)}
-    if not sigmoids:
+    entrywise = {symbol: body for symbol, body in bodies.items() if _is_entrywise(body)}
+    if not entrywise:
         return expr
 
     def through(node: sympy.Basic) -> sympy.Basic | None:
-        if isinstance(node, sympy.log) or (
+        if not (isinstance(node, sympy.log) or (
                 isinstance(node, ElementwiseApplyFunction)
-                and isinstance(node.function.expr, sympy.log)):
-            inside = node.args[-1] if isinstance(node, ElementwiseApplyFunction) else node
-            if any(inside.has(symbol) for symbol in sigmoids):
-                return node.xreplace(sigmoids)
+                and isinstance(node.function.expr, sympy.log))):
+            return None
+        inside = node.args[-1] if isinstance(node, ElementwiseApplyFunction) else node
+        if any(inside.has(symbol) for symbol in sigmoids):
+            return node.xreplace(sigmoids)
+        expanded = node
+        for _ in range(3):  # log h, h := 1 + v, v := exp(u): log(1 + exp(u)), softplus
+            expanded, before = expanded.xreplace(entrywise), expanded
+            if expanded == before:
+                break
+            if stable_form(expanded) is not None:
+                return expanded
         return None
 
     return rebuilt(expr, through)
+
+
+def _is_entrywise(body: sympy.Basic) -> bool:
+    """A name's body that is a function of its argument's entries: σ(u), exp(u), 1 + v."""
+    if isinstance(body, ElementwiseApplyFunction):
+        return True
+    return not is_matrix(body) and isinstance(body, sympy.Function | sympy.Add) and len(
+        body.free_symbols) <= 1
 
 
 def _is_sigmoid(body: sympy.Basic) -> bool:
