@@ -421,6 +421,81 @@ def _matrix_factors(node: MatMul) -> Sequence[sympy.Basic]:
                  for arg in node.args)
 
 
+def rebuilt(expr: sympy.Basic,
+            replacement: Callable[[sympy.Basic], sympy.Basic | None]) -> sympy.Basic:
+    """The expression with each part for which ``replacement`` gives a new one replaced (the
+    outermost first), in a loop over the parts from the leaves up: a deep network's
+    derivative neither recurses nor hashes from the top."""
+    order: list[sympy.Basic] = []
+    seen: set[int] = set()
+    stack: list[tuple[sympy.Basic, bool]] = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        if ready:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        stack.extend((a, False) for a in node.args)
+    done: dict[int, sympy.Basic] = {}
+    for node in order:
+        hash(node)  # its parts are hashed already: no recursion
+        new = replacement(node)
+        if new is not None:
+            done[id(node)] = new
+            continue
+        args = [done[id(a)] for a in node.args]
+        changed = any(new is not old for new, old in zip(args, node.args, strict=True))
+        done[id(node)] = node.func(*args) if changed else node
+    return done[id(expr)]
+
+
+def grouped(expr: sympy.Basic, symmetric: frozenset[sympy.Basic]) -> sympy.Basic:
+    """The expression with each product holding an inverse grouped as its solves: S⁻¹ times
+    the column after it is one part, S⁻¹(⋯v); a row ending in S⁻¹ for a symmetric S is
+    (S⁻¹(⋯))ᵀ; an outer product is its column times its row. The same solve met twice
+    (in f = uᵀS⁻¹u and in ∂f/∂u = 2uᵀS⁻¹) is then one part, computed once; and Σ⁻¹uuᵀΣ⁻¹
+    is two solves of a vector, not two of a matrix."""
+    def regroup(node: sympy.Basic) -> sympy.Basic | None:
+        if not isinstance(node, MatMul) or not any(isinstance(a, Inverse) for a in node.args):
+            return None  # (a product inside one of its factors is not regrouped)
+        scalars = [a for a in node.args if not is_matrix(a)]
+        matrices = [a for a in node.args if is_matrix(a)]
+        if len(matrices) < 2:
+            return None
+        chain = _grouped_chain(matrices, symmetric)
+        return MatMul(*scalars, chain) if scalars else chain
+
+    return rebuilt(expr, regroup)
+
+
+def _grouped_chain(matrices: Sequence[sympy.Basic], symmetric: frozenset[sympy.Basic]
+                   ) -> sympy.Basic:
+    if len(matrices) == 1:
+        return matrices[0]
+    inner = [shape_of(m)[1] for m in matrices[:-1]]
+    if 1 in inner and shape_of(matrices[0])[0] != 1:  # (⋯v)(wᵀ⋯): an outer product
+        cut = inner.index(1) + 1
+        if cut < len(matrices):
+            return MatMul(_grouped_chain(matrices[:cut], symmetric),
+                          _grouped_chain(matrices[cut:], symmetric))
+    first, rest = matrices[0], matrices[1:]
+    last = matrices[-1]
+    if shape_of(first)[0] == 1 and isinstance(last, Inverse) and last.arg in symmetric:
+        # uᵀ⋯S⁻¹ = (S⁻¹ ⋯ᵀ u)ᵀ: the solve of a column
+        return Transpose(_grouped_chain([last, *(m.T for m in reversed(matrices[:-1]))],
+                                        symmetric))
+    if isinstance(first, Inverse) and shape_of(matrices[-1])[1] == 1:
+        return MatMul(first, _grouped_chain(rest, symmetric))  # S⁻¹(⋯v): one solve
+    positions = [k for k, m in enumerate(matrices[1:], 1) if isinstance(m, Inverse)]
+    if positions and shape_of(last)[1] == 1:  # uᵀ A S⁻¹ v: the solve S⁻¹v is one part
+        at = positions[0]
+        return MatMul(*matrices[:at], _grouped_chain(matrices[at:], symmetric))
+    return MatMul(*matrices)
+
+
 @rule(MatMul, children=_matrix_factors)
 def _matrix_product(program: Program, node: MatMul) -> Code:
     scalars = [a for a in node.args if not is_matrix(a)]
@@ -887,4 +962,4 @@ def _one_call(text: str) -> bool:
     return False
 
 
-__all__ = ["HELPERS", "Code", "Program", "size_text", "stable_form"]
+__all__ = ["HELPERS", "Code", "Program", "grouped", "rebuilt", "size_text", "stable_form"]

@@ -17,7 +17,7 @@ import dataclasses
 import keyword
 import re
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import sympy
@@ -25,7 +25,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from matcalc import __version__, functions
 from matcalc.errors import MatcalcError
-from matcalc.export.emit import HELPERS, Code, Program, size_text, stable_form
+from matcalc.export.emit import HELPERS, Code, Program, grouped, rebuilt, size_text, stable_form
 from matcalc.greek import LETTERS
 from matcalc.model import Declaration, Definition, Derivation, Problem, Property, Solution
 from matcalc.objects import (
@@ -287,6 +287,9 @@ class ProblemCode:
             program.give(size, text)
         for definition in needed:
             self.names.of(definition.name)  # the problem's names first, temporaries after
+        needed = [dataclasses.replace(d, expr=grouped(d.expr, program.symmetric))
+                  for d in needed]
+        roots = [grouped(root, program.symmetric) for root in roots]
         program.count([*(d.expr for d in needed), *roots])
         for definition in needed:
             expr = definition.expr
@@ -509,37 +512,6 @@ def shared(expr: sympy.Basic, bodies: dict[sympy.Basic, sympy.Basic]) -> sympy.B
     """The expression with each part that a definition computes replaced by its name (the
     largest first, as xreplace does)."""
     return rebuilt(expr, bodies.get)
-
-
-def rebuilt(expr: sympy.Basic,
-            replacement: Callable[[sympy.Basic], sympy.Basic | None]) -> sympy.Basic:
-    """The expression with each part for which ``replacement`` gives a new one replaced (the
-    outermost first), in a loop over the parts from the leaves up: a deep network's
-    derivative neither recurses nor hashes from the top."""
-    order: list[sympy.Basic] = []
-    seen: set[int] = set()
-    stack: list[tuple[sympy.Basic, bool]] = [(expr, False)]
-    while stack:
-        node, ready = stack.pop()
-        if ready:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        stack.extend((a, False) for a in node.args)
-    done: dict[int, sympy.Basic] = {}
-    for node in order:
-        hash(node)  # its parts are hashed already: no recursion
-        new = replacement(node)
-        if new is not None:
-            done[id(node)] = new
-            continue
-        args = [done[id(a)] for a in node.args]
-        changed = any(new is not old for new, old in zip(args, node.args, strict=True))
-        done[id(node)] = node.func(*args) if changed else node
-    return done[id(expr)]
 
 
 def stable_logs(expr: sympy.Basic, bodies: dict[sympy.Basic, sympy.Basic]) -> sympy.Basic:

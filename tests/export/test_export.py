@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -267,6 +268,38 @@ find d2L/dw2""", check=False).to_numpy()
     body = logistic.split("def check_")[0]
     assert "diagflat" not in body and "np.diag(" not in body
     assert "einsum" not in body
+
+
+def test_what_is_used_twice_is_computed_once() -> None:
+    """σ(Xw) in the gradient and in the Hessian's σ(1 − σ), and Σ⁻¹(x − μ) in L, ∂L/∂μ and
+    both sides of ∂L/∂Σ's outer product: one line each, and no solve of a matrix."""
+    logistic = matcalc.solve("""w in R^D, y in R^N, X in R^{N x D}
+L = 1_N^T log(1 + exp(X w)) - y^T X w
+find dL/dw, d2L/dw2""", check=False).to_numpy().split("def check_")[0]
+    assert logistic.count("np.exp(-np.logaddexp(0, -") == 1, logistic
+    gaussian = matcalc.solve("""x, mu in R^D
+Sigma in R^{D x D}, positive definite
+L = -1/2 (x - mu)^T Sigma^{-1} (x - mu) - 1/2 log det(Sigma)
+find dL/dmu, dL/dSigma""", check=False).to_numpy().split("def check_")[0]
+    assert gaussian.count("np.linalg.solve(") == 1, gaussian
+    solved = re.search(r"(\w+) = np\.linalg\.solve\(Sigma, (\w+)\)  # D×1", gaussian)
+    assert solved is not None, gaussian
+
+
+def test_the_loss_over_data_is_finite_where_the_logits_are_large() -> None:
+    """𝟏ᵀlog(1 + exp(Xw)) with the engine's names h = 1 + v, v = exp(u) is still softplus."""
+    text = """w in R^D, y in R^N, X in R^{N x D}
+L = 1_N^T log(1 + exp(X w)) - y^T X w
+find dL/dw"""
+    namespace: dict[str, Any] = {}
+    exec(matcalc.solve(text, check=False).to_numpy(), namespace)
+    (function,) = [f for n, f in namespace.items() if n.endswith("_and_grad")]
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    w, y = np.array([800.0, -900.0]), np.array([1.0, 0.0, 1.0])
+    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+        L, gradient = function(w=w, y=y, X=X)
+    np.testing.assert_allclose(L, np.sum(np.logaddexp(0, X @ w)) - y @ X @ w)
+    np.testing.assert_allclose(gradient, X.T @ (sigmoid(np.clip(X @ w, -700, 700)) - y))
 
 
 def test_names_that_clash_become_identifiers_and_titles_stay_text() -> None:
