@@ -392,25 +392,31 @@ def _sum(program: Program, node: sympy.Basic) -> Code:
 
 
 def _scaled(program: Program, scalars: Sequence[sympy.Basic], body: Code | None) -> Code:
-    """c₁c₂… · body, numbers first; a negative coefficient becomes one leading minus."""
+    """c₁c₂… · body / d₁d₂…, numbers first; a negative coefficient becomes one leading
+    minus; a scalar with a negative power divides (2 * x.T / (1 + u))."""
     sign = 1
     parts: list[Code] = []
+    below: list[Code] = []
     for scalar in scalars:
-        code = program.of(scalar)
+        divides = _divides(scalar) and program.known(scalar) is None
+        code = _power_code(program, scalar.base, -scalar.exp) if divides else program.of(scalar)
         if code.negated is not None:
             sign, code = -sign, code.negated
         if code.text != "1":
-            parts.append(code)
+            (below if divides else parts).append(code)
     if body is not None:
         parts.append(body)
+    diagonal = body is not None and body.diagonal
     if not parts:
         result = Code("1")
     elif len(parts) == 1:
         result = parts[0]
     else:
         result = Code(" * ".join(part.tight(PRODUCT if i == 0 else PRODUCT + 1)
-                                 for i, part in enumerate(parts)), PRODUCT,
-                      diagonal=body is not None and body.diagonal)
+                                 for i, part in enumerate(parts)), PRODUCT, diagonal=diagonal)
+    if below:
+        result = Code(f"{result.tight(PRODUCT)} / {_joined(below).tight(PRODUCT + 1)}",
+                      PRODUCT, diagonal=diagonal)
     return negative(result) if sign < 0 else result
 
 
@@ -498,7 +504,9 @@ def _grouped_chain(matrices: Sequence[sympy.Basic], symmetric: frozenset[sympy.B
 
 @rule(MatMul, children=_matrix_factors)
 def _matrix_product(program: Program, node: MatMul) -> Code:
-    scalars = [a for a in node.args if not is_matrix(a)]
+    scalars = [part for a in node.args if not is_matrix(a)  # 2/(1 + u) xᵀ: 2 * x.T / (1 + u)
+               for part in (a.args if isinstance(a, sympy.Mul) and program.known(a) is None
+                            else (a,))]
     matrices = [a for a in node.args if is_matrix(a)]
     return _scaled(program, scalars, _chain(program, matrices) if matrices else None)
 

@@ -379,7 +379,7 @@ def test_a_check_raises_naming_the_derivative_that_is_wrong(tmp_path: Path) -> N
 def test_jax_code_agrees_with_jax_derivatives_and_the_numpy_code(path: Path) -> None:
     """Each derivative the JAX module returns against jax.jacobian of the value it returns
     (twice for a second derivative: entry (i, j) is ∂²f/∂x_i∂y_j), and against the NumPy
-    module, in float64."""
+    module, in float64, called as it is and under jax.jit."""
     jax = pytest.importorskip("jax")
     solutions = solved_file(path)
     spaces = {}
@@ -398,8 +398,11 @@ def test_jax_code_agrees_with_jax_derivatives_and_the_numpy_code(path: Path) -> 
             found = found if isinstance(found, tuple) else (found,)
             expected = reference(**arguments)
             expected = expected if isinstance(expected, tuple) else (expected,)
-            for got, want in zip(found, expected, strict=True):
+            compiled = jax.jit(function)(**arguments)  # the code traces: jit compiles it
+            compiled = compiled if isinstance(compiled, tuple) else (compiled,)
+            for got, jitted, want in zip(found, compiled, expected, strict=True):
                 np.testing.assert_allclose(np.asarray(got), want, rtol=1e-9, atol=1e-12)
+                np.testing.assert_allclose(np.asarray(jitted), want, rtol=1e-9, atol=1e-12)
             for position, output in enumerate(code.outputs):
                 derivation = output.derivation
                 if derivation is None or derivation.taylor is not None:
