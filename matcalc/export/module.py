@@ -274,7 +274,11 @@ class ProblemCode:
         needed = _needed(problem, roots)
         used = parts_of(sympy.Tuple(*roots, *(d.expr for d in needed)),
                         (sympy.Symbol, sympy.MatrixSymbol))
-        self.arguments = [d for d in self.problem.declarations if d.symbol in used]
+        by = {name for derivation in self.solution.derivations
+              for name in (derivation.target.wrt, derivation.target.wrt2) if name}
+        # a variable differentiated by is an argument even where the derivative is 0
+        self.arguments = [d for d in self.problem.declarations
+                          if d.symbol in used or d.name in by]
         self.indices = sorted({u.index for e in [*roots, *(d.expr for d in needed)]
                                for u in parts_of(e, UnitVector) if not u.index.is_Integer},
                               key=str)

@@ -302,6 +302,12 @@ find dL/dw"""
     np.testing.assert_allclose(gradient, X.T @ (sigmoid(np.clip(X @ w, -700, 700)) - y))
 
 
+def test_a_derivative_that_is_zero_still_takes_its_variable() -> None:
+    """f = aᵀa by x: the function takes x (its size gives the zeros' shape)."""
+    function = code_of("x, a in R^D\nf = a^T a\nfind df/dx")
+    np.testing.assert_array_equal(function(x=np.ones(3), a=np.ones(3)), np.zeros(3))
+
+
 def test_names_that_clash_become_identifiers_and_titles_stay_text() -> None:
     """Python's keywords and builtins, the module's own np, Greek letters and W^{(1)} become
     identifiers the docstring lists; a title with quotes, backslashes and a control
