@@ -32,14 +32,20 @@ def result_value(derivation: Derivation, values: Mapping[sympy.Basic, Number],
     """The result's value (or that of ``result``, the same in other names), its named
     intermediates computed forward first, each once (the result may be kept in them:
     h_k = tanh(W_k h_{k−1}))."""
+    expr = derivation.result if result is None else result
+    return evaluate(expr, forward(derivation, expr, values, sizes), sizes)
+
+
+def forward(derivation: Derivation, expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
+            sizes: Mapping[sympy.Basic, int]) -> dict[sympy.Basic, Number]:
+    """The values with those of the named intermediates ``expr`` uses, each computed once."""
     problem = derivation.problem
     assert problem is not None
-    expr = derivation.result if result is None else result
     known = dict(values)
     for definition in problem.needed(expr):
         if definition.symbol not in known:
             known[definition.symbol] = evaluate(definition.expr, known, sizes)
-    return evaluate(expr, known, sizes)
+    return known
 
 
 # ---- the numeric contract ----------------------------------------------------------
@@ -451,5 +457,6 @@ def index_tensor(derivation: Derivation, values: Mapping[sympy.Basic, Number],
         view = [1] * len(shape)
         view[position] = shape[position]
         grids[symbol] = np.arange(shape[position]).reshape(view)
-    value = evaluate(derivation.views.index, {**values, **grids}, sizes)
+    known = forward(derivation, derivation.views.index, values, sizes)
+    value = evaluate(derivation.views.index, {**known, **grids}, sizes)
     return np.broadcast_to(np.asarray(value, dtype=float), shape)

@@ -168,7 +168,7 @@ def where(problem: Problem, total: sympy.Basic, size: int) -> Sentence:
         f"Written out in the declared variables the result would take {size:,} symbols, so it "
         "is kept in the named intermediates, where "]
     for index, definition in enumerate(problem.needed(total)):
-        sentence += [", " if index else "", Math(definition.symbol), " = ",
+        sentence += ["; " if index else "", Math(definition.symbol), " = ",
                      Math(definition.expr)]
     sentence.append(".")
     return tuple(sentence)

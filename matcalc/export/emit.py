@@ -180,6 +180,7 @@ class Program:
     temporaries: int = 0
     symmetric: frozenset[sympy.Basic] = frozenset()  # the matrices declared symmetric
     written: dict[sympy.Basic, Code] = field(default_factory=dict)  # the current walk's codes
+    by_text: dict[str, Code] = field(default_factory=dict)  # each temporary by its code
 
     # ---- names and lines -----------------------------------------------------------------
 
@@ -295,12 +296,25 @@ class Program:
 
     def temporary(self, node: sympy.Basic, code: Code) -> Code:
         """A line computing the node under a fresh name; the node is that name from then on."""
+        text = self.dense(code).text
+        if text not in self.by_text:
+            self.temporaries += 1
+            name = self.fresh(f"tmp{self.temporaries}")
+            self.assigned(name, text, size_text(shape_of(node)) if is_matrix(node) else "number")
+            self.by_text[text] = Code(name)
+        self.names[node] = self.by_text[text]
+        return self.by_text[text]
+
+    def line_of(self, code: Code, rows: sympy.Basic, cols: sympy.Basic) -> Code:
+        """A line computing a part that is no node of its own (the first factors of a long
+        product) under a fresh name."""
+        if code.text in self.by_text:  # the same text is the same value: names are set once
+            return self.by_text[code.text]
         self.temporaries += 1
         name = self.fresh(f"tmp{self.temporaries}")
-        shape = size_text(shape_of(node)) if is_matrix(node) else "number"
-        self.assigned(name, self.dense(code).text, shape)
-        self.names[node] = Code(name)
-        return Code(name)
+        self.assigned(name, code.text, size_text((rows, 1) if code.diagonal else (rows, cols)))
+        self.by_text[code.text] = Code(name, diagonal=code.diagonal)
+        return self.by_text[code.text]
 
     def dense(self, code: Code) -> Code:
         """A diagonal matrix held as its column, made a matrix (for a sum, a trace, a
@@ -561,6 +575,9 @@ def _run(program: Program, matrices: Sequence[sympy.Basic]) -> _Factor:
         cut = inner.index(1) + 1
         column = factors[cut - 1]
         for factor in reversed(factors[:cut - 1]):
+            if program.local is None and _long(column, factor):
+                column = _Factor(program.line_of(column.code, column.rows, column.cols),
+                                 column.rows, column.cols)
             column = _times(program, factor, column)
         if cut == len(factors):
             return column
@@ -568,8 +585,16 @@ def _run(program: Program, matrices: Sequence[sympy.Basic]) -> _Factor:
         return _times(program, column, rest)
     result = factors[0]
     for factor in factors[1:]:
+        if program.local is None and _long(result, factor):
+            result = _Factor(program.line_of(result.code, result.rows, result.cols),
+                             result.rows, result.cols)  # a long product, a line at a time
         result = _times(program, result, factor)
     return result
+
+
+def _long(done: _Factor, factor: _Factor) -> bool:
+    """Whether a product's line would pass LINE with its size comment (``  # D×D``)."""
+    return len(done.code.text) + len(factor.code.text) + 12 > LINE
 
 
 def _times(program: Program, left: _Factor, right: _Factor) -> _Factor:

@@ -5,7 +5,7 @@ which differentiates matcalc's reading, passes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,15 @@ def sq(u: Any) -> Any:
 
 
 inv = np.linalg.inv
+
+
+def deep_network(v: Mapping[str, Any], layers: int) -> Any:
+    """h_k = tanh(W_k h_{k−1}), h_0 = x; f = h_Lᵀh_L."""
+    h = v["x"]
+    for k in range(1, layers + 1):
+        h = np.tanh(v[f"W{k}"] @ h)
+    return h @ h
+
 
 FUNCTIONS: dict[str, Callable[[V], Any]] = {
     "chains-through-matrices#0:L/W": lambda v: sq(v["y"] - v["W"] @ v["x"]),
@@ -104,6 +113,8 @@ FUNCTIONS: dict[str, Callable[[V], Any]] = {
     "two-layer-network#0:L/W1": lambda v: sq(v["W2"] @ np.tanh(v["W1"] @ v["x"] + v["b1"])
                                              + v["b2"] - v["y"]),
     "vector-by-matrix#0:f/A": lambda v: v["A"] @ v["x"],
+    "deep-network#0:f/x": lambda v: deep_network(v, 8),
+    "deep-network#0:f/W1": lambda v: deep_network(v, 8),
     # second derivatives (key of/wrt,wrt2), against central second differences
     "second-order#0:f/x,x": lambda v: v["x"] ** 2 + 2 * v["x"] * v["y"] + v["y"] ** 3,
     "second-order#0:f/x,y": lambda v: v["x"] ** 2 + 2 * v["x"] * v["y"] + v["y"] ** 3,

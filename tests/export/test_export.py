@@ -238,6 +238,20 @@ def test_deep_tanh_network_gradient_by_hand() -> None:
                                rtol=1e-6, atol=1e-9)
 
 
+def test_a_deep_networks_hessian_is_ruff_clean_and_passes_its_check(tmp_path: Path) -> None:
+    """Long products are written a few factors a line (within ruff's 100 columns)."""
+    layers = 6
+    text = ("x in R^D\n" + "".join(f"W{i} in R^{{D x D}}\n" for i in range(1, layers + 1))
+            + "h0 = x\n" + "".join(f"h{i} = tanh(W{i} h{i - 1})\n" for i in range(1, layers + 1))
+            + f"f = h{layers}^T h{layers}\nfind df/dx, d2f/dx2")
+    path = tmp_path / "deep.py"
+    path.write_text(matcalc.solve(text, check=False).to_numpy(), encoding="utf-8")
+    ruff(path)
+    module = load(path)
+    (check,) = [getattr(module, n) for n in dir(module) if n.startswith("check_")]
+    check()
+
+
 def test_source_grows_linearly_with_depth() -> None:
     def lines(layers: int) -> int:
         text = ("x in R^D\n" + "".join(f"W{i} in R^{{D x D}}\n" for i in range(1, layers + 1))
