@@ -59,6 +59,7 @@ from matcalc.objects import (
     Vec,
     as_dimension,
     is_matrix,
+    parts_of,
     shape_of,
 )
 
@@ -516,6 +517,58 @@ def _grouped_chain(matrices: Sequence[sympy.Basic], symmetric: frozenset[sympy.B
     return MatMul(*matrices)
 
 
+def shared_chains(roots: Sequence[sympy.Basic]) -> list[sympy.Basic]:
+    """Long products of matrices (no vector among them: a vector's end is already the cheap
+    one) split around the one factor no other such product has, its left part grouped from
+    the left and its right part from the right: a deep network's Hessian has a term
+    J_{k}ᵀ M_k J_k per layer, and the J's grow by one factor from term to term, so their
+    groups are the same parts, each computed once (about 3L products rather than L²)."""
+    chains = [node for node in parts_of(sympy.Tuple(*roots), MatMul) if _square_chain(node)]
+    if len(chains) < 2:
+        return list(roots)
+    counts: Counter[sympy.Basic] = Counter()
+    for chain in chains:
+        counts.update(set(_matrices(chain)))
+
+    def split(node: sympy.Basic) -> sympy.Basic | None:
+        if not (isinstance(node, MatMul) and _square_chain(node)):
+            return None
+        matrices = _matrices(node)
+        middle = [k for k, m in enumerate(matrices) if counts[m] == 1]
+        if not middle or middle[-1] - middle[0] != len(middle) - 1:
+            return None  # no factor of its own, or two runs of them
+        left, right = matrices[:middle[0]], matrices[middle[-1] + 1:]
+        parts = [_from_left(left)] if left else []
+        parts += matrices[middle[0]:middle[-1] + 1] + ([_from_right(right)] if right else [])
+        scalars = [a for a in node.args if not is_matrix(a)]
+        return MatMul(*scalars, *parts)
+
+    return [rebuilt(root, split) for root in roots]
+
+
+def _matrices(node: MatMul) -> list[sympy.Basic]:
+    return [a for a in node.args if is_matrix(a)]
+
+
+def _square_chain(node: MatMul) -> bool:
+    matrices = _matrices(node)
+    return len(matrices) >= 4 and all(1 not in shape_of(m) for m in matrices)
+
+
+def _from_left(matrices: Sequence[sympy.Basic]) -> sympy.Basic:
+    result = matrices[0]
+    for matrix in matrices[1:]:
+        result = MatMul(result, matrix)
+    return result
+
+
+def _from_right(matrices: Sequence[sympy.Basic]) -> sympy.Basic:
+    result = matrices[-1]
+    for matrix in reversed(matrices[:-1]):
+        result = MatMul(matrix, result)
+    return result
+
+
 @rule(MatMul, children=_matrix_factors)
 def _matrix_product(program: Program, node: MatMul) -> Code:
     scalars = [part for a in node.args if not is_matrix(a)  # 2/(1 + u) xᵀ: 2 * x.T / (1 + u)
@@ -593,8 +646,9 @@ def _run(program: Program, matrices: Sequence[sympy.Basic]) -> _Factor:
 
 
 def _long(done: _Factor, factor: _Factor) -> bool:
-    """Whether a product's line would pass LINE with its size comment (``  # D×D``)."""
-    return len(done.code.text) + len(factor.code.text) + 12 > LINE
+    """Whether a product's line would pass LINE with its size comment (``  # D×D``), and
+    what is done so far is more than a name."""
+    return len(done.code.text) + len(factor.code.text) + 12 > LINE and len(done.code.text) > 16
 
 
 def _times(program: Program, left: _Factor, right: _Factor) -> _Factor:
@@ -995,4 +1049,5 @@ def _one_call(text: str) -> bool:
     return False
 
 
-__all__ = ["HELPERS", "Code", "Program", "grouped", "rebuilt", "size_text", "stable_form"]
+__all__ = ["HELPERS", "Code", "Program", "grouped", "rebuilt", "shared_chains", "size_text",
+           "stable_form"]

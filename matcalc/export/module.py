@@ -25,7 +25,16 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from matcalc import __version__, functions
 from matcalc.errors import MatcalcError
-from matcalc.export.emit import HELPERS, Code, Program, grouped, rebuilt, size_text, stable_form
+from matcalc.export.emit import (
+    HELPERS,
+    Code,
+    Program,
+    grouped,
+    rebuilt,
+    shared_chains,
+    size_text,
+    stable_form,
+)
 from matcalc.greek import LETTERS
 from matcalc.model import Declaration, Definition, Derivation, Problem, Property, Solution
 from matcalc.objects import (
@@ -293,7 +302,7 @@ class ProblemCode:
             self.names.of(definition.name)  # the problem's names first, temporaries after
         needed = [dataclasses.replace(d, expr=grouped(d.expr, program.symmetric))
                   for d in needed]
-        roots = [grouped(root, program.symmetric) for root in roots]
+        roots = shared_chains([grouped(root, program.symmetric) for root in roots])
         program.count([*(d.expr for d in needed), *roots])
         for definition in needed:
             expr = definition.expr

@@ -252,6 +252,20 @@ def test_a_deep_networks_hessian_is_ruff_clean_and_passes_its_check(tmp_path: Pa
     check()
 
 
+def test_a_deep_hessian_shares_its_jacobians() -> None:
+    """The Hessian of an L-layer network has a term per layer, each a product of about 2L
+    matrices; their common parts are computed once, so the products grow like L, not L²."""
+    def products(layers: int) -> int:
+        text = ("x in R^D\n" + "".join(f"W{i} in R^{{D x D}}\n" for i in range(1, layers + 1))
+                + "h0 = x\n" + "".join(f"h{i} = tanh(W{i} h{i - 1})\n"
+                                       for i in range(1, layers + 1))
+                + f"f = h{layers}^T h{layers}\nfind d2f/dx2")
+        return matcalc.solve(text, check=False).to_numpy().split("def check_")[0].count("@")
+
+    eight, sixteen = products(8), products(16)
+    assert sixteen <= 2.2 * eight, (eight, sixteen)
+
+
 def test_source_grows_linearly_with_depth() -> None:
     def lines(layers: int) -> int:
         text = ("x in R^D\n" + "".join(f"W{i} in R^{{D x D}}\n" for i in range(1, layers + 1))
