@@ -6,6 +6,7 @@ outside ``language/``; the parser is built once, lazily, on the first parse.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -156,7 +157,11 @@ def _lark_error(error: Exception, text: str, path: str) -> Exception:
 def _syntax_error(error: Exception, text: str, path: str) -> MatcalcError:
     from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
-    from matcalc.language.spelling import TERMINAL_WORDS
+    from matcalc.language.spelling import (
+        REDUCTION_HINT,
+        TERMINAL_WORDS,
+        reduction_error_text,
+    )
 
     line = getattr(error, "line", 1) or 1
     column = getattr(error, "column", 1) or 1
@@ -164,6 +169,12 @@ def _syntax_error(error: Exception, text: str, path: str) -> MatcalcError:
     if line == -1 or line > len(lines):  # at the very end of the input
         line = len(lines)
         column = len(lines[-1]) + 1
+    reduction = re.search(r"\\?(sum|prod)\s*_\s*\{[^{}]*$", lines[line - 1][:column - 1])
+    if reduction is not None:  # \sum_{n=1}^{N}: the "=" is where the grammar stops
+        span = Span(line, reduction.start() + 1, line, column + 1)
+        written = reduction.group(0).partition("{")[0] + "{…}"
+        return MatcalcError(reduction_error_text(reduction.group(1), written),
+                            span, hint=REDUCTION_HINT, source=text, path=path)
     unbalanced = _unbalanced_bracket(lines[line - 1], line)
     if unbalanced is not None:
         message, span = unbalanced

@@ -57,8 +57,13 @@ from matcalc.language.scope import Scope
 from matcalc.language.spelling import (
     ELEMENTWISE,
     FUNCTIONS,
+    REDUCTION_HINT,
+    REDUCTIONS,
     UNSUPPORTED,
     WRITTEN_OTHERWISE,
+    reduction_error_text,
+    reduction_hint,
+    reduction_over_index,
 )
 from matcalc.language.transformer import (
     AbsOf,
@@ -231,8 +236,8 @@ class ExpressionBuilder:
                         hint="write ||x|| for the norm or abs(x) for the absolute values")
                 return self.apply("abs", value, node.span)
             case Command(text="sum" | "prod"):
-                raise MatcalcError(f"\\{node.text} with an index is not supported", node.span,
-                                   hint="write the sum with vectors: sum(x), 1_D^T x, x^T x")
+                raise MatcalcError(reduction_error_text(node.text, f"\\{node.text}_…"), node.span,
+                                   hint=REDUCTION_HINT)
             case Command(text=text):
                 if text in FUNCTIONS:
                     raise MatcalcError(f"\\{text} needs an argument", node.span)
@@ -276,6 +281,7 @@ class ExpressionBuilder:
         parts = self.scope.split_name(node.text)
         if parts is not None and len(parts) > 1:
             return self.expr(Juxt(node.span, self.scope.split_nodes(node, parts)))
+        self.refuse_reduction(node)
         raise MatcalcError(
             f"unknown name {node.text!r}" if len(node.text) == 1 else
             f"unknown name {node.text!r}: it is not declared and cannot be split into "
@@ -477,6 +483,7 @@ class ExpressionBuilder:
     def factor(self, items: Sequence[Node], index: int) -> tuple[Value, Span, int]:
         """The factor that starts at ``items[index]``: its value, its span, where it ends."""
         item = items[index]
+        self.refuse_reduction(item)
         if index > 0 and isinstance(item, Number) and item.text == "1":
             return BareOne(), item.span, index + 1  # xᵀ1, 1ᵀX1: the ones vector
         head = self.scope.function_head(item)
@@ -553,6 +560,19 @@ class ExpressionBuilder:
                 return self.arith.postfix(self.outside(base, value), mark, node.span)
         return value
 
+    def refuse_reduction(self, node: Node) -> None:
+        """sum_n (…), max_i x_i, sum_{n} …: a sum over an index, which is not read yet, is
+        refused rather than read as an abstract function sum_n(…) or as sum(…)."""
+        word = None
+        if isinstance(node, Name) and node.text not in self.scope.known_names():
+            word = reduction_over_index(node.text)
+        elif isinstance(node, Subscript) and isinstance(node.base, Name | Command) and (
+                node.base.text in REDUCTIONS and node.base.text not in self.scope.declared):
+            word = node.base.text
+        if word is not None:
+            raise MatcalcError(reduction_error_text(word, self.scope.text(node.span)),
+                               node.span, hint=reduction_hint(word))
+
     def refuse_ambiguous_sigma(self, name: Node) -> None:
         """σ declared as a number and written right before a bracket, σ(wᵀx): the product
         σ·(wᵀx) or the sigmoid? Students mean both (issue 18); a space, σ (wᵀx), or an
@@ -589,6 +609,7 @@ class ExpressionBuilder:
             if len(node.args) != 1:
                 raise MatcalcError(f"{name} is a variable, not a function", node.name.span)
             return self.juxtaposition([node.name, node.args[0]])
+        self.refuse_reduction(node.name)
         if name in UNSUPPORTED or name in self.scope.dims:
             raise MatcalcError(
                 f"unsupported function {name!r}", node.name.span,

@@ -6,6 +6,8 @@ Data only; the functions come from the function table.
 
 from __future__ import annotations
 
+import re
+
 from matcalc import functions
 from matcalc.greek import LETTERS
 
@@ -32,6 +34,37 @@ FUNCTIONS = functions.WORDS
 
 # Known functions without a derivative rule (not differentiable, or not supported yet).
 UNSUPPORTED = {"max", "min", "argmax", "argmin", "round", "floor", "ceil", "relu"}
+
+# A sum (or a product, a max) over an index: sum_n (…), max_i x_i, \sum_{n=1}^{N} …. Read
+# as a name it would become an abstract function sum_n(…) and derive another problem.
+REDUCTIONS = ("sum", "prod", "max", "min", "argmax", "argmin")
+REDUCTION_HINT = (
+    "write it with vectors and the data matrix: Σ_n (y_n - w^T x_n)^2 is ||y - X w||^2, "
+    "Σ_n log(1 + exp(-y_n w^T x_n)) is 1_N^T log(1 + exp(-y .* (X w))) (the x_n the rows "
+    "of X in R^{N x D}), Σ_i x_i is sum(x) or 1_D^T x")
+
+
+def reduction_over_index(text: str) -> str | None:
+    """The reduction word of sum_n, \\sum_{n}, max_i (one index letter or a braced group
+    after the underscore), or None: max_loss is a name."""
+    match = re.fullmatch(r"\\?(sum|prod|max|min|argmax|argmin)_(?:[A-Za-z]|\{.*)", text.strip())
+    return match.group(1) if match else None
+
+
+NOUNS = {"sum": "sum", "prod": "product", "max": "maximum", "min": "minimum",
+         "argmax": "argmax", "argmin": "argmin"}
+
+
+def reduction_hint(word: str) -> str:
+    if word in ("sum", "prod"):
+        return REDUCTION_HINT
+    return (f"the {NOUNS[word]} of entries has no derivative where two entries tie, and "
+            "matcalc has no rule for it; logsumexp(x) is a smooth maximum")
+
+
+def reduction_error_text(word: str, written: str) -> str:
+    return f"{written} is a {NOUNS[word]} over an index, which matcalc does not read yet"
+
 
 # Well-known names that would otherwise be read as abstract functions (vec(X)ᵀvec(X) as a
 # number squared): each is refused with the way to write it, unless declared differentiable.
