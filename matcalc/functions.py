@@ -90,6 +90,12 @@ ENTRYWISE: tuple[Entrywise, ...] = (
     # differentiates to, would give a Dirac delta, which has no values to check
     _own("sign", ("sign", "sgn"), lambda np, t: np.sign(t), "np.sign({})", lambda t: sympy.S.Zero,
          "The sign of a number as a user writes it: −1, 0 or 1."),
+    # relu′ = step, with step(0) = 0 (a subgradient at the kink; the check stays away from it)
+    _own("step", ("step", "heaviside"), lambda np, t: np.heaviside(t, 0.0),
+         "np.heaviside({}, 0.0)", lambda t: sympy.S.Zero,
+         "The unit step: 1 for t > 0, 0 for t ≤ 0."),
+    _own("relu", ("relu", "ReLU"), lambda np, t: np.maximum(t, 0), "np.maximum({}, 0)",
+         lambda t: step(t), "The rectifier max(0, t); relu′ = step, taken as 0 at t = 0."),
     # read as what it is, log(1 + eᵗ), so that its derivative is the sigmoid it is
     Entrywise("softplus", ("softplus",), lambda t: sympy.log(1 + sympy.exp(t)),
               lambda np, t: np.logaddexp(0, t), "np.logaddexp(0, {})",
@@ -130,6 +136,7 @@ BY_KIND: dict[type, Entrywise] = {f.kind: f for f in ENTRYWISE if f.kind is not 
 
 sigmoid: Any = ENTRYWISE_BY_NAME["sigmoid"].kind  # made by matcalc, used by the identities
 sign: Any = ENTRYWISE_BY_NAME["sign"].kind
+step: Any = ENTRYWISE_BY_NAME["step"].kind
 
 
 def of_expression(expr: sympy.Basic) -> Entrywise | None:
@@ -138,4 +145,4 @@ def of_expression(expr: sympy.Basic) -> Entrywise | None:
 
 
 __all__ = ["ALL", "BY_KIND", "ENTRYWISE", "ENTRYWISE_BY_NAME", "MATRIX_FUNCTIONS", "WORDS",
-           "Entrywise", "MatrixFunction", "of_expression", "sigmoid", "sign"]
+           "Entrywise", "MatrixFunction", "of_expression", "sigmoid", "sign", "step"]

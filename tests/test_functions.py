@@ -25,6 +25,7 @@ REFERENCE: dict[str, Callable[[Any], Any]] = {
     "sqrt": np.sqrt, "abs": np.abs, "sign": np.sign,
     "softplus": lambda t: np.log(1 + np.exp(t)),
     "softsign": lambda t: t / (1 + np.abs(t)),
+    "relu": lambda t: np.maximum(t, 0), "step": lambda t: (np.asarray(t) > 0).astype(float),
 }
 POSITIVE = {"log", "sqrt"}  # defined for positive arguments only
 

@@ -12,6 +12,7 @@ import dataclasses
 
 import sympy
 
+from matcalc import functions
 from matcalc.engine import algebra
 from matcalc.engine.chain import chain_terms, chains, is_tensor_chain, path_count
 from matcalc.engine.decompose import decompose
@@ -35,7 +36,7 @@ from matcalc.model import (
     printed_size,
     transposes,
 )
-from matcalc.objects import shape_of
+from matcalc.objects import parts_of, shape_of
 
 __all__ = ["derive", "solve"]
 
@@ -97,6 +98,7 @@ def derive(problem: Problem, target: Target, layout: str = "numerator", *,
     orthogonal = problem.declared_with(Property.ORTHOGONAL)
     result, used = simplify(unsimplified, symmetric, orthogonal)
     remarks.extend(used)
+    remarks.extend(kinks(result))
     named_result = None if named else in_own_names(problem, total, result,
                                                    (symmetric, orthogonal), (of, wrt, layout))
     if transposes(of, wrt, layout) and found:
@@ -160,6 +162,23 @@ def in_own_names(problem: Problem, total: sympy.Basic, result: sympy.Basic,
             printed_size(named) >= printed_size(result)):
         return None  # only when the problem's names make the result shorter
     return named
+
+
+KINKS = {
+    "step": ("relu has a kink at 0: its derivative step(t) is 1 for t > 0 and 0 for t < 0, "
+             "and is taken as 0 at t = 0 (a subgradient there); the numeric check is made at "
+             "random points, which miss the kink."),
+    "sign": ("|t| has a kink at 0: its derivative sign(t) is taken as 0 at t = 0 (a "
+             "subgradient there); the numeric check is made at random points, which miss the "
+             "kink."),
+}
+
+
+def kinks(result: sympy.Basic) -> list[Sentence]:
+    """The convention at the kink of each piecewise derivative the result holds."""
+    found = parts_of(result, (functions.step, functions.sign))
+    return [(KINKS[name],) for name in KINKS
+            if any(type(part) is functions.ENTRYWISE_BY_NAME[name].kind for part in found)]
 
 
 def where(problem: Problem, total: sympy.Basic, size: int) -> Sentence:

@@ -591,6 +591,16 @@ class ExpressionBuilder:
                 hint="write sigma * (…) or sigma (…) for the product, sigmoid(…) for the "
                      "function")
 
+    @staticmethod
+    def rectified_argument(arguments: Sequence[Node]) -> Node | None:
+        """t in max(0, t) or max(t, 0), or None."""
+        if len(arguments) != 2:
+            return None
+        zeros = [isinstance(a, Number) and a.text in ("0", "0.0") for a in arguments]
+        if zeros.count(True) != 1:
+            return None
+        return arguments[zeros.index(False)]
+
     def call(self, node: Call) -> Value:
         self.refuse_ambiguous_sigma(node.name)
         name = node.name.text
@@ -598,6 +608,10 @@ class ExpressionBuilder:
         if target in self.scope.defined:
             return self.call_definition(target, node)
         function = FUNCTIONS.get(name) if name not in self.scope.declared else None
+        if name == "max" and function is None and name not in self.scope.declared:
+            rectified = self.rectified_argument(node.args)
+            if rectified is not None:  # max(0, t) and max(t, 0): relu(t), the hinge
+                return self.apply("relu", self.expr(rectified), rectified.span)
         if self.scope.is_sigmoid(node.name):
             function = "sigmoid"
         if function is not None:

@@ -33,7 +33,7 @@ MATRIX_FUNCTIONS = {word: f.name for f in functions.MATRIX_FUNCTIONS for word in
 FUNCTIONS = functions.WORDS
 
 # Known functions without a derivative rule (not differentiable, or not supported yet).
-UNSUPPORTED = {"max", "min", "argmax", "argmin", "round", "floor", "ceil", "relu"}
+UNSUPPORTED = {"max", "min", "argmax", "argmin", "round", "floor", "ceil"}
 
 # A sum (or a product, a max) over an index: sum_n (…), max_i x_i, \sum_{n=1}^{N} …. Read
 # as a name it would become an abstract function sum_n(…) and derive another problem.

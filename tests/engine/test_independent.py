@@ -113,6 +113,10 @@ FUNCTIONS: dict[str, Callable[[V], Any]] = {
     "two-layer-network#0:L/W1": lambda v: sq(v["W2"] @ np.tanh(v["W1"] @ v["x"] + v["b1"])
                                              + v["b2"] - v["y"]),
     "vector-by-matrix#0:f/A": lambda v: v["A"] @ v["x"],
+    "relu-and-hinge#0:f/x": lambda v: v["v"] @ np.maximum(v["W"] @ v["x"], 0),
+    "relu-and-hinge#0:f/W": lambda v: v["v"] @ np.maximum(v["W"] @ v["x"], 0),
+    "relu-and-hinge#1:L/w": lambda v: max(0.0, 1 - v["y"] * (v["w"] @ v["x"]))
+        + v["lambda"] / 2 * (v["w"] @ v["w"]),
     "deep-network#0:f/x": lambda v: deep_network(v, 8),
     "deep-network#0:f/W1": lambda v: deep_network(v, 8),
     # second derivatives (key of/wrt,wrt2), against central second differences

@@ -435,3 +435,36 @@ def test_sigma_with_a_space_or_an_operator_is_the_product(written: str, meant: A
     values = {"w": rng.normal(size=3), "x": rng.normal(size=3), "sigma": 0.7}
     assert_derivative(f"w, x in R^D\nsigma in R\nf = {written}\nfind df/dw", meant,
                       {"D": 3}, values)
+
+
+# ReLU and the hinge: max(0, t) is relu(t), whose derivative step(t) is taken as 0 at the
+# kink; each against numpy's maximum at random points (a kink is met with probability 0).
+PIECEWISE = {
+    "1_E^T relu(W x)": lambda x, W, w, c: np.sum(np.maximum(W @ x, 0)),
+    "max(0, 1 - c w^T x)": lambda x, W, w, c: max(0.0, 1 - c * (w @ x)),
+    "max(w^T x, 0)^2": lambda x, W, w, c: max(w @ x, 0.0) ** 2,
+    "w^T relu(W^T relu(W x))": lambda x, W, w, c: w @ np.maximum(
+        W.T @ np.maximum(W @ x, 0), 0),
+    "step(w^T x) w^T x": lambda x, W, w, c: float(w @ x > 0) * (w @ x),
+}
+
+
+@pytest.mark.parametrize("written", PIECEWISE)
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_relu_and_the_hinge(written: str, seed: int) -> None:
+    D, E = 4, 3
+    values = draw(np.random.default_rng(seed), x=(D,), W=(E, D), w=(D,), c=())
+    text = f"x, w in R^D\nW in R^{{E x D}}\nc in R\nf = {written}\nfind df/dx"
+    assert_derivative(text, PIECEWISE[written], {"D": D, "E": E}, values)
+
+
+def test_a_kink_states_its_convention() -> None:
+    derivation = matcalc.solve("x, w in R^D\nf = max(0, 1 - w^T x)\nfind df/dx").derivations[0]
+    said = " ".join(str(part) for remark in derivation.remarks for part in remark)
+    assert "taken as 0 at t = 0" in said
+    assert derivation.checked is not None and derivation.checked.passed
+
+
+def test_max_of_two_expressions_is_refused() -> None:
+    with pytest.raises(MatcalcError, match="unsupported function 'max'"):
+        matcalc.solve("x, w in R^D\nc in R\nf = max(w^T x, c)\nfind df/dx")
