@@ -121,6 +121,17 @@ class ExpressionBuilder:
         return self.arith.finish(self.expr(node), node.span)
 
     def expr(self, node: Node) -> Value:
+        """The value of a node; an undefined constant (log 0, 1/0) is an error at the node
+        where it appears, never a zoo that would make the whole expression a constant."""
+        value = self.value_of(node)
+        if value is sympy.S.ComplexInfinity or value is sympy.S.NaN or (
+                isinstance(value, sympy.Basic) and value.is_number and value.is_infinite):
+            raise MatcalcError(f"{self.scope.text(node.span)} is undefined (it is "
+                               f"{'infinite' if value is not sympy.S.NaN else 'not a number'})",
+                               node.span, hint="a logarithm of 0 or a division by 0 has no value")
+        return value
+
+    def value_of(self, node: Node) -> Value:
         label = self.scope.label(node)
         if label is not None:
             if label in self.scope.known_names():

@@ -128,6 +128,10 @@ def test_calls_take_their_arguments(text: str, size: int) -> None:
     (r"x, w, y in R^D; f = \sum_{n=1}^{N} (y_n - w^T x_n)^2",
      "\\sum_{…} is a sum over an index"),
     ("x in R^D; f = max_i (x_i)", "max_i is a maximum over an index"),
+    # an undefined constant is an error where it is written (it was f = zoo, df/dx = 0)
+    ("x in R^D; f = x^T x + log(0); find df/dx", "log(0) is undefined"),
+    ("x in R^D; f = x^T x + 1/0; find df/dx", "1/0 is undefined"),
+    ("x in R^D; f = log(x^T x - x^T x); find df/dx", "log(x^T x - x^T x) is undefined"),
     ("x in R^D; f = prod_i x_i", "prod_i is a product over an index"),
     ("x in R^D; W in R^{D x D}; f = x^T W^{(2)} x", "W^(2) is read as a name with a label"),
     ("x in R^D; f = ||x||_p", "the norm ‖x‖_p is not supported"),
