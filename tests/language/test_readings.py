@@ -38,6 +38,10 @@ SCALAR_CASES = {
     r"\sqrt[2]{x}": lambda x: np.sqrt(x),
     r"x \sqrt[3]1": lambda x: x,  # the root of the number 1, never a ones vector
     "x 1 + theta 1": lambda x, theta: x + theta,  # after a number, 1 is the number
+    # ** is a power, as Python writes it (it was a syntax error)
+    "(x^2 + 1)**2": lambda x: (x**2 + 1) ** 2,
+    "x**3 theta": lambda x, theta: x**3 * theta,
+    "x**-1 + x**(1/2)": lambda x: 1 / x + np.sqrt(x),
 }
 
 
