@@ -217,6 +217,7 @@ NOTATION = {
     "X in R^{D x D}; f = log |X|; find df/dX": lambda X: np.log(abs(np.linalg.det(X))),
     "X in R^{D x D}; f = ||X||_F^2; find df/dX": lambda X: np.sum(X * X),
     "A in R^{m,n}; x in R^n; f = ||A x||^2; find df/dx": lambda A, x: (A @ x) @ (A @ x),
+    "A in R^(m x n); x in R^n; f = ||A x||^2; find df/dx": lambda A, x: (A @ x) @ (A @ x),
     "X, A in R^{D x D}; f = tr(AX^T); find df/dX": lambda X, A: np.trace(A @ X.T),
     "x in R^D; delta in R; f = sum(log(x .* x + delta)); find df/dx":
         lambda x, delta: np.sum(np.log(x * x + delta)),
@@ -274,7 +275,7 @@ def test_notation(text: str) -> None:
     sizes = {"D": 4, "m": 3, "n": 5}
     shapes = {"x": (4,), "y": (4,), "w": (4,), "a": (4,), "delta": (), "X": (4, 4),
               "A": (4, 4)}
-    if "R^{m,n}" in text:
+    if "R^{m,n}" in text or "R^(m x n)" in text:
         shapes |= {"A": (3, 5), "x": (5,)}
     if text.startswith("x in R;"):
         shapes["x"] = ()
