@@ -65,6 +65,7 @@ from matcalc.language.spelling import (
     reduction_hint,
     reduction_over_index,
 )
+from matcalc.language.sums import WRITE_INSTEAD, Summed, index_outside, sums_in
 from matcalc.language.transformer import (
     AbsOf,
     BinOp,
@@ -85,6 +86,7 @@ from matcalc.language.transformer import (
     Postfix,
     Power,
     Subscript,
+    SumOver,
 )
 from matcalc.model import Shape
 from matcalc.objects import (
@@ -95,6 +97,7 @@ from matcalc.objects import (
     Scalar,
     Softmax,
     UnitVector,
+    as_dimension,
     index_symbol,
     is_matrix,
     shape_of,
@@ -118,7 +121,53 @@ class ExpressionBuilder:
 
     def read(self, node: Node) -> sympy.Basic:
         """The expression a node is, finished (a bare I or 𝟏 sized, or refused)."""
+        for summed in sums_in(node):  # y_n + Σ_n …: which y_n is meant?
+            outside = index_outside(node, summed.index)
+            if outside is not None:
+                raise MatcalcError(
+                    f"{self.scope.text(outside.span)} uses the index {summed.index} of the "
+                    f"sum {self.scope.text(summed.span)}, but stands outside it (a sum takes "
+                    "the product right after it)", outside.span,
+                    hint=f"put the whole summand in brackets: "
+                         f"{self.scope.text(summed.span)} (…)")
         return self.arith.finish(self.expr(node), node.span)
+
+    def sum_over(self, items: Sequence[Node], index: int) -> tuple[Value, Span, int]:
+        """Σ_n g(wᵀx_n, y_n) …: the sum of the product after it, read as 𝟏ᵀ of the vector
+        of its terms (matcalc.language.sums)."""
+        head = items[index]
+        assert isinstance(head, SumOver)
+        body_items = items[index + 1:]
+        if not body_items:
+            raise MatcalcError(f"{self.scope.text(head.span)} needs a summand", head.span,
+                               hint=f"write {self.scope.text(head.span)} (y_n - w^T x_n)^2")
+        span = head.span | body_items[-1].span
+        body = body_items[0] if len(body_items) == 1 else Juxt(
+            body_items[0].span | body_items[-1].span, tuple(body_items))
+        summed = Summed(head, self.scope.declared, self.scope.dims, self.scope.text,
+                        lambda node: self.scope.function_head(node) is not None
+                        or self.scope.is_sigmoid(node))
+
+        def size_of(node: Node) -> sympy.Expr:
+            """The entries of a column (1 for a number); anything else is refused."""
+            value = self.read(node)
+            if not is_matrix(value):
+                return sympy.S.One
+            rows, cols = shape_of(value)
+            if cols != 1:
+                raise MatcalcError(f"{self.scope.text(node.span)} is not a number or a "
+                                   "column, which a term of a sum over data needs", node.span)
+            return as_dimension(rows)
+
+        vector, varies = summed.vector(body, size_of)
+        if summed.varies(vector):  # every y_n and x_n is replaced, or the sum is refused
+            raise MatcalcError(f"this sum over {head.index} is not read", body.span,
+                               hint=WRITE_INSTEAD)
+        count = summed.terms()
+        if not varies:  # a term that does not change with n: N times it
+            return self.arith.multiply(count, self.expr(body), head.span,
+                                       body.span), span, len(items)
+        return self.apply("sum", self.read(vector), body.span), span, len(items)
 
     def expr(self, node: Node) -> Value:
         """The value of a node; an undefined constant (log 0, 1/0) is an error at the node
@@ -249,6 +298,8 @@ class ExpressionBuilder:
             case Command(text="sum" | "prod"):
                 raise MatcalcError(reduction_error_text(node.text, f"\\{node.text}_…"), node.span,
                                    hint=REDUCTION_HINT)
+            case SumOver():
+                return self.sum_over([node], 0)[0]  # no summand: refused there
             case Command(text=text):
                 if text in FUNCTIONS:
                     raise MatcalcError(f"\\{text} needs an argument", node.span)
@@ -455,7 +506,8 @@ class ExpressionBuilder:
                 f"{denominator} {rest}", first.span | items[-1].span,
                 hint=f"write ({numerator})/({denominator} {rest}) or "
                      f"({numerator})/{denominator} * {rest}, or \\frac{{…}}{{…}}")
-        if isinstance(first, Neg) and self.scope.function_head(first.arg) is not None:
+        if isinstance(first, Neg) and (self.scope.function_head(first.arg) is not None
+                                       or isinstance(first.arg, SumOver)):
             # "-log softmax(z)_k" reads as -(log softmax(z)_k): the sign binds last
             return negate(self.juxtaposition([first.arg, *items[1:]]))
         expanded: list[Node] = []
@@ -494,6 +546,8 @@ class ExpressionBuilder:
     def factor(self, items: Sequence[Node], index: int) -> tuple[Value, Span, int]:
         """The factor that starts at ``items[index]``: its value, its span, where it ends."""
         item = items[index]
+        if isinstance(item, SumOver):
+            return self.sum_over(items, index)
         self.refuse_reduction(item)
         if index > 0 and isinstance(item, Number) and item.text == "1":
             return BareOne(), item.span, index + 1  # xᵀ1, 1ᵀX1: the ones vector

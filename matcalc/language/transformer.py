@@ -7,6 +7,7 @@ Imports lark and matcalc.errors only.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,6 +129,14 @@ class DotPower(Node):
 @dataclass(frozen=True)
 class AbsOf(Node):
     arg: Node
+
+
+@dataclass(frozen=True)
+class SumOver(Node):
+    """\\sum_{n=1}^{N} or sum_n: a sum over an index of what follows it."""
+
+    index: str  # "n"
+    upper: str | None  # "N", or None when the bound is not written
 
 
 @dataclass(frozen=True)
@@ -270,6 +279,12 @@ class ToStatements(Transformer_NonRecursive[Token, list[Statement]]):
         if text in GREEK:
             return Name(span_of(token), GREEK[text])
         return Command(span_of(token), {"∂": "partial", "∇": "nabla", "√": "sqrt"}.get(text, text))
+
+    def sum_over(self, meta: Meta, token: Token) -> SumOver:
+        match = re.fullmatch(r"\\?sum_\{?\s*([A-Za-z])\s*(?:=\s*1\s*)?\}?"
+                             r"(?:\^\{?\s*([A-Za-z0-9]+)\s*\}?)?", str(token))
+        assert match is not None
+        return SumOver(span_of(token), match.group(1), match.group(2))
 
     def exp_atom(self, meta: Meta, token: Token) -> Node:
         if str(token).isdigit():
