@@ -117,6 +117,11 @@ FUNCTIONS: dict[str, Callable[[V], Any]] = {
     "relu-and-hinge#0:f/W": lambda v: v["v"] @ np.maximum(v["W"] @ v["x"], 0),
     "relu-and-hinge#1:L/w": lambda v: max(0.0, 1 - v["y"] * (v["w"] @ v["x"]))
         + v["lambda"] / 2 * (v["w"] @ v["w"]),
+    "sums-over-data#0:L/w": lambda v: sum((v["y"][n] - v["w"] @ v["X"][n]) ** 2
+                                          for n in range(len(v["y"]))),
+    "sums-over-data#1:L/w": lambda v: sum(np.log1p(np.exp(-v["y"][n] * (v["w"] @ v["X"][n])))
+                                          for n in range(len(v["y"])))
+        + v["lambda"] / 2 * (v["w"] @ v["w"]),
     "deep-network#0:f/x": lambda v: deep_network(v, 8),
     "deep-network#0:f/W1": lambda v: deep_network(v, 8),
     # second derivatives (key of/wrt,wrt2), against central second differences
