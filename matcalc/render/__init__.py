@@ -61,12 +61,15 @@ def render_all(solutions: list[Solution], fmt: str, *, standalone: bool = False,
 def notes(solution: Solution, stated: set[str] | None = None) -> tuple[Sentence, ...]:
     """The layout note: which convention the derivatives below are written in, once per
     output (``stated`` holds the layouts already explained)."""
-    from matcalc.render.sentence import LAYOUT_NOTES
+    from matcalc.render.sentence import layout_note
 
     layouts = {d.layout for d in solution.derivations} - (stated or set())
     if stated is not None:
         stated |= layouts
-    return tuple(LAYOUT_NOTES[layout] for layout in sorted(layouts))
+    first = next((d for d in solution.derivations
+                  if d.target.order == 1 and d.taylor is None), None)
+    names = (first.of_symbol, first.wrt_symbol) if first is not None else ()
+    return tuple(layout_note(layout, *names) for layout in sorted(layouts))
 
 
 def render(solution: Solution, fmt: str, **options: Any) -> str:

@@ -36,16 +36,20 @@ from matcalc.render.printers import (
 )
 
 _F, _X = sympy.Symbol("f"), sympy.Symbol("x")
-LAYOUT_NOTES: dict[str, Sentence] = {
-    "numerator": ("Numerator layout (as in Mathematics for Machine Learning): ",
-                  Math(PartialMark(_F, _X)), " has a row for each entry of ", Math(_F),
-                  " and a column for each entry of ", Math(_X), ", so a scalar by a vector "
-                  "is a row vector; a scalar by a matrix is shaped like the matrix."),
-    "denominator": ("Denominator layout (gradients as columns, as in the Matrix Cookbook): "
-                    "a result by a vector is the transpose of the numerator-layout Jacobian, "
-                    "so a scalar by a vector is a column vector; a scalar by a matrix is "
-                    "shaped like the matrix in both layouts.",),
-}
+
+
+def layout_note(layout: str, of: sympy.Basic = _F, wrt: sympy.Basic = _X) -> Sentence:
+    """Which convention the derivatives are written in, said with the problem's own
+    function and variable (∂L/∂w has a row for each entry of L …)."""
+    if layout == "numerator":
+        return ("Numerator layout (as in Mathematics for Machine Learning): ",
+                Math(PartialMark(of, wrt)), " has a row for each entry of ", Math(of),
+                " and a column for each entry of ", Math(wrt), ", so a scalar by a vector "
+                "is a row vector; a scalar by a matrix is shaped like the matrix.")
+    return ("Denominator layout (gradients as columns, as in the Matrix Cookbook): a result "
+            "by a vector is the transpose of the numerator-layout Jacobian, so a scalar by a "
+            "vector is a column vector; a scalar by a matrix is shaped like the matrix in both "
+            "layouts.",)
 
 # Words between two formulas that make them one formula: x ∈ ℝ^D, u = xᵀx, f ← z ← x.
 JOINERS = {" = ": " = ", " ∈ ": r" \in ", " ← ": r" \leftarrow ", " → ": r" \to ", ", ": ", "}
