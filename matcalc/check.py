@@ -74,8 +74,8 @@ def evaluate_derivation(derivation: Derivation, dims: Mapping[str, int],
     """Derivation.evaluate: sizes by dimension name, values by variable name."""
     problem = derivation.problem
     assert problem is not None
-    sizes = {sympy.Symbol(name, integer=True, positive=True): int(n)
-             for name, n in dims.items()}
+    named = {**sizes_from(problem, values), **{name: int(n) for name, n in dims.items()}}
+    sizes = {sympy.Symbol(name, integer=True, positive=True): n for name, n in named.items()}
     validate(derivation, sizes, values)
     bound = bind(problem, values)
     try:
@@ -86,6 +86,25 @@ def evaluate_derivation(derivation: Derivation, dims: Mapping[str, int],
     except np.linalg.LinAlgError:
         raise MatcalcError("the derivative is not defined at these values: a matrix it "
                            "inverts is singular") from None
+
+
+def sizes_from(problem: Problem, values: Mapping[str, Any]) -> dict[str, int]:
+    """Each size read from the first value with an axis of that size (x ∈ ℝ^D given as an
+    array of shape (3,) makes D = 3); validate() then finds any value that disagrees."""
+    found: dict[str, int] = {}
+    for declaration in problem.declarations:
+        if declaration.name not in values or declaration.shape.is_scalar:
+            continue
+        shape = np.shape(values[declaration.name])
+        dims = [as_dimension(d) for d in declaration.shape.dims]
+        if len(shape) == 1 and len(dims) == 2 and dims[1] == 1:
+            dims = dims[:1]  # a vector given as a 1-D array
+        if len(shape) != len(dims):
+            continue  # validate() says what is wrong
+        for dim, length in zip(dims, shape, strict=True):
+            if isinstance(dim, sympy.Symbol):
+                found.setdefault(dim.name, int(length))
+    return found
 
 
 def validate(derivation: Derivation, sizes: Mapping[sympy.Basic, int],

@@ -10,7 +10,7 @@ the convenience methods at the bottom import later layers inside the method.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -488,10 +488,15 @@ class Derivation(Rendered):
     def steps(self) -> tuple[Step, ...]:
         return tuple(link.step for chain in self.chains for link in chain.links)
 
-    def evaluate(self, dims: dict[str, int], values: dict[str, Any]) -> numpy.ndarray:
-        """The derivative as a numpy array of shape out_shape + in_shape (numeric contract)."""
+    def evaluate(self, dims: Mapping[str, Any], values: Mapping[str, Any] | None = None
+                 ) -> numpy.ndarray:
+        """The derivative as a numpy array of shape out_shape + in_shape (numeric contract).
+        ``evaluate(values)`` reads the sizes from the arrays (a vector as a 1-D array);
+        ``evaluate(dims, values)`` takes them by name, e.g. {"D": 3}."""
         from matcalc.check import evaluate_derivation
 
+        if values is None:
+            dims, values = {}, dims
         result: numpy.ndarray = evaluate_derivation(self, dims, values)
         return result
 

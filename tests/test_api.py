@@ -62,7 +62,7 @@ def test_api_ergonomics() -> None:
     assert matcalc.derive(x.T * x, x).checked is not None  # checked by default, like solve
     for dims, values, message in [
             ({"D": 3}, {"x": np.ones(3)}, "no value for A"),
-            ({}, {"x": np.ones(3), "A": np.eye(3)}, "the size D is not given"),
+            ({}, {"x": np.ones(3), "A": np.ones((3, 4))}, r"needs shape \(3, 3\)"),
             ({"D": 3}, {"x": np.ones(4), "A": np.eye(3)}, r"needs shape \(3,\), not \(4,\)")]:
         with pytest.raises(matcalc.MatcalcError, match=message):
             derivation.evaluate(dims, values)
@@ -115,3 +115,20 @@ def test_derive_a_hessian_and_a_mixed_derivative_of_a_sympy_expression() -> None
                                               {"x": np.ones(3), "y": np.ones(2), "B": b}), b)
     with pytest.raises(matcalc.MatcalcError, match="order 1 or 2"):
         matcalc.derive(x.T * x, x, order=3)
+
+
+def test_evaluate_reads_the_sizes_from_the_arrays() -> None:
+    """evaluate(values) alone: D and E come from the arrays (a vector as a 1-D array); an
+    array that disagrees is an error that names it."""
+    import numpy as np
+    import pytest
+
+    derivation = matcalc.solve("x in R^D\nA in R^{E x D}\nf = ||A x||^2\nfind df/dx"
+                               ).derivations[0]
+    rng = np.random.default_rng(0)
+    x, A = rng.normal(size=3), rng.normal(size=(2, 3))
+    np.testing.assert_allclose(derivation.evaluate({"x": x, "A": A}), 2 * A.T @ A @ x)
+    np.testing.assert_allclose(derivation.evaluate({"D": 3, "E": 2}, {"x": x, "A": A}),
+                               2 * A.T @ A @ x)
+    with pytest.raises(matcalc.MatcalcError, match="A is declared E × D"):
+        derivation.evaluate({"x": np.ones(4), "A": A})
