@@ -87,6 +87,19 @@ class Property(enum.Enum):
     CONSTANT = "constant"
 
 
+# What a property says besides itself: the engine uses the implied ones (a diagonal S is its
+# own transpose), the echo shows only what was declared ("positive definite").
+IMPLIED: dict[Property, frozenset[Property]] = {
+    Property.POSITIVE_DEFINITE: frozenset({Property.SYMMETRIC, Property.INVERTIBLE}),
+    Property.ORTHOGONAL: frozenset({Property.INVERTIBLE}),
+    Property.DIAGONAL: frozenset({Property.SYMMETRIC}),
+}
+
+
+def with_implied(properties: frozenset[Property]) -> frozenset[Property]:
+    return properties.union(*(IMPLIED.get(p, frozenset()) for p in properties))
+
+
 @dataclass(frozen=True)
 class Declaration:
     """``x, mu in R^D`` · ``S in R^{D x D}, symmetric``: one record per name."""

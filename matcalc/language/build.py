@@ -43,7 +43,15 @@ from matcalc.language.transformer import (
     Statement,
     Subscript,
 )
-from matcalc.model import Declaration, Definition, Problem, Property, Shape, Target
+from matcalc.model import (
+    Declaration,
+    Definition,
+    Problem,
+    Property,
+    Shape,
+    Target,
+    with_implied,
+)
 from matcalc.objects import (
     Applied,
     AppliedVector,
@@ -201,12 +209,7 @@ class ProblemBuilder:
             self.check_properties(self.scope.declared[name])
 
     def properties(self, words: Iterable[str], span: Span) -> frozenset[Property]:
-        found = {Property(PROPERTIES[word]) for word in words}
-        if Property.POSITIVE_DEFINITE in found:  # implies symmetric and invertible
-            found |= {Property.SYMMETRIC, Property.INVERTIBLE}
-        if Property.ORTHOGONAL in found:
-            found |= {Property.INVERTIBLE}
-        return frozenset(found)
+        return with_implied(frozenset(Property(PROPERTIES[word]) for word in words))
 
     def check_properties(self, declaration: Declaration) -> None:
         square = {Property.SYMMETRIC, Property.INVERTIBLE, Property.DIAGONAL,

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 import sympy
 
 from matcalc.model import (
+    IMPLIED,
     Check,
     Declaration,
     Definition,
@@ -119,10 +120,8 @@ def rule_title(step: Step) -> str:
 def stated(properties: frozenset[Property]) -> tuple[str, ...]:
     """The properties as a textbook states them, in Property's order: "symmetric, positive
     definite" becomes "positive definite", which implies symmetric and invertible."""
-    shown = set(properties)
-    if Property.POSITIVE_DEFINITE in shown:
-        shown -= {Property.SYMMETRIC, Property.INVERTIBLE}
-    return tuple(p.value for p in Property if p in shown)
+    implied = frozenset().union(*(IMPLIED.get(p, frozenset()) for p in properties))
+    return tuple(p.value for p in Property if p in properties - implied)
 
 
 def declarations(problem: Problem) -> list[Sentence]:

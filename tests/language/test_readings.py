@@ -474,3 +474,15 @@ def test_a_kink_states_its_convention() -> None:
 def test_max_of_two_expressions_is_refused() -> None:
     with pytest.raises(MatcalcError, match="unsupported function 'max'"):
         matcalc.solve("x, w in R^D\nc in R\nf = max(w^T x, c)\nfind df/dx")
+
+
+def test_a_diagonal_matrix_is_its_own_transpose() -> None:
+    """`diagonal` is used, as README says of every property: xᵀSx by x is 2xᵀS; the echo
+    shows what was declared, not what it implies."""
+    solution = matcalc.solve("x in R^D\nS in R^{D x D}, diagonal\nf = x^T S x\nfind df/dx")
+    (derivation,) = solution.derivations
+    assert derivation.to_text().count("2xᵀS") >= 1
+    assert "S ∈ ℝ^{D×D}, diagonal" in solution.to_text()
+    S = np.diag([1.0, -2.0, 3.0])
+    x = np.array([0.5, 1.0, -1.5])
+    np.testing.assert_allclose(derivation.evaluate({"x": x, "S": S}), 2 * S @ x)
