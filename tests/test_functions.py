@@ -70,9 +70,9 @@ def test_each_function_prints_by_its_name_and_reads_back(name: str) -> None:
     derivation = matcalc.solve(f"x in R^D\nf = 1_D^T {name}(x)", check=False).derivations[0]
     text, latex = derivation.to_text(), derivation.to_latex()
     assert "1_D" not in text
-    spelled = {"abs": "|", "sqrt": "√"}.get(name, name)
+    spelled = {"abs": "|", "sqrt": "√", "sigmoid": "σ"}.get(name, name)  # σ, as MML
     assert spelled in text or name == "softplus"  # read as log(1 + exp(t))
-    assert "\\operatorname{" + name + "}" in latex or name in {
+    assert "\\operatorname{" + name + "}" in latex or name == "sigmoid" or name in {
         "sin", "cos", "tan", "exp", "log", "tanh", "sinh", "cosh", "sqrt", "softplus"}
 
 

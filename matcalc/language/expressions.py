@@ -491,8 +491,12 @@ class ExpressionBuilder:
         first = items[0]
         if len(items) > 1 and isinstance(items[1], Group):
             self.refuse_ambiguous_sigma(first)  # \sigma(wᵀx) with σ a number
+        def applies(node: Node) -> bool:  # \sin, or σ before its bracket
+            return self.scope.function_head(node) is not None or (
+                self.scope.is_sigmoid(node) and bracketed(items[1]) is not None)
+
         if isinstance(first, BinOp) and first.op in {"*", "/", "⊙", "⊗"} \
-                and self.scope.function_head(first.right) is not None:
+                and applies(first.right):
             # a ⊙ \sin x, 2 \cdot \sin x: the function word takes what follows it
             right = Juxt(first.right.span | items[-1].span, (first.right, *items[1:]))
             return self.expr(BinOp(first.span | items[-1].span, first.op, first.left, right))
@@ -506,8 +510,7 @@ class ExpressionBuilder:
                 f"{denominator} {rest}", first.span | items[-1].span,
                 hint=f"write ({numerator})/({denominator} {rest}) or "
                      f"({numerator})/{denominator} * {rest}, or \\frac{{…}}{{…}}")
-        if isinstance(first, Neg) and (self.scope.function_head(first.arg) is not None
-                                       or isinstance(first.arg, SumOver)):
+        if isinstance(first, Neg) and (applies(first.arg) or isinstance(first.arg, SumOver)):
             # "-log softmax(z)_k" reads as -(log softmax(z)_k): the sign binds last
             return negate(self.juxtaposition([first.arg, *items[1:]]))
         expanded: list[Node] = []

@@ -183,6 +183,7 @@ class _Parenthesizing:
         return None
 
     slash_partials = False  # whether ∂p/∂z is written with a slash (binds like a product)
+    sigma = True  # whether the sigmoid prints as σ (not when the problem names σ)
 
     def parenthesize(self, item: Any, level: int, strict: bool = False) -> str:
         binding = precedence_of(item)
@@ -483,6 +484,8 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
     def _print_Function(self, expr: sympy.Function) -> str:
         record = functions.of_expression(expr)
         name = record.name if record is not None else type(expr).__name__
+        if name == "sigmoid" and self.sigma:
+            name = "σ"  # as MML writes the logistic function, where σ names nothing else
         return f"{name}({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_Abs(self, expr: sympy.Abs) -> str:
@@ -911,7 +914,8 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
         record = functions.of_expression(expr)
         if record is None or record.derivative is None:  # sympy's own function
             return str(super()._print_Function(expr, exp))
-        text = record.latex + self._bracket(self._print(expr.args[0]))
+        name = "\\sigma" if record.name == "sigmoid" and self.sigma else record.latex
+        text = name + self._bracket(self._print(expr.args[0]))
         return f"{text}^{{{exp}}}" if exp else text
 
     def _print_Shape(self, shape: Shape) -> str:
@@ -1002,6 +1006,7 @@ class Notation:
     written: Written = field(default_factory=lambda: MappingProxyType({}))
     style: str = "bold"
     memo: dict[tuple[str, sympy.Basic], str] | None = field(default_factory=dict, repr=False)
+    sigma: bool = True  # the sigmoid as σ, unless the problem names σ (σ would read back so)
 
     def __post_init__(self) -> None:
         if self.style not in LATEX_STYLES:
@@ -1011,18 +1016,22 @@ class Notation:
     @classmethod
     def of(cls, problem: Any, style: str = "bold") -> Notation:
         """The notation of a problem's solution: its written orders, in the given style."""
-        return cls(MappingProxyType(dict(problem.written_orders)), style)
+        names = {d.name for d in (*problem.declarations, *problem.definitions)}
+        return cls(MappingProxyType(dict(problem.written_orders)), style,
+                   sigma="sigma" not in names)
 
     @cached_property
     def _unicode(self) -> UnicodePrinter:
         printer = UnicodePrinter({"order": "none"})
         printer.written = self.written
+        printer.sigma = self.sigma
         return printer
 
     @cached_property
     def _latex(self) -> MmlLatexPrinter:
         printer = MmlLatexPrinter(bold=self.style == "bold")
         printer.written = self.written
+        printer.sigma = self.sigma
         return printer
 
     def _once(self, kind: str, expr: sympy.Basic, print_: Callable[[sympy.Basic], str]) -> str:

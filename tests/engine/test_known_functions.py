@@ -12,10 +12,10 @@ from matcalc.render.printers import unicode
 
 
 @pytest.mark.parametrize("text, result", [
-    ("x in R^D; f = 1^T log(1 + exp(x)); find df/dx", "sigmoid(x)ᵀ"),
+    ("x in R^D; f = 1^T log(1 + exp(x)); find df/dx", "σ(x)ᵀ"),
     ("x in R^D; f = 1^T exp(x); find df/dx", "exp(x)ᵀ"),
-    ("w, x in R^D; f = log(1 + exp(w^T x)); find df/dw", "sigmoid(wᵀx) xᵀ"),
-    ("w, x in R^D; f = log(1 + exp(-w^T x)); find df/dw", "−sigmoid(−wᵀx) xᵀ"),
+    ("w, x in R^D; f = log(1 + exp(w^T x)); find df/dw", "σ(wᵀx) xᵀ"),
+    ("w, x in R^D; f = log(1 + exp(-w^T x)); find df/dw", "−σ(−wᵀx) xᵀ"),
     # entrywise functions of one vector make one: f(x)ᵀ diag(g(x)) = (f(x) ⊙ g(x))ᵀ, summed
     ("x in R^D; f = exp(x)^T exp(x); find df/dx", "2 exp(2 x)ᵀ"),
     ("x in R^D; f = sin(x)^T cos(x); find df/dx", "(cos(x)² − sin(x)²)ᵀ"),
@@ -43,7 +43,7 @@ def test_the_logistic_function_is_named_in_a_remark() -> None:
     derivation = matcalc.solve("x in R^D; f = 1^T log(1 + exp(x)); find df/dx").derivations[0]
     said = [" ".join(p if isinstance(p, str) else unicode(p.expr) for p in remark)
             for remark in derivation.remarks]
-    assert any("logistic function" in line and "sigmoid(t)" in line for line in said), said
+    assert any("logistic function" in line and "σ(t)" in line for line in said), said
 
 
 def test_a_cited_identity_uses_letters_the_problem_does_not() -> None:

@@ -231,6 +231,9 @@ NOTATION = {
         lambda x, A: np.sum(sigmoid(A @ x)),
     "x in R^D; A in R^{D x D}; f = 1_D^T sigma(A x); find df/dx":
         lambda x, A: np.sum(sigmoid(A @ x)),
+    # \sigma(…) after ⊙ or a minus takes its bracket, as \sin(…) does (it was "unknown name")
+    r"x in R^D; f = 1_D^T (x \odot \sigma(x)); find df/dx": lambda x: x @ sigmoid(x),
+    r"x in R^D; f = -\sigma(x)^T x; find df/dx": lambda x: -sigmoid(x) @ x,
     r"x in R^D; delta in R; f = \delta^2 x^T x; find df/dx": lambda x, delta: delta**2 * x @ x,
     # a label in brackets is part of the name
     r"x in R^D; \hat{x} = 2 x; f = \hat{x}^T x; find df/dx": lambda x: 2 * x @ x,
@@ -486,3 +489,13 @@ def test_a_diagonal_matrix_is_its_own_transpose() -> None:
     S = np.diag([1.0, -2.0, 3.0])
     x = np.array([0.5, 1.0, -1.5])
     np.testing.assert_allclose(derivation.evaluate({"x": x, "S": S}), 2 * S @ x)
+
+
+def test_the_sigmoid_prints_as_sigma_unless_the_problem_names_sigma() -> None:
+    """σ(wᵀx), as MML writes it; where σ is a declared number the word stays, since σ(…)
+    would then read back as σ times the bracket."""
+    free = matcalc.solve("x, w in R^D\nf = log(sigmoid(w^T x))\nfind df/dw").to_text()
+    assert "σ(wᵀx)" in free and "sigmoid" not in free.replace("derivative of sigmoid", "")
+    named = matcalc.solve("x, w in R^D\nsigma in R\nf = sigma log(sigmoid(w^T x))\n"
+                          "find df/dw").to_text()
+    assert "sigmoid(wᵀx)" in named
