@@ -57,6 +57,7 @@ from matcalc.objects import (
     UnitVector,
     Vec,
     is_matrix,
+    post_order,
 )
 
 Number = Any  # float or numpy array
@@ -157,20 +158,7 @@ def evaluate(expr: sympy.Basic, values: Mapping[sympy.Basic, Number],
 
 def _post_order(expr: sympy.Basic, walk: Evaluation) -> list[sympy.Basic]:
     """The nodes to compute, each after the children it needs; a shared part once."""
-    order: list[sympy.Basic] = []
-    seen: set[int] = set()
-    stack: list[tuple[sympy.Basic, bool]] = [(expr, False)]
-    while stack:
-        node, ready = stack.pop()
-        if ready:
-            order.append(node)
-            continue
-        if id(node) in seen or walk.given(node):
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        stack.extend((child, False) for child in reversed(rule_for(node).children(node)))
-    return order
+    return post_order(expr, lambda node: rule_for(node).children(node), walk.given)
 
 
 # ---- the rules ---------------------------------------------------------------------------

@@ -14,6 +14,8 @@ Imports sympy.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import sympy
 from sympy import Expr
 from sympy.matrices.expressions.matexpr import MatrixExpr
@@ -234,6 +236,28 @@ def parts_of(expr: sympy.Basic, kinds: type | tuple[type, ...]) -> set[sympy.Bas
             found.add(node)
         stack.extend(node.args)
     return found
+
+
+def post_order(expr: sympy.Basic,
+               children: Callable[[sympy.Basic], Sequence[sympy.Basic]] = lambda n: n.args,
+               skip: Callable[[sympy.Basic], bool] = lambda n: False) -> list[sympy.Basic]:
+    """The nodes under expr, each after its children and a shared part once (by identity),
+    by a loop rather than recursion (a deep network's derivative would overflow the stack);
+    a node for which ``skip`` is true is left out with what is under it."""
+    order: list[sympy.Basic] = []
+    seen: set[int] = set()
+    stack: list[tuple[sympy.Basic, bool]] = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        if ready:
+            order.append(node)
+            continue
+        if id(node) in seen or skip(node):
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(children(node)))
+    return order
 
 
 def is_abstract(expr: sympy.Basic) -> bool:

@@ -60,6 +60,7 @@ from matcalc.objects import (
     as_dimension,
     is_matrix,
     parts_of,
+    post_order,
     shape_of,
 )
 
@@ -254,19 +255,8 @@ class Program:
     def code(self, node: sympy.Basic) -> Code:
         """The code of a node, its parts first (post-order, a loop); a part used twice and
         worth a line is computed once under a fresh name."""
-        order: list[sympy.Basic] = []
-        done: set[sympy.Basic] = set()
-        stack: list[tuple[sympy.Basic, bool]] = [(node, False)]
-        while stack:
-            current, ready = stack.pop()
-            if ready:
-                order.append(current)
-                continue
-            if current in done or self.known(current) is not None:
-                continue
-            done.add(current)
-            stack.append((current, True))
-            stack.extend((c, False) for c in reversed(rule_for(current).children(current)))
+        order = post_order(node, lambda part: rule_for(part).children(part),
+                           lambda part: self.known(part) is not None)
         outer, self.written = self.written, {}
         try:
             for current in order:
@@ -447,21 +437,8 @@ def rebuilt(expr: sympy.Basic,
     """The expression with each part for which ``replacement`` gives a new one replaced (the
     outermost first), in a loop over the parts from the leaves up: a deep network's
     derivative neither recurses nor hashes from the top."""
-    order: list[sympy.Basic] = []
-    seen: set[int] = set()
-    stack: list[tuple[sympy.Basic, bool]] = [(expr, False)]
-    while stack:
-        node, ready = stack.pop()
-        if ready:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        stack.extend((a, False) for a in node.args)
     done: dict[int, sympy.Basic] = {}
-    for node in order:
+    for node in post_order(expr):
         hash(node)  # its parts are hashed already: no recursion
         new = replacement(node)
         if new is not None:

@@ -21,7 +21,7 @@ import matcalc
 from matcalc.check import random_sizes, random_values
 from matcalc.errors import MatcalcError
 from matcalc.export import module_source, problem_codes
-from matcalc.model import Solution
+from matcalc.model import Derivation, Solution
 from tests.conftest import PROBLEMS, ROOT, solved_file
 from tests.independent import numeric_gradient, sigmoid
 
@@ -121,17 +121,22 @@ def test_lambdify_computes_what_evaluate_computes(path: Path) -> None:
     draws of random sizes and values."""
     for solution in solved_file(path):
         for derivation in solution.derivations:
-            function = derivation.lambdify()
-            for seed in (1, 2):
-                dims, values = values_for(solution, seed)
-                with np.errstate(all="ignore"):
-                    expected = derivation.evaluate(dims, values)
-                if not np.all(np.isfinite(expected)):
-                    continue  # a log at a negative point: nothing to compare
-                got = function(values)
-                assert np.shape(got) == np.shape(expected), derivation
-                np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-10,
-                                           err_msg=str(derivation))
+            assert_code_computes_evaluate(solution, derivation)
+
+
+def assert_code_computes_evaluate(solution: Solution, derivation: Derivation,
+                                  rtol: float = 1e-8, atol: float = 1e-10) -> None:
+    """The derivative's code (lambdify) against its evaluation, at two random draws."""
+    function = derivation.lambdify()
+    for seed in (1, 2):
+        dims, values = values_for(solution, seed)
+        with np.errstate(all="ignore"):
+            expected = derivation.evaluate(dims, values)
+        if not np.all(np.isfinite(expected)):
+            continue  # a log at a negative point: nothing to compare
+        got = function(values)
+        assert np.shape(got) == np.shape(expected), derivation
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg=str(derivation))
 
 
 # ---- against numpy written by hand -----------------------------------------------------

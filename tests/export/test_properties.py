@@ -7,12 +7,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import numpy as np
 from hypothesis import HealthCheck, given, settings
 
 import matcalc
 from tests.engine.test_properties import DECLARATIONS, linear_matrix, scalar, vector_e
-from tests.export.test_export import values_for
+from tests.export.test_export import assert_code_computes_evaluate
 
 SOME = settings(max_examples=40, deadline=None, derandomize=bool(os.environ.get("CI")),
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -21,16 +20,7 @@ SOME = settings(max_examples=40, deadline=None, derandomize=bool(os.environ.get(
 def exported(text: str) -> None:
     solution = matcalc.solve(DECLARATIONS + text, check=False)
     (derivation,) = solution.derivations
-    function = derivation.lambdify()
-    for seed in (1, 2):
-        dims, values = values_for(solution, seed)
-        with np.errstate(all="ignore"):
-            expected = derivation.evaluate(dims, values)
-        if not np.all(np.isfinite(expected)):
-            continue
-        got = function(values)
-        assert np.shape(got) == np.shape(expected), text
-        np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-9, err_msg=text)
+    assert_code_computes_evaluate(solution, derivation, rtol=1e-7, atol=1e-9)
     namespace: dict[str, Any] = {}
     exec(solution.to_numpy(), namespace)  # the module matcalc wrote, run as a user runs it
     (check,) = [f for name, f in namespace.items() if name.startswith("check_")]
