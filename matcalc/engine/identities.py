@@ -11,7 +11,7 @@ from collections.abc import Callable
 from itertools import pairwise
 
 import sympy
-from sympy import Identity, Inverse, MatAdd, MatMul, OneMatrix, Transpose
+from sympy import HadamardProduct, Identity, Inverse, MatAdd, MatMul, OneMatrix, Transpose
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
@@ -130,8 +130,8 @@ def tidy(expr: sympy.Basic) -> sympy.Basic:
         coefficient, matrices = number_in_front(coefficient, simplified_factors(matrices))
         return algebra.mul(simplify_scalar(coefficient), *matrices)
     if isinstance(expr, MatAdd):
-        total = algebra.add(*collected_entrywise([tidy(a) for a in expr.args]),
-                            rows=expr.shape[0], cols=expr.shape[1])
+        terms = collected_entrywise([tidy(a) for a in expr.args])
+        total = algebra.add(*combined_rows(terms), rows=expr.shape[0], cols=expr.shape[1])
         return factor_common(total) if isinstance(total, MatAdd) else total
     if isinstance(expr, Scalar):
         return Scalar(tidy(expr.matrix)) if is_matrix(tidy(expr.matrix)) else tidy(expr.matrix)
@@ -202,6 +202,76 @@ def collected_entrywise(terms: list[sympy.Basic]) -> list[sympy.Basic]:
         column = applied(body, vector)
         others.append(algebra.transpose(column) if row else column)
     return others
+
+
+def combined_rows(terms: list[sympy.Basic]) -> list[sympy.Basic]:
+    """Rows aᵀ diag(b) ⋯ of entrywise functions of several vectors, summed, as one row when
+    that is simpler, by the algebra of their entries: (1 − y)ᵀ diag(σ(u)) − yᵀ diag(1 − σ(u))
+    is (σ(u) − y)ᵀ, since (1 − yᵢ)σ(uᵢ) − yᵢ(1 − σ(uᵢ)) = σ(uᵢ) − yᵢ for every entry i."""
+    if len(terms) < 2:
+        return terms
+    entries: dict[sympy.Basic, sympy.Dummy] = {}
+    total = sympy.S.Zero
+    for term in terms:
+        product = row_entry(term, entries)
+        if product is None:
+            return terms
+        total += product
+    expanded = sympy.expand(total)
+    if len(entries) < 2 or sympy.count_ops(expanded) >= sympy.count_ops(total):
+        return terms
+    bodies: dict[sympy.Basic, sympy.Expr] = {}
+    for part in sympy.Add.make_args(expanded):
+        used = [vector for vector, entry in entries.items() if part.has(entry)]
+        if len(used) != 1:
+            return terms  # a constant, or a product of entries of two vectors
+        (vector,) = used
+        bodies[vector] = bodies.get(vector, sympy.S.Zero) + part.xreplace(
+            {entries[vector]: ENTRY})
+    column = algebra.add(*(applied(body, vector) for vector, body in bodies.items()),
+                         rows=shape_of(terms[0])[1], cols=1)
+    return [algebra.transpose(column)]
+
+
+def row_entry(term: sympy.Basic, entries: dict[sympy.Basic, sympy.Dummy]) -> sympy.Expr | None:
+    """Entry i of a row c · aᵀ diag(b) diag(c) ⋯ as a number: c aᵢ bᵢ cᵢ ⋯, each vector that
+    is not made entry by entry of others standing for its entry (a symbol), or None."""
+    coefficient, matrix = algebra.split_coefficient(term)
+    factors = matrix.args if isinstance(matrix, MatMul) else (matrix,)
+    if not factors or not isinstance(factors[0], Transpose) or not coefficient.is_number:
+        return None
+    product = entry_of_vector(factors[0].arg, entries)
+    for factor in factors[1:]:
+        entry = entry_of_vector(factor.args[0], entries) if isinstance(
+            factor, DiagMatrix) else None
+        if entry is None or product is None:
+            return None
+        product *= entry
+    return None if product is None else coefficient * product
+
+
+def entry_of_vector(vector: sympy.Basic, entries: dict[sympy.Basic, sympy.Dummy]
+                    ) -> sympy.Expr | None:
+    """Entry i of a column vector made entry by entry (sums, multiples, ⊙, 𝟏, f(·)) of
+    other vectors, each of which stands for its entry; None for anything else."""
+    if not is_matrix(vector) or shape_of(vector)[1] != 1:
+        return None
+    if isinstance(vector, OneMatrix):
+        return sympy.S.One
+    if isinstance(vector, ElementwiseApplyFunction):
+        inner = entry_of_vector(vector.expr, entries)
+        (variable,) = vector.function.variables
+        return None if inner is None else vector.function.expr.xreplace({variable: inner})
+    if isinstance(vector, MatAdd | HadamardProduct):
+        parts = [entry_of_vector(a, entries) for a in vector.args]
+        if any(p is None for p in parts):
+            return None
+        return (sympy.Add if isinstance(vector, MatAdd) else sympy.Mul)(*parts)
+    coefficient, matrix = algebra.split_coefficient(vector)
+    if coefficient != 1:
+        inner = entry_of_vector(matrix, entries)
+        return None if inner is None or not coefficient.is_number else coefficient * inner
+    return entries.setdefault(vector, sympy.Dummy(f"e{len(entries)}"))
 
 
 def applied(body: sympy.Expr, vector: sympy.Basic) -> sympy.Basic:
@@ -378,7 +448,8 @@ def factor_common(total: MatAdd) -> sympy.Basic:
         rest = [algebra.mul(c, *(m[:-1] if side == -1 else m[1:])) for c, m in products]
         if not all(is_matrix(r) for r in rest):
             continue  # a scalar left over (2 vᵀw wᵀ + …): nothing to factor as a matrix
-        inner = MatAdd(*rest)
+        combined = combined_rows(rest)
+        inner = combined[0] if len(combined) == 1 else MatAdd(*rest)
         return algebra.mul(inner, *common) if side == -1 else algebra.mul(*common, inner)
     return total
 

@@ -21,6 +21,13 @@ from matcalc.render.printers import unicode
     ("x in R^D; f = sin(x)^T cos(x); find df/dx", "(cos(x)² − sin(x)²)ᵀ"),
     ("x in R^D; f = x^T exp(x); find df/dx", "(x ⊙ exp(x) + exp(x))ᵀ"),
     ("x in R^D; f = sum(x.^2); find df/dx", "2xᵀ"),  # 𝟏ᵀ diag(2x) = 2xᵀ, not (2 x)ᵀ
+    # rows of entrywise functions of several vectors, by the algebra of one entry: the
+    # cross-entropy of a logistic model is (σ(Xw) − y)ᵀX, not (1 − y)ᵀdiag(σ) − yᵀdiag(1 − σ)
+    ("w in R^D; y in R^N; X in R^{N x D}; "
+     "L = -y^T log(sigmoid(X w)) - (1_N - y)^T log(1_N - sigmoid(X w)); find dL/dw",
+     "(σ(Xw) − y)ᵀ X"),
+    ("w in R^D; y in R^N; X in R^{N x D}; L = -\\sum_{n=1}^{N} [y_n log(sigmoid(w^T x_n)) "
+     "+ (1 - y_n) log(1 - sigmoid(w^T x_n))]; find dL/dw", "(σ(Xw) − y)ᵀ X"),
     # log softmax: diag(1/s)(diag(s) − ssᵀ) = I − 𝟏sᵀ, and from the right I − s𝟏ᵀ
     ("x in R^D; y in R^K; W in R^{K x D}; L = -y^T log(softmax(W x)); find dL/dx",
      "−yᵀ (I − 𝟏_K softmax(Wx)ᵀ) W"),
