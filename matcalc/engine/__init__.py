@@ -14,7 +14,13 @@ import sympy
 
 from matcalc import functions
 from matcalc.engine import algebra
-from matcalc.engine.chain import chain_terms, chains, is_tensor_chain, path_count
+from matcalc.engine.chain import (
+    chain_terms,
+    chains,
+    is_tensor_chain,
+    path_count,
+    problem_indices,
+)
 from matcalc.engine.decompose import decompose
 from matcalc.engine.identities import simplify, use_properties
 from matcalc.engine.layout import check_layout, in_layout
@@ -88,7 +94,7 @@ def derive(problem: Problem, target: Target, layout: str = "numerator", *,
     size = printed_size(written_out)
     named = size > MAX_WRITTEN_OUT
     if matrices:
-        views = cleaned_views(tensor_views(terms, of, wrt), symmetric,
+        views = cleaned_views(tensor_views(terms, of, wrt, problem_indices(problem)), symmetric,
                               None if named else problem)
     unsimplified = total if named else written_out
     if named:

@@ -15,10 +15,10 @@ import sympy
 from matcalc.engine import algebra
 from matcalc.engine.partial import partial
 from matcalc.engine.terms import Terms, compose, from_jacobian
-from matcalc.engine.views import matrix_value, of_entry
+from matcalc.engine.views import fresh_letters, matrix_value, of_entry
 from matcalc.errors import MatcalcError
 from matcalc.model import Chain, Link, Problem, Shape, Step
-from matcalc.objects import is_matrix, parts_of, shape_of
+from matcalc.objects import UnitVector, is_matrix, parts_of, shape_of
 
 
 def names_used(problem: Problem, name: str) -> list[str]:
@@ -64,10 +64,17 @@ def symbol_of(problem: Problem, name: str) -> sympy.Basic:
     return item.symbol
 
 
+def problem_indices(problem: Problem) -> frozenset[str]:
+    """The index letters the problem uses (k in softmax(Wx)_k)."""
+    return frozenset(str(unit.index) for d in problem.definitions
+                     for unit in parts_of(d.expr, UnitVector))
+
+
 def chains(problem: Problem, of: str, wrt: str,
            symmetric: frozenset[sympy.Basic]) -> tuple[Chain, ...]:
     steps: dict[tuple[str, str], Step] = {}  # an edge shared by two paths is derived once
     found = []
+    indices = problem_indices(problem)
     for path in paths(problem, of, wrt):
         links = []
         for upper, lower in pairwise(path):
@@ -75,23 +82,25 @@ def chains(problem: Problem, of: str, wrt: str,
             assert definition is not None
             if (upper, lower) not in steps:
                 try:
-                    step = partial(definition.expr, symbol_of(problem, lower), symmetric)
+                    step = partial(definition.expr, symbol_of(problem, lower), symmetric,
+                                   indices)
                 except MatcalcError as error:
                     error.span = error.span or definition.span
                     raise
-                steps[upper, lower] = named_entries(step, definition.symbol)
+                steps[upper, lower] = named_entries(step, definition.symbol, indices)
             links.append(Link(upper, lower, definition.symbol, symbol_of(problem, lower),
                               steps[upper, lower]))
         found.append(chain_product(links))
     return tuple(found)
 
 
-def named_entries(step: Step, of: sympy.Basic) -> Step:
+def named_entries(step: Step, of: sympy.Basic, indices: frozenset[str] = frozenset()) -> Step:
     """The step's index formula written for the link's name: ∂e_i/∂W_kl, not ∂(y − Wx)_i."""
     if step.views is None or not is_matrix(of):
         return step
-    return dataclasses.replace(step, views=dataclasses.replace(step.views,
-                                                               of_entry=of_entry(of)))
+    row, col, *_ = fresh_letters(step.views.differential, taken=indices)  # as views chose
+    return dataclasses.replace(step, views=dataclasses.replace(
+        step.views, of_entry=of_entry(of, row, col)))
 
 
 def chain_product(links: list[Link]) -> Chain:

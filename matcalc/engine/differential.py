@@ -518,7 +518,7 @@ class MatrixDifferential(Rule):
         terms, used = differential(expr, wrt)
         value, remarks = use_properties(matrix_value(terms, expr, wrt), context.symmetric)
         shape = Shape(shape_of(value)) if is_matrix(value) else Shape((1, 1))
-        found = views(terms, expr, wrt)
+        found = views(terms, expr, wrt, context.indices)
         vec, _ = use_properties(found.vec, context.symmetric)
         index, _ = use_properties(found.index, context.symmetric)
         return cls(expr=expr, wrt=wrt, value=value, shape=shape, terms=terms, used=used,

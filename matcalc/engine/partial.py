@@ -25,8 +25,10 @@ def construct(expr: sympy.Basic, wrt: sympy.Basic) -> str:
     return f"an expression of the kind {type(expr).__name__}"
 
 
-def partial(expr: sympy.Basic, wrt: sympy.Basic, symmetric: frozenset[sympy.Basic]) -> Step:
-    """The step for ∂expr/∂wrt (numerator layout), with its sub-steps."""
+def partial(expr: sympy.Basic, wrt: sympy.Basic, symmetric: frozenset[sympy.Basic],
+            indices: frozenset[str] = frozenset()) -> Step:
+    """The step for ∂expr/∂wrt (numerator layout), with its sub-steps; ``indices`` are the
+    problem's own index letters, which its index formulas do not reuse."""
 
     def recurse(sub: sympy.Basic, by: sympy.Basic) -> Step:
         if isinstance(sub, Scalar):  # xᵀx as a number is still the 1×1 product xᵀx
@@ -51,5 +53,5 @@ def partial(expr: sympy.Basic, wrt: sympy.Basic, symmetric: frozenset[sympy.Basi
             except MatcalcError:
                 raise first from None
 
-    context = Context(partial=recurse, symmetric=symmetric)
+    context = Context(partial=recurse, symmetric=symmetric, indices=indices)
     return top(expr, wrt)

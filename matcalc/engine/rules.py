@@ -66,6 +66,7 @@ class Context:
 
     partial: Callable[[sympy.Basic, sympy.Basic], Step]
     symmetric: frozenset[sympy.Basic]  # declared symmetric matrices
+    indices: frozenset[str] = frozenset()  # the problem's index letters (k in softmax(z)_k)
 
     def is_symmetric(self, matrix: sympy.Basic) -> tuple[bool, tuple[Sentence, ...]]:
         """Whether a constant matrix is symmetric, and the facts that say so."""

@@ -11,6 +11,8 @@ Imports sympy, matcalc.model, matcalc.objects and the engine's algebra and diffe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sympy
 from sympy import Identity, KroneckerProduct, MatMul, Trace, Transpose
 from sympy.matrices.expressions.diagonal import DiagMatrix
@@ -25,8 +27,10 @@ from matcalc.objects import (
     Diff,
     DiffScalar,
     Entry,
+    UnitVector,
     Vec,
     is_matrix,
+    parts_of,
     shape_of,
 )
 
@@ -132,15 +136,25 @@ def letters(expr: sympy.Basic, row: sympy.Symbol, col: sympy.Symbol
     return (row if rows != 1 else sympy.S.Zero), (col if cols != 1 else sympy.S.Zero)
 
 
-def of_entry(of: sympy.Basic) -> sympy.Basic:
+def of_entry(of: sympy.Basic, row: sympy.Symbol = I, col: sympy.Symbol = J) -> sympy.Basic:
     """F_ij (f itself for a number): the left side of an index formula."""
-    return entry(of, *letters(of, I, J)) if is_matrix(of) else of
+    return entry(of, *letters(of, row, col)) if is_matrix(of) else of
 
 
-def index_formula(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> sympy.Expr:
+def fresh_letters(*exprs: sympy.Basic, taken: frozenset[str] = frozenset()
+                  ) -> tuple[sympy.Symbol, ...]:
+    """i, j, k, l for ∂F_ij/∂X_kl, or other letters where the problem uses one of these as
+    an index of its own (the class k in softmax(Wx)_k): never one letter for two things."""
+    taken = taken | {str(unit.index) for expr in exprs for unit in parts_of(expr, UnitVector)}
+    pool = [letter for letter in "ijklpqrsabcdmn" if letter not in taken]
+    return tuple(sympy.Symbol(letter, integer=True, nonnegative=True) for letter in pool[:4])
+
+
+def index_formula(terms: Terms, of: sympy.Basic, wrt: sympy.Basic,
+                  names: Sequence[sympy.Symbol] = (I, J, K, L)) -> sympy.Expr:
     """∂F_ij/∂X_kl as a sum of products of entries and deltas."""
-    i, j = letters(of, I, J)
-    k, l = letters(wrt, K, L)  # noqa: E741
+    i, j = letters(of, names[0], names[1])
+    k, l = letters(wrt, names[2], names[3])  # noqa: E741
     total = sympy.S.Zero
     for term in terms:
         if isinstance(term, Outer):
@@ -191,19 +205,22 @@ def tensor_shape(of: sympy.Basic, wrt: sympy.Basic) -> Shape:
     return Shape(tuple(dims)) if dims else Shape((sympy.S.One,))
 
 
-def views(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> TensorViews:
+def views(terms: Terms, of: sympy.Basic, wrt: sympy.Basic,
+          indices: frozenset[str] = frozenset()) -> TensorViews:
     rows, cols = shape_of(of)
     m, n = shape_of(wrt)
     vec_parts = vec_jacobian(terms, of, wrt)
     vec = algebra.add(*vec_parts, rows=rows * cols, cols=m * n)
+    differential = differential_expr(terms, wrt)
+    names = fresh_letters(differential, of, taken=indices)
     return TensorViews(
-        differential=differential_expr(terms, wrt),
-        index=index_formula(terms, of, wrt),
+        differential=differential,
+        index=index_formula(terms, of, wrt, names),
         vec=vec,
         vec_shape=Shape((rows * cols, m * n)),
         tensor=tensor_shape(of, wrt),
-        of_entry=of_entry(of),
-        wrt_entry=entry(wrt, *letters(wrt, K, L)),
+        of_entry=of_entry(of, names[0], names[1]),
+        wrt_entry=entry(wrt, *letters(wrt, names[2], names[3])),
     )
 
 

@@ -145,3 +145,15 @@ def test_dims_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["solve", str(path), "--dims", "M=two"])
     assert info.value.code == 2
+
+
+def test_index_letters_are_not_the_problems_own() -> None:
+    """With the class k of softmax(Wx)_k, the index formulas take other letters than k, in
+    the result and in each step (∂L/∂W_kl with e_k inside was unreadable)."""
+    derivation = derive("x in R^D\nW in R^{K x D}\nL = -log softmax(W x)_k\nfind dL/dW")
+    assert derivation.views is not None
+    assert "k" not in {str(letter) for letter in derivation.views.letters}
+    for step in derivation.steps:
+        if step.views is not None:
+            assert "k" not in {str(letter) for letter in step.views.letters}, step.views
+    assert derivation.checked is not None and derivation.checked.passed
