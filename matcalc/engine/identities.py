@@ -111,6 +111,15 @@ def tidy(expr: sympy.Basic) -> sympy.Basic:
     scalar coefficients cancelled."""
     if isinstance(expr, Transpose):  # (2v)ᵀ = 2vᵀ, so that it collects with 2vᵀ
         inner = tidy(expr.arg)
+        if isinstance(inner, MatAdd):  # (s_k e_kᵀ − s_k sᵀ)ᵀ = s_k (e_kᵀ − sᵀ)ᵀ = s_k (e_k − s)
+            common, rest = common_scalar(inner)
+            if common != 1:
+                return algebra.mul(common, tidy(Transpose(rest)))
+            split = [algebra.split_coefficient(term) for term in inner.args]
+            if all(isinstance(m, Transpose) for _, m in split):
+                rows, cols = shape_of(inner)
+                return algebra.add(*(algebra.mul(c, m.arg) for c, m in split),
+                                   rows=cols, cols=rows)
         coefficient, matrix = algebra.split_coefficient(inner)
         if coefficient != 1 and not isinstance(matrix, MatMul):
             return algebra.mul(coefficient, algebra.transpose(matrix))
@@ -397,15 +406,21 @@ def pick(row: Transpose, matrix: sympy.Basic) -> sympy.Basic | None:
 def pick_through_sum(parts: list[sympy.Basic]) -> sympy.Basic | None:
     """e_kᵀ(diag(s) − s sᵀ) W = (s_k e_kᵀ − s_k sᵀ) W: the k-th row of a sum, term by term,
     when every term's k-th row is known (as for the Jacobian of softmax)."""
-    for index, (row, following) in enumerate(pairwise(parts)):
-        if not (isinstance(row, Transpose) and isinstance(row.arg, UnitVector)
-                and isinstance(following, MatAdd)):
+    for index, (first, second) in enumerate(pairwise(parts)):
+        if isinstance(first, Transpose) and isinstance(first.arg, UnitVector) and isinstance(
+                second, MatAdd):
+            row, total, column = first, second, False
+        elif isinstance(first, Transpose) and isinstance(first.arg, MatAdd) and isinstance(
+                second, UnitVector):  # (diag(s) − s sᵀ)ᵀ e_k: the k-th row, transposed
+            row, total, column = Transpose(second), first.arg, True
+        else:
             continue
-        rows = [pick(row, term) for term in following.args]
+        rows = [pick(row, term) for term in total.args]
         if any(r is None for r in rows):
             return None
         summed = MatAdd(*rows)
-        return MatMul(*parts[:index], summed, *parts[index + 2:])
+        picked = Transpose(summed) if column else summed
+        return MatMul(*parts[:index], picked, *parts[index + 2:])
     return None
 
 

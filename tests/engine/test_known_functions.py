@@ -26,6 +26,9 @@ from matcalc.render.printers import unicode
     ("w in R^D; y in R^N; X in R^{N x D}; "
      "L = -y^T log(sigmoid(X w)) - (1_N - y)^T log(1_N - sigmoid(X w)); find dL/dw",
      "(σ(Xw) − y)ᵀ X"),
+    # MML's cross-entropy by the weights: (softmax(Wx) − e_k) xᵀ, the k-th row of the
+    # softmax Jacobian picked through its transpose
+    ("x in R^D; W in R^{K x D}; L = -log softmax(W x)_k; find dL/dW", "(softmax(Wx) − e_k) xᵀ"),
     ("w in R^D; y in R^N; X in R^{N x D}; L = -\\sum_{n=1}^{N} [y_n log(sigmoid(w^T x_n)) "
      "+ (1 - y_n) log(1 - sigmoid(w^T x_n))]; find dL/dw", "(σ(Xw) − y)ᵀ X"),
     # log softmax: diag(1/s)(diag(s) − ssᵀ) = I − 𝟏sᵀ, and from the right I − s𝟏ᵀ
