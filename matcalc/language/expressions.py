@@ -767,8 +767,14 @@ class ExpressionBuilder:
                 raise MatcalcError(f"sum needs a vector, but {described}", span)
             return Scalar(MatMul(OneMatrix(1, rows), value))
         if function == "diag":
+            if is_matrix(value) and cols != 1 and rows == cols:
+                # diag(A) of a square matrix is the vector of its diagonal: (A ⊙ I)𝟏, read
+                # so in the echo (diag(v) of a vector is the diagonal matrix)
+                return MatMul(sympy.HadamardProduct(value, Identity(rows)), OneMatrix(rows, 1))
             if not is_matrix(value) or cols != 1:
-                raise MatcalcError(f"diag needs a vector, but {described}", span)
+                raise MatcalcError(f"diag needs a vector or a square matrix, but {described}",
+                                   span, hint="diag(v) of a vector is a diagonal matrix; "
+                                              "diag(A) of a square matrix is its diagonal")
             return DiagMatrix(value)
         if function == "norm":
             return Norm(value) if is_matrix(value) else Abs(value)

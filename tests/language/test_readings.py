@@ -499,3 +499,14 @@ def test_the_sigmoid_prints_as_sigma_unless_the_problem_names_sigma() -> None:
     named = matcalc.solve("x, w in R^D\nsigma in R\nf = sigma log(sigmoid(w^T x))\n"
                           "find df/dw").to_text()
     assert "sigmoid(wᵀx)" in named
+
+
+@pytest.mark.parametrize("wrt", ["A", "x"])
+def test_diag_of_a_square_matrix_is_its_diagonal(wrt: str) -> None:
+    """diag(A) of a square matrix is the vector of its diagonal, read as (A ⊙ I)𝟏 (the echo
+    says so); diag(v) of a vector stays the diagonal matrix."""
+    text = f"x in R^D\nA in R^{{D x D}}\nf = x^T diag(A) + sum(diag(A))^2\nfind df/d{wrt}"
+    rng = np.random.default_rng(8)
+    values = {"x": rng.normal(size=4), "A": rng.normal(size=(4, 4))}
+    assert_derivative(text, lambda x, A: x @ np.diag(A) + np.trace(A) ** 2, {"D": 4}, values)
+    assert "(A ⊙ I) 𝟏_D" in matcalc.solve(text).to_text()
