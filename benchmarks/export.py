@@ -125,17 +125,19 @@ def network_by_hand(x: np.ndarray, *weights: np.ndarray) -> tuple:
     return hs[-1] @ hs[-1], g
 
 
-def network_jax() -> Callable[..., Any]:
-    import jax
+def network_in_jax(x: Any, *weights: Any) -> Any:
     import jax.numpy as jnp
 
-    def f(x: Any, *weights: Any) -> Any:
-        h = x
-        for W in weights:
-            h = jnp.tanh(W @ h)
-        return h @ h
+    h = x
+    for W in weights:
+        h = jnp.tanh(W @ h)
+    return h @ h
 
-    return jax.jit(jax.value_and_grad(f))
+
+def network_jax() -> Callable[..., Any]:
+    import jax
+
+    return jax.jit(jax.value_and_grad(network_in_jax))
 
 
 def network_hessian_by_hand(x: np.ndarray, *weights: np.ndarray) -> tuple:
@@ -157,16 +159,9 @@ def network_hessian_by_hand(x: np.ndarray, *weights: np.ndarray) -> tuple:
 
 def network_hessian_jax() -> Callable[..., Any]:
     import jax
-    import jax.numpy as jnp
 
-    def f(x: Any, *weights: Any) -> Any:
-        h = x
-        for W in weights:
-            h = jnp.tanh(W @ h)
-        return h @ h
-
-    hessian = jax.hessian(f)
-    return jax.jit(lambda x, *weights: (f(x, *weights), hessian(x, *weights)))
+    hessian = jax.hessian(network_in_jax)
+    return jax.jit(lambda x, *weights: (network_in_jax(x, *weights), hessian(x, *weights)))
 
 
 GAUSSIAN = ("problem: gaussian\nx, mu in R^D\nSigma in R^{D x D}, positive definite\n"
