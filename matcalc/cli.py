@@ -13,10 +13,10 @@ import stat
 import sys
 import tempfile
 from collections.abc import Sequence
-from pathlib import Path
+from typing import BinaryIO
 
 from matcalc import __version__
-from matcalc.errors import MatcalcError
+from matcalc.errors import MAX_INPUT, MatcalcError
 
 EXAMPLE = """\
 examples:
@@ -100,20 +100,32 @@ def sizes(text: str) -> dict[str, int]:
     return found
 
 
+def bounded(stream: BinaryIO, path: str) -> bytes:
+    """At most what MAX_INPUT characters can take in UTF-8; more is an error, said before
+    reading any further (a device or a pipe may never end)."""
+    limit = 4 * MAX_INPUT
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise MatcalcError(f"the input has more than {MAX_INPUT:,} characters, the most "
+                           "matcalc reads", path=path, hint="split it into several files")
+    return data
+
+
 def read_sources(args: argparse.Namespace, parser: argparse.ArgumentParser
                  ) -> list[tuple[str, str]]:
     sources: list[tuple[str, str]] = [(utf8(text, "<-e>"), "<-e>") for text in args.expr]
     for path in args.paths:
         if path == "-":
-            data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else \
-                sys.stdin.read().encode("utf-8", "surrogateescape")
+            data = bounded(sys.stdin.buffer, "<stdin>") if hasattr(sys.stdin, "buffer") else \
+                sys.stdin.read(MAX_INPUT + 1).encode("utf-8", "surrogateescape")
             try:
                 sources.append((data.decode("utf-8"), "<stdin>"))
             except UnicodeDecodeError:
                 raise MatcalcError("standard input is not UTF-8 text", path="<stdin>") from None
             continue
         try:
-            sources.append((Path(path).read_text(encoding="utf-8"), path))
+            with open(path, "rb") as stream:  # a device (/dev/urandom) never ends: bounded
+                sources.append((bounded(stream, path).decode("utf-8"), path))
         except OSError as error:
             parser.error(f"cannot read {path}: {error.strerror or error}")
         except UnicodeDecodeError:

@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+MAX_INPUT = 100_000  # characters in one input (README, Limits): read, then parsed
+ECHO = 100  # characters of a long line shown around the spot an error points at
+
 
 @dataclass(frozen=True)
 class Span:
@@ -71,9 +74,16 @@ class MatcalcError(Exception):
                 text = visible(source_lines[self.span.line - 1].expandtabs(1))
                 same_line = self.span.end_line == self.span.line
                 end = self.span.end_column if same_line else len(text) + 1
-                width = max(1, end - self.span.column)
+                column = self.span.column
+                if len(text) > ECHO:  # a window of the line around the spot, marked with …
+                    start = max(0, min(column - 1 - ECHO // 3, len(text) - ECHO))
+                    text = ("…" if start else "") + text[start:start + ECHO] + (
+                        "…" if start + ECHO < len(text) else "")
+                    shift = start - (1 if start else 0)
+                    column, end = column - shift, min(end - shift, len(text) + 1)
+                width = max(1, end - column)
                 lines.append("  " + text)
-                lines.append("  " + " " * (self.span.column - 1) + "^" * width)
+                lines.append("  " + " " * (column - 1) + "^" * width)
         if self.hint:
             lines.append(f"  hint: {visible(self.hint)}")
         return "\n".join(lines)

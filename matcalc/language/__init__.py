@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from matcalc.errors import MatcalcError, Span
+from matcalc.errors import MAX_INPUT, MatcalcError, Span
 from matcalc.model import Declaration, Problem, Shape
 
 if TYPE_CHECKING:
@@ -65,7 +65,6 @@ def parse(text: str, path: str = "<input>") -> list[Problem]:
         raise _lark_error(error, text, path) from None
 
 
-MAX_INPUT = 100_000  # characters in one input (README, Limits)
 MAX_DEPTH = 400  # levels of an expression with its definitions written out (README, Limits)
 
 

@@ -211,3 +211,24 @@ def test_a_derivative_too_large_to_compute_is_said_unchecked_not_attempted() -> 
     assert derivation.checked is not None and derivation.checked.trials == 0
     assert "506,250,000 entries" in derivation.checked.message
     assert "Not checked numerically" in derivation.to_text()
+
+
+def test_an_endless_input_is_refused_after_a_bounded_read(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """/dev/zero and /dev/urandom never end: matcalc reads what 100,000 characters can take
+    and says the input is too long (it read until memory ran out)."""
+    for device in ("/dev/zero", "/dev/urandom"):
+        if not os.path.exists(device):
+            continue
+        assert main(["solve", device]) == 1
+        assert "more than 100,000 characters" in capsys.readouterr().err
+
+
+def test_a_long_line_is_echoed_as_a_window_around_the_spot() -> None:
+    line = "f = " + " + ".join(["x^T x"] * 60) + " + q"
+    with pytest.raises(matcalc.MatcalcError) as caught:
+        matcalc.solve("x in R^D\n" + line)
+    message, echoed, caret = str(caught.value).splitlines()[:3]
+    assert "unknown name 'q'" in message
+    assert len(echoed) < 110 and echoed.lstrip().startswith("…")
+    assert echoed[caret.index("^")] == "q"
