@@ -298,6 +298,8 @@ class ExpressionBuilder:
             case Command(text="sum" | "prod"):
                 raise MatcalcError(reduction_error_text(node.text, f"\\{node.text}_…"), node.span,
                                    hint=REDUCTION_HINT)
+            case SumOver() if self.scope.text(node.span) in self.scope.known_names():
+                return self.resolve_name(Name(node.span, self.scope.text(node.span)))
             case SumOver():
                 return self.sum_over([node], 0)[0]  # no summand: refused there
             case Command(text=text):
@@ -549,6 +551,8 @@ class ExpressionBuilder:
     def factor(self, items: Sequence[Node], index: int) -> tuple[Value, Span, int]:
         """The factor that starts at ``items[index]``: its value, its span, where it ends."""
         item = items[index]
+        if isinstance(item, SumOver) and self.scope.text(item.span) in self.scope.known_names():
+            item = Name(item.span, self.scope.text(item.span))  # a name declared sum_a
         if isinstance(item, SumOver):
             return self.sum_over(items, index)
         self.refuse_reduction(item)

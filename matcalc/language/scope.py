@@ -36,6 +36,7 @@ from matcalc.language.transformer import (
     Postfix,
     Power,
     Subscript,
+    SumOver,
 )
 from matcalc.model import Declaration
 from matcalc.objects import as_dimension
@@ -149,6 +150,8 @@ class Scope:
             node = node.inner
         if isinstance(node, Name):
             return node.text
+        if isinstance(node, SumOver) and self.text(node.span).isidentifier():
+            return self.text(node.span)  # sum_a in R: a name, though sum_n … is a sum
         raise MatcalcError(f"expected {what} here", node.span)
 
     def introduced(self, node: Node, what: str) -> str:

@@ -163,3 +163,11 @@ def test_random_summands_against_a_loop(term: Term) -> None:
               "X": rng.normal(size=(N, D)) * 0.5, "c": 0.7}
     assert_derivative(f"{ROWS}L = \\sum_{{n=1}}^{{N}} ({text})\nfind dL/dw", by_rows(function),
                       {"N": N, "D": D}, values, rtol=1e-5, atol=1e-6)
+
+
+def test_a_name_that_looks_like_a_sum_stays_a_name_when_declared() -> None:
+    """sum_a in R is a number named sum_a (declared names come first), not a sum over a."""
+    rng = np.random.default_rng(6)
+    assert_derivative("sum_a in R\nx in R^D\nf = sum_a x^T x\nfind df/dx",
+                      lambda sum_a, x: sum_a * (x @ x), {"D": 3},
+                      {"sum_a": 1.5, "x": rng.normal(size=3)})
