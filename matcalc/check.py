@@ -93,17 +93,12 @@ def sizes_from(problem: Problem, values: Mapping[str, Any]) -> dict[str, int]:
     array of shape (3,) makes D = 3); validate() then finds any value that disagrees."""
     found: dict[str, int] = {}
     for declaration in problem.declarations:
-        if declaration.name not in values or declaration.shape.is_scalar:
+        if declaration.name not in values:
             continue
         shape = np.shape(values[declaration.name])
-        dims = [as_dimension(d) for d in declaration.shape.dims]
-        if len(shape) == 1 and len(dims) == 2 and dims[1] == 1:
-            dims = dims[:1]  # a vector given as a 1-D array
-        if len(shape) != len(dims):
-            continue  # validate() says what is wrong
-        for dim, length in zip(dims, shape, strict=True):
-            if isinstance(dim, sympy.Symbol):
-                found.setdefault(dim.name, int(length))
+        for axis, size in declaration.sized_axes():
+            if axis < len(shape):  # validate() says what is wrong with the others
+                found.setdefault(size.name, int(shape[axis]))
     return found
 
 

@@ -110,6 +110,14 @@ class Declaration:
     properties: frozenset[Property]
     span: Span
 
+    def sized_axes(self) -> list[tuple[int, sympy.Symbol]]:
+        """(axis, size) for each axis of its array whose length is a named size: x ∈ ℝ^D,
+        a 1-D array, gives [(0, D)]; A ∈ ℝ^{E×D} gives [(0, E), (1, D)]."""
+        if self.shape.is_scalar:
+            return []
+        dims = self.shape.dims[:1] if self.shape.dims[1:] == (1,) else self.shape.dims
+        return [(axis, dim) for axis, dim in enumerate(dims) if isinstance(dim, sympy.Symbol)]
+
 
 @dataclass(frozen=True)
 class Definition:

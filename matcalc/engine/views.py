@@ -212,7 +212,7 @@ def views(terms: Terms, of: sympy.Basic, wrt: sympy.Basic,
     vec_parts = vec_jacobian(terms, of, wrt)
     vec = algebra.add(*vec_parts, rows=rows * cols, cols=m * n)
     differential = differential_expr(terms, wrt)
-    names = fresh_letters(differential, of, taken=indices)
+    names = fresh_letters(differential, taken=indices)  # as chain.named_entries reads them
     return TensorViews(
         differential=differential,
         index=index_formula(terms, of, wrt, names),

@@ -334,11 +334,8 @@ class ProblemCode:
         size → (its identifier, the code reading it)."""
         found: dict[sympy.Basic, tuple[str, str]] = {}
         for declaration in self.arguments:
-            if declaration.shape.is_scalar:
-                continue
-            for axis, dim in enumerate(declaration.shape.dims):
-                dim = as_dimension(dim)
-                if isinstance(dim, sympy.Symbol) and dim not in found:
+            for axis, dim in declaration.sized_axes():
+                if dim not in found:
                     text = self.names.of(str(dim))
                     found[dim] = (text, f"{self.names.of(declaration.name)}.shape[{axis}]")
         return found

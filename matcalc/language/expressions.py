@@ -144,9 +144,7 @@ class ExpressionBuilder:
         span = head.span | body_items[-1].span
         body = body_items[0] if len(body_items) == 1 else Juxt(
             body_items[0].span | body_items[-1].span, tuple(body_items))
-        summed = Summed(head, self.scope.declared, self.scope.dims, self.scope.text,
-                        lambda node: self.scope.function_head(node) is not None
-                        or self.scope.is_sigmoid(node))
+        summed = Summed(head, self.scope)
 
         def size_of(node: Node) -> sympy.Expr:
             """The entries of a column (1 for a number); anything else is refused."""
@@ -298,8 +296,8 @@ class ExpressionBuilder:
             case Command(text="sum" | "prod"):
                 raise MatcalcError(reduction_error_text(node.text, f"\\{node.text}_…"), node.span,
                                    hint=REDUCTION_HINT)
-            case SumOver() if self.scope.text(node.span) in self.scope.known_names():
-                return self.resolve_name(Name(node.span, self.scope.text(node.span)))
+            case SumOver() if (name := self.declared_sum_name(node)) is not None:
+                return self.resolve_name(name)
             case SumOver():
                 return self.sum_over([node], 0)[0]  # no summand: refused there
             case Command(text=text):
@@ -551,8 +549,7 @@ class ExpressionBuilder:
     def factor(self, items: Sequence[Node], index: int) -> tuple[Value, Span, int]:
         """The factor that starts at ``items[index]``: its value, its span, where it ends."""
         item = items[index]
-        if isinstance(item, SumOver) and self.scope.text(item.span) in self.scope.known_names():
-            item = Name(item.span, self.scope.text(item.span))  # a name declared sum_a
+        item = self.declared_sum_name(item) or item
         if isinstance(item, SumOver):
             return self.sum_over(items, index)
         self.refuse_reduction(item)
@@ -631,6 +628,12 @@ class ExpressionBuilder:
             case Postfix(base=base, mark=mark):
                 return self.arith.postfix(self.outside(base, value), mark, node.span)
         return value
+
+    def declared_sum_name(self, node: Node) -> Name | None:
+        """sum_a written where sum_a is a declared name: the name (names come first)."""
+        if isinstance(node, SumOver) and self.scope.text(node.span) in self.scope.known_names():
+            return Name(node.span, self.scope.text(node.span))
+        return None
 
     def refuse_reduction(self, node: Node) -> None:
         """sum_n (…), max_i x_i, sum_{n} …: a sum over an index, which is not read yet, is

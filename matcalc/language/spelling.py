@@ -35,24 +35,22 @@ FUNCTIONS = functions.WORDS
 # Known functions without a derivative rule (not differentiable, or not supported yet).
 UNSUPPORTED = {"max", "min", "argmax", "argmin", "round", "floor", "ceil"}
 
-# A sum (or a product, a max) over an index: sum_n (…), max_i x_i, \sum_{n=1}^{N} …. Read
-# as a name it would become an abstract function sum_n(…) and derive another problem.
-REDUCTIONS = ("sum", "prod", "max", "min", "argmax", "argmin")
+# A reduction over an index other than a sum over data (max_i x_i, prod_i, \sum_{n=2}…): read
+# as a name it would become an abstract function max_i(…) and derive another problem.
+NOUNS = {"sum": "sum", "prod": "product", "max": "maximum", "min": "minimum",
+         "argmax": "argmax", "argmin": "argmin"}
+REDUCTIONS = tuple(NOUNS)
 REDUCTION_HINT = (
-    "write it with vectors and the data matrix: Σ_n (y_n - w^T x_n)^2 is ||y - X w||^2, "
-    "Σ_n log(1 + exp(-y_n w^T x_n)) is 1_N^T log(1 + exp(-y .* (X w))) (the x_n the rows "
-    "of X in R^{N x D}), Σ_i x_i is sum(x) or 1_D^T x")
+    "a sum over data is written \\sum_{n=1}^{N} (or sum_n) with y_n the entries of y and x_n "
+    "the rows of X; write other sums with vectors: Σ_i x_i is sum(x) or 1_D^T x")
 
 
 def reduction_over_index(text: str) -> str | None:
-    """The reduction word of sum_n, \\sum_{n}, max_i (one index letter or a braced group
-    after the underscore), or None: max_loss is a name."""
-    match = re.fullmatch(r"\\?(sum|prod|max|min|argmax|argmin)_(?:[A-Za-z]|\{.*)", text.strip())
+    """The reduction word of max_i, prod_{i} (one index letter or a braced group after the
+    underscore), or None: max_loss is a name."""
+    words = "|".join(REDUCTIONS)
+    match = re.fullmatch(rf"\\?({words})_(?:[A-Za-z]|\{{.*)", text.strip())
     return match.group(1) if match else None
-
-
-NOUNS = {"sum": "sum", "prod": "product", "max": "maximum", "min": "minimum",
-         "argmax": "argmax", "argmin": "argmin"}
 
 
 def reduction_hint(word: str) -> str:

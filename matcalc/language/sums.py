@@ -22,6 +22,7 @@ import sympy
 
 from matcalc.errors import MatcalcError, Span
 from matcalc.language.nodes import bracketed, children, exponent_mark
+from matcalc.language.scope import Scope
 from matcalc.language.transformer import (
     AbsOf,
     BinOp,
@@ -40,7 +41,6 @@ from matcalc.language.transformer import (
     Subscript,
     SumOver,
 )
-from matcalc.model import Declaration
 
 WRITE_INSTEAD = ("a data point x_n may appear in an inner product with a vector (w^T x_n or "
                  "x_n^T w); write other sums with the data matrix, e.g. ||X||_F^2")
@@ -59,10 +59,7 @@ class Summed:
     """What a sum's summand is read with: its index, its number of terms, its data."""
 
     sum: SumOver
-    declared: dict[str, Declaration]
-    dims: dict[str, sympy.Symbol]
-    text: Callable[[Span], str]
-    is_head: Callable[[Node], bool]  # a function word written before its argument
+    scope: Scope  # the names declared, the sizes, the text, the function words
     count: sympy.Expr | None = None  # N, once known
 
     # ---- what the summand's names are ----------------------------------------------------
@@ -71,7 +68,7 @@ class Summed:
         """b for b_n with n the sum's index (y_n, x_{n}, \\mathbf{x}_n), or None."""
         if isinstance(node, Font):
             node = node.inner
-        if isinstance(node, Name) and node.text not in self.declared:
+        if isinstance(node, Name) and node.text not in self.scope.declared:
             base, _, index = node.text.rpartition("_")
             return base if base and index == self.sum.index else None
         if isinstance(node, Subscript) and node.index == self.sum.index:
@@ -82,9 +79,9 @@ class Summed:
     def is_point(self, node: Node) -> str | None:
         """x for x_n, where x is not declared and X is a declared matrix (the data)."""
         base = self.indexed(node)
-        if base is None or base in self.declared:
+        if base is None or base in self.scope.declared:
             return None
-        data = self.declared.get(base.upper())
+        data = self.scope.declared.get(base.upper())
         if data is None or len(data.shape.dims) != 2 or 1 in data.shape.dims:
             raise MatcalcError(
                 f"{base}_{self.sum.index} is a data point, but no data matrix "
@@ -96,9 +93,9 @@ class Summed:
     def entry_of(self, node: Node) -> str | None:
         """y for y_n, where y is a declared vector of N entries."""
         base = self.indexed(node)
-        if base is None or base not in self.declared:
+        if base is None or base not in self.scope.declared:
             return None
-        dims = self.declared[base].shape.dims
+        dims = self.scope.declared[base].shape.dims
         rows, cols = (dims[0], dims[1]) if len(dims) == 2 else (1, 1)
         if cols != 1 or rows == 1:
             raise MatcalcError(f"{base}_{self.sum.index}: {base} is not a vector of the "
@@ -111,7 +108,7 @@ class Summed:
         written = self.sum.upper
         if written is None:
             return None
-        size = sympy.Integer(int(written)) if written.isdigit() else self.dims.get(written)
+        size = sympy.Integer(int(written)) if written.isdigit() else self.scope.dims.get(written)
         if size is None:
             raise MatcalcError(f"the sum's bound {written} is not a declared size",
                                self.sum.span, hint=f"declare the data with the size "
@@ -122,7 +119,7 @@ class Summed:
         """N, the number of terms: the bound, or the length of the data met."""
         count = self.count if self.count is not None else self.bound()
         if count is None:
-            raise MatcalcError(f"the number of terms of {self.text(self.sum.span)} is not "
+            raise MatcalcError(f"the number of terms of {self.scope.text(self.sum.span)} is not "
                                "clear", self.sum.span,
                                hint=f"write its bound, \\sum_{{{self.sum.index}=1}}^{{N}}")
         return count
@@ -139,7 +136,7 @@ class Summed:
 
     def layout(self, name: str, vector_size: sympy.Expr, span: Span) -> bool:
         """Whether x_n is a row of X (True) or a column (False), from the sizes."""
-        rows, cols = self.declared[name.upper()].shape.dims
+        rows, cols = self.scope.declared[name.upper()].shape.dims
         if self.count is None:
             self.count = self.bound()
         by_rows = cols == vector_size and (self.count is None or rows == self.count)
@@ -219,8 +216,8 @@ class Summed:
             case SumOver():
                 raise MatcalcError("a sum inside a sum is not read", node.span)
         if self.varies(node):
-            raise MatcalcError(f"{self.text(node.span)} varies with {self.sum.index} in a way "
-                               "matcalc does not read", node.span, hint=WRITE_INSTEAD)
+            raise MatcalcError(f"{self.scope.text(node.span)} varies with {self.sum.index} in "
+                               "a way matcalc does not read", node.span, hint=WRITE_INSTEAD)
         return node, False
 
     def product(self, span: Span, items: tuple[Node, ...],
@@ -271,7 +268,8 @@ class Summed:
         while at < len(items):
             item = items[at]
             after = items[at + 1:]
-            if not (self.is_head(item) and after):
+            head = self.scope.function_head(item) is not None or self.scope.is_sigmoid(item)
+            if not (head and after):
                 found.append(self.vector(item, size_of))
                 at += 1
                 continue
@@ -317,7 +315,7 @@ class Summed:
         vector for each n, which the vector of the terms cannot hold."""
         if size_of(node) != 1:
             raise MatcalcError(
-                f"{self.text(node.span)} is not a number, so its product or sum with what "
+                f"{self.scope.text(node.span)} is not a number, so its product or sum with what "
                 f"varies with {self.sum.index} is not a number for each term", node.span,
                 hint="the summand must be a number for each n: w^T x_n, y_n, (y_n - w^T x_n)^2")
 
