@@ -137,6 +137,7 @@ BY_KIND: dict[type, Entrywise] = {f.kind: f for f in ENTRYWISE if f.kind is not 
 sigmoid: Any = ENTRYWISE_BY_NAME["sigmoid"].kind  # made by matcalc, used by the identities
 sign: Any = ENTRYWISE_BY_NAME["sign"].kind
 step: Any = ENTRYWISE_BY_NAME["step"].kind
+relu: Any = ENTRYWISE_BY_NAME["relu"].kind
 
 
 def of_expression(expr: sympy.Basic) -> Entrywise | None:
@@ -145,4 +146,4 @@ def of_expression(expr: sympy.Basic) -> Entrywise | None:
 
 
 __all__ = ["ALL", "BY_KIND", "ENTRYWISE", "ENTRYWISE_BY_NAME", "MATRIX_FUNCTIONS", "WORDS",
-           "Entrywise", "MatrixFunction", "of_expression", "sigmoid", "sign", "step"]
+           "Entrywise", "MatrixFunction", "of_expression", "relu", "sigmoid", "sign", "step"]

@@ -42,7 +42,7 @@ from matcalc.model import (
     printed_size,
     transposes,
 )
-from matcalc.objects import parts_of, shape_of
+from matcalc.objects import ENTRY, parts_of, shape_of
 
 __all__ = ["derive", "solve"]
 
@@ -170,21 +170,20 @@ def in_own_names(problem: Problem, total: sympy.Basic, result: sympy.Basic,
     return named
 
 
-KINKS = {
-    "step": ("relu has a kink at 0: its derivative step(t) is 1 for t > 0 and 0 for t < 0, "
-             "and is taken as 0 at t = 0 (a subgradient there); the numeric check is made at "
-             "random points, which miss the kink."),
-    "sign": ("|t| has a kink at 0: its derivative sign(t) is taken as 0 at t = 0 (a "
-             "subgradient there); the numeric check is made at random points, which miss the "
-             "kink."),
-}
-
-
 def kinks(result: sympy.Basic) -> list[Sentence]:
-    """The convention at the kink of each piecewise derivative the result holds."""
-    found = parts_of(result, (functions.step, functions.sign))
-    return [(KINKS[name],) for name in KINKS
-            if any(type(part) is functions.ENTRYWISE_BY_NAME[name].kind for part in found)]
+    """The convention at the kink of each piecewise derivative the result holds: relu′ is
+    step and |t|′ is sign, each taken as 0 at t = 0, written as formulas."""
+    t = ENTRY
+    found = {type(part) for part in parts_of(result, (functions.step, functions.sign))}
+    said: list[Sentence] = []
+    for kind, function, values in ((functions.step, functions.relu, " (1 or 0 by the sign of t)"),
+                                   (functions.sign, sympy.Abs, "")):
+        if kind in found:
+            said.append(("The derivative ", Math(kind(t)), " of ", Math(function(t)), values,
+                         " is taken as 0 at its kink, ", Math(t), " = ", Math(sympy.S.Zero),
+                         " (a subgradient there); the numeric check is made at random "
+                         "points, which miss the kink."))
+    return said
 
 
 def where(problem: Problem, total: sympy.Basic, size: int) -> Sentence:
