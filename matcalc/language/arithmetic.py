@@ -113,6 +113,9 @@ class Arithmetic:
                     negated = MatMul(*matrix.args[1:]) if len(matrix.args) > 2 else \
                         matrix.args[1]
                     return entrywise(lambda t: scalar - t, negated)
+                shifted = shift_of(matrix)  # 1 + (2 + x) is 3 + x, not two layers
+                if shifted is not None:
+                    return entrywise(lambda t: scalar + shifted[0] + t, shifted[1])
                 return entrywise(lambda t: scalar + t, matrix)
             ones = MatMul(scalar, OneMatrix(*shape_of(matrix)))  # x + δ is x + δ𝟏
             return MatAdd(*terms(matrix), ones) if matrix is a else MatAdd(ones, *terms(matrix))
@@ -223,6 +226,17 @@ def entrywise(function: Callable[[sympy.Expr], sympy.Expr], value: sympy.Basic) 
         return function(value)
     t = ENTRY
     return ElementwiseApplyFunction(Lambda(t, function(t)), value)
+
+
+def shift_of(value: sympy.Basic) -> tuple[sympy.Expr, sympy.Basic] | None:
+    """(c, m) when the value is c + m entry by entry with c a constant, or None."""
+    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+    if not isinstance(value, ElementwiseApplyFunction):
+        return None
+    variable, = value.function.variables
+    shift = value.function.expr - variable
+    return (shift, value.expr) if is_constant(shift) else None
 
 
 def negate(value: Value) -> Value:

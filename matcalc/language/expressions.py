@@ -420,11 +420,19 @@ class ExpressionBuilder:
             first = first.left
         value, span = self.expr(first), first.span
         terms = [value]
+        numbers: list[sympy.Expr] = []  # added at once: one by one is quadratic in sympy
         for link in reversed(chain):
             term = self.expr(link.right)
             terms.append(term if link.op == "+" else negate(term))
-            value = self.arith.add(value, terms[-1], span, link.right.span)
+            if is_number_term(value) and is_number_term(terms[-1]):
+                numbers.append(terms[-1])
+            else:
+                value = self.arith.add(sympy.Add(value, *numbers) if numbers else value,
+                                       terms[-1], span, link.right.span)
+                numbers = []
             span = span | link.right.span
+        if numbers:
+            value = sympy.Add(value, *numbers)
         if isinstance(value, sympy.Add | sympy.MatAdd):
             self.remember_order(value, terms)
         return value
@@ -819,3 +827,8 @@ class ExpressionBuilder:
                                span | exponent.span, hint="the product rule writes a term "
                                                           "for each factor of Aᵏ")
         return MatPow(base, power)
+
+
+def is_number_term(value: Value) -> bool:
+    """A term that is a number (not a vector, a matrix, or an unsized I or 𝟏)."""
+    return isinstance(value, sympy.Expr) and not is_matrix(value)

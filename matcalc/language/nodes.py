@@ -7,6 +7,8 @@ Imports matcalc.errors and the transformer's records.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from matcalc.errors import MatcalcError
 from matcalc.language.spelling import TRANSPOSE_MARKS
 from matcalc.language.transformer import (
@@ -98,6 +100,16 @@ def children(node: Node) -> list[Node]:
         elif isinstance(value, tuple):
             found.extend(item for item in value if isinstance(item, Node))
     return found
+
+
+def descendants(node: Node) -> Iterator[Node]:
+    """The node and every node inside it, by a loop: a sum of a thousand terms is a
+    thousand levels deep, past Python's recursion limit."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(children(current)))
 
 
 def fraction_parts(node: Node) -> tuple[Node, Node] | None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 import sympy
 
 from matcalc.errors import MatcalcError, Span
-from matcalc.language.nodes import bracketed, children, exponent_mark
+from matcalc.language.nodes import bracketed, children, descendants, exponent_mark
 from matcalc.language.scope import Scope
 from matcalc.language.transformer import (
     AbsOf,
@@ -175,17 +175,8 @@ class Summed:
             case Group(inner=inner):
                 inner_vector, varies = self.vector(inner, size_of)
                 return Group(node.span, inner_vector), varies
-            case BinOp(op=op, left=left, right=right):
-                (a, left_varies), (b, right_varies) = (self.vector(left, size_of),
-                                                       self.vector(right, size_of))
-                if left_varies != right_varies:
-                    self.scalar_beside(b if left_varies else a, size_of)
-                if op in ("*", "⊙") and left_varies and right_varies:
-                    op = "⊙"
-                if op == "/" and right_varies:  # a/v: a ⊙ (1/v), entry by entry
-                    one = Number(right.span, "1")
-                    return BinOp(node.span, "⊙", a, BinOp(right.span, "/", one, b)), True
-                return BinOp(node.span, op, a, b), left_varies or right_varies
+            case BinOp():
+                return self.operations(node, size_of)
             case Frac(numerator=top, denominator=bottom):
                 return self.vector(BinOp(node.span, "/", Group(top.span, top),
                                          Group(bottom.span, bottom)), size_of)
@@ -219,6 +210,29 @@ class Summed:
             raise MatcalcError(f"{self.scope.text(node.span)} varies with {self.sum.index} in "
                                "a way matcalc does not read", node.span, hint=WRITE_INSTEAD)
         return node, False
+
+    def operations(self, node: BinOp,
+                   size_of: Callable[[Node], sympy.Expr]) -> tuple[Node, bool]:
+        """a + b − c …: the operations down the left side by a loop (a sum of a thousand
+        terms is a thousand levels deep), each on the vectors of its two sides."""
+        spine = [node]
+        while isinstance(spine[-1].left, BinOp):
+            spine.append(spine[-1].left)
+        a, left_varies = self.vector(spine[-1].left, size_of)
+        for operation in reversed(spine):
+            b, right_varies = self.vector(operation.right, size_of)
+            if left_varies != right_varies:
+                self.scalar_beside(b if left_varies else a, size_of)
+            op = operation.op
+            if op in ("*", "⊙") and left_varies and right_varies:
+                op = "⊙"
+            if op == "/" and right_varies:  # a/v: a ⊙ (1/v), entry by entry
+                one = Number(operation.right.span, "1")
+                a = BinOp(operation.span, "⊙", a, BinOp(operation.right.span, "/", one, b))
+            else:
+                a = BinOp(operation.span, op, a, b)
+            left_varies = left_varies or right_varies
+        return a, left_varies
 
     def product(self, span: Span, items: tuple[Node, ...],
                 size_of: Callable[[Node], sympy.Expr]) -> tuple[Node, bool]:
@@ -321,9 +335,7 @@ class Summed:
 
     def varies(self, node: Node) -> bool:
         """Whether the index of the sum appears anywhere in the node."""
-        if self.indexed(node) is not None:
-            return True
-        return any(self.varies(child) for child in children(node))
+        return any(self.indexed(part) is not None for part in descendants(node))
 
 
 def transposed_base(node: Node) -> Node | None:
@@ -335,32 +347,29 @@ def transposed_base(node: Node) -> Node | None:
     return None
 
 
-def index_outside(node: Node, index: str, inside: bool = False) -> Node | None:
+def index_outside(node: Node, index: str) -> Node | None:
     """A use of a sum's index outside that sum (y_n + Σ_n …), or None."""
-    if not inside and ((isinstance(node, Subscript) and node.index == index) or (
-            isinstance(node, Name) and node.text.rpartition("_")[0]
-            and node.text.rpartition("_")[2] == index)):
-        return node
-    if isinstance(node, Juxt):
-        found_sum = False
-        for item in node.items:
-            head = item.arg if isinstance(item, Neg) else item  # −Σ_n …
-            if isinstance(head, SumOver) and head.index == index:
-                found_sum = True
-                continue
-            hit = index_outside(item, index, inside or found_sum)
-            if hit is not None:
-                return hit
-        return None
-    for child in children(node):
-        hit = index_outside(child, index, inside)
-        if hit is not None:
-            return hit
+    stack: list[tuple[Node, bool]] = [(node, False)]
+    while stack:  # a loop: a sum of a thousand terms is a thousand levels deep
+        current, inside = stack.pop()
+        if not inside and ((isinstance(current, Subscript) and current.index == index) or (
+                isinstance(current, Name) and current.text.rpartition("_")[0]
+                and current.text.rpartition("_")[2] == index)):
+            return current
+        if isinstance(current, Juxt):
+            found_sum = False
+            items: list[tuple[Node, bool]] = []
+            for item in current.items:
+                head = item.arg if isinstance(item, Neg) else item  # −Σ_n …
+                if isinstance(head, SumOver) and head.index == index:
+                    found_sum = True
+                    continue
+                items.append((item, inside or found_sum))
+            stack.extend(reversed(items))
+            continue
+        stack.extend((child, inside) for child in reversed(children(current)))
     return None
 
 
 def sums_in(node: Node) -> list[SumOver]:
-    found = [node] if isinstance(node, SumOver) else []
-    for child in children(node):
-        found.extend(sums_in(child))
-    return found
+    return [part for part in descendants(node) if isinstance(part, SumOver)]

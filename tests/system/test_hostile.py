@@ -232,3 +232,30 @@ def test_a_long_line_is_echoed_as_a_window_around_the_spot() -> None:
     assert "unknown name 'q'" in message
     assert len(echoed) < 110 and echoed.lstrip().startswith("…")
     assert echoed[caret.index("^")] == "q"
+
+
+def test_a_sum_of_a_thousand_terms_solves_wherever_it_is_written() -> None:
+    """A sum is a left-leaning chain a thousand levels deep: the sums over data walked it by
+    recursion (RecursionError), a vector plus a thousand constants nested a thousand
+    entrywise maps, and the builder added numbers one by one (quadratic in sympy)."""
+    import numpy as np
+
+    coefficients = np.arange(1, 1001)
+    many = matcalc.solve("x in R\nf = " + " + ".join(f"{k} x^{k % 7}" for k in coefficients))
+    t = 0.9
+    expected = sum(k * (k % 7) * t ** (k % 7 - 1) for k in coefficients if k % 7)
+    assert float(many.derivations[0].evaluate({}, {"x": t})) == pytest.approx(expected)
+
+    shifted = matcalc.solve("x in R^D\nf = (x" + " + 1" * 1000 + ")^T x\nfind df/dx")
+    x = np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(shifted.derivations[0].evaluate({"D": 3}, {"x": x}).ravel(),
+                               2 * x + 1000)
+
+    data = matcalc.solve("X in R^{N x D}\nw in R^D\ny in R^N\n"
+                         "f = sum_n (y_n - w^T x_n" + " + 1" * 1000 + ")^2\nfind df/dw")
+    rng = np.random.default_rng(0)
+    X, w, y = rng.normal(size=(4, 3)), rng.normal(size=3), rng.normal(size=4)
+    by_hand = sum(-2 * (y[n] - w @ X[n] + 1000) * X[n] for n in range(4))
+    np.testing.assert_allclose(
+        np.ravel(data.derivations[0].evaluate({"N": 4, "D": 3}, {"X": X, "w": w, "y": y})),
+        by_hand)
