@@ -184,6 +184,8 @@ def random_values(problem: Problem, sizes: Mapping[sympy.Basic, int],
 
 def respecting(matrix: Any, properties: frozenset[Property], rng: np.random.Generator) -> Any:
     n = matrix.shape[0]
+    if Property.BINARY in properties:  # y ∈ {0,1}^K
+        return rng.integers(0, 2, matrix.shape).astype(float)
     if Property.ORTHOGONAL in properties:
         q, _ = np.linalg.qr(rng.normal(size=(n, n)))
         return q

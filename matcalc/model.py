@@ -85,6 +85,7 @@ class Property(enum.Enum):
     ORTHOGONAL = "orthogonal"
     POSITIVE_DEFINITE = "positive definite"
     CONSTANT = "constant"
+    BINARY = "binary"  # y ∈ {0,1}^K: entries 0 or 1, so no derivative by it
 
 
 # What a property says besides itself: the engine uses the implied ones (a diagonal S is its

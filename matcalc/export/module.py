@@ -460,6 +460,8 @@ class ProblemCode:
                           self.program.code(d).text for d in shape)
         drawn = f"_random(rng, ({sizes}{',' if len(shape) == 1 else ''}), positive)"
         properties = declaration.properties
+        if Property.BINARY in properties:
+            return f"_binary({drawn})"
         if Property.ORTHOGONAL in properties:
             return f"_orthogonal(rng, {sizes.split(', ')[0]})"
         if Property.POSITIVE_DEFINITE in properties:
@@ -650,6 +652,10 @@ def _positive_definite(A):
 
 def _diagonal(A):
     return np.diag(np.diag(A) + np.sign(np.diag(A)) + (np.diag(A) == 0))
+
+
+def _binary(A):
+    return (A > np.median(A)).astype(float)
 
 
 def _orthogonal(rng, n):

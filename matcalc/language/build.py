@@ -27,6 +27,7 @@ from matcalc.language.scope import Scope
 from matcalc.language.spelling import PROPERTIES
 from matcalc.language.targets import TargetReader
 from matcalc.language.transformer import (
+    BinaryDims,
     Call,
     Declare,
     Define,
@@ -124,6 +125,10 @@ class ProblemBuilder:
             elif isinstance(statement, Define) and statement.space is not None:
                 left = statement.sides[0]  # f = tanh(z) ∈ ℝ^M declares f's size too
                 stated = Name(left.span, self.left_side(left)[0])
+                if isinstance(statement.space, BinaryDims):
+                    raise MatcalcError(f"{stated.text} is defined, so it cannot be declared in "
+                                       "{0,1}^K", statement.span,
+                                       hint=f"write {stated.text}'s size as R^K")
                 self.declare(Declare((stated,), statement.space, (), statement.span))
         for statement in self.statements:
             if isinstance(statement, Describe):
@@ -176,6 +181,14 @@ class ProblemBuilder:
                     raise MatcalcError(f"a dimension must be a positive integer, not {text}",
                                        span)
                 sizes.append(sympy.Integer(int(text)))
+                continue
+            if token.type == "DIM_POWER":  # R^{D^2}
+                base, exponent = text.split("^")
+                size = self.scope.dims.setdefault(base, dimension(base))
+                if not 1 <= int(exponent) <= 4:
+                    raise MatcalcError(f"a size {base}^k with k from 1 to 4, not {exponent}",
+                                       span, hint="declare the size with its own name")
+                sizes.append(size ** int(exponent))
                 continue
             parts = text.split("x") if "x" in text[1:-1] else [text]
             for part in parts:

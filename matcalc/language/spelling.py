@@ -94,6 +94,7 @@ PROPERTIES = {
     "symmetric": "symmetric", "invertible": "invertible", "nonsingular": "invertible",
     "non-singular": "invertible", "diagonal": "diagonal", "orthogonal": "orthogonal",
     "positive definite": "positive definite", "constant": "constant",
+    "binary": "binary",
 }
 
 # Grammar terminals in the words a student reads in an error message.

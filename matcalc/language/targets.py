@@ -58,6 +58,8 @@ class TargetReader:
             of, (wrt, wrt2) = second
             for name in (of, wrt, wrt2):
                 self.known_target_name(name, node, of)
+            for name in (wrt, wrt2):
+                self.not_binary(name, node)
             return Target(self.scope.aliases.get(of, of), wrt, node.span, wrt2=wrt2, order=2)
         of, wrt = self.derivative_names(node)
         of = self.scope.aliases.get(of, of)
@@ -77,7 +79,17 @@ class TargetReader:
         if wrt not in self.scope.declared and wrt not in self.scope.defined:
             raise MatcalcError(f"unknown name {wrt!r} in the target", node.span,
                                hint=f"declare it, e.g. '{wrt} in R^D'")
+        self.not_binary(wrt, node)
         return Target(of, wrt, node.span)
+
+    def not_binary(self, name: str, node: Node) -> None:
+        """y ∈ {0,1}^K takes the values 0 and 1 only: nothing is differentiated by it."""
+        declared = self.scope.declared.get(name)
+        if declared is not None and Property.BINARY in declared.properties:
+            raise MatcalcError(
+                f"{name} is declared in {{0,1}}^K, so its entries are 0 or 1 and nothing has a "
+                f"derivative by {name}", node.span,
+                hint=f"declare {name} in R^K to differentiate by it")
 
     def known_target_name(self, name: str, node: Node, of: str) -> None:
         if name == of:
@@ -348,7 +360,8 @@ class TargetReader:
                     else:
                         free.add(symbol)
         candidates = [d.name for d in self.scope.declared.values()
-                      if d.name not in self.scope.defined and Property.CONSTANT not in d.properties
+                      if d.name not in self.scope.defined
+                      and not {Property.CONSTANT, Property.BINARY} & d.properties
                       and d.symbol in free]
         if not candidates:
             raise MatcalcError(f"{of} depends on no declared variable, so there is nothing to "

@@ -179,6 +179,10 @@ class Differentiable:
     span: Span
 
 
+class BinaryDims(tuple[Token, ...]):
+    """The size of {0,1}^K: a space of vectors whose entries are 0 or 1."""
+
+
 @dataclass(frozen=True)
 class Define:
     sides: tuple[Node, ...]  # z = g(y) = y^T S^{-1} y has three sides
@@ -236,6 +240,8 @@ class ToStatements(Transformer_NonRecursive[Token, list[Statement]]):
         names = tuple(c for c in children if isinstance(c, Node))
         dims = next(c for c in children if isinstance(c, tuple))
         properties = tuple(c for c in children if type(c) is str)
+        if isinstance(dims, BinaryDims):
+            properties = ("binary", *properties)
         return Declare(names, dims, properties, span_of(meta))
 
     def property_statement(self, meta: Meta, *children: Any) -> Describe:
@@ -258,8 +264,11 @@ class ToStatements(Transformer_NonRecursive[Token, list[Statement]]):
         text = " ".join(str(token).split())
         return "positive definite" if text.startswith("positive") else text
 
-    def space(self, meta: Meta, _reals: Token, *dims: Token) -> tuple[Token, ...]:
-        return dims
+    def space(self, meta: Meta, reals: Token, *dims: Token) -> tuple[Token, ...]:
+        return BinaryDims(dims) if reals.type == "BINARY" else dims
+
+    def dim_power(self, meta: Meta, base: Token, exponent: Token) -> Token:
+        return Token("DIM_POWER", f"{base}^{exponent}")
 
     def dim_atom(self, meta: Meta, token: Token | None = None) -> Token:
         return token if token is not None else Token("TIMES", "*")

@@ -501,6 +501,8 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
 
     def _print_Space(self, space: Space) -> str:
         shape = space.shape
+        if space.binary:
+            return f"{{0, 1}}^{self._print(shape.rows)}"
         if shape.is_scalar:
             return "ℝ"
         return f"ℝ^{self._print(shape.rows)}" if shape.cols == 1 else self._print_Shape(shape)
@@ -926,6 +928,8 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
 
     def _print_Space(self, space: Space) -> str:
         shape = space.shape
+        if space.binary:
+            return f"\\{{0, 1\\}}^{{{self._print(shape.rows)}}}"
         if shape.is_scalar:
             return "\\mathbb{R}"
         if shape.cols == 1:
@@ -960,9 +964,11 @@ class Dims:
 
 @dataclass(frozen=True)
 class Space:
-    """ℝ, ℝ^D, ℝ^{m×n}: where a declared variable lives (vectors by their length)."""
+    """ℝ, ℝ^D, ℝ^{m×n}: where a declared variable lives (vectors by their length);
+    {0, 1}^K for a vector of zeros and ones."""
 
     shape: Shape
+    binary: bool = False
 
 
 @dataclass(frozen=True)

@@ -121,22 +121,23 @@ def stated(properties: frozenset[Property]) -> tuple[str, ...]:
     """The properties as a textbook states them, in Property's order: "symmetric, positive
     definite" becomes "positive definite", which implies symmetric and invertible."""
     implied = frozenset().union(*(IMPLIED.get(p, frozenset()) for p in properties))
-    return tuple(p.value for p in Property if p in properties - implied)
+    said = {Property.BINARY}  # said by the space: y ∈ {0, 1}^K
+    return tuple(p.value for p in Property if p in properties - implied - said)
 
 
 def declarations(problem: Problem) -> list[Sentence]:
     """x, μ ∈ ℝ^D  ·  S ∈ ℝ^{D×D}, symmetric: declarations of one shape grouped."""
-    groups: dict[tuple[Shape, tuple[str, ...]], list[Declaration]] = {}
+    groups: dict[tuple[Space, tuple[str, ...]], list[Declaration]] = {}
     for declaration in problem.declarations:
-        key = (declaration.shape, stated(declaration.properties))
-        groups.setdefault(key, []).append(declaration)
+        space = Space(declaration.shape, Property.BINARY in declaration.properties)
+        groups.setdefault((space, stated(declaration.properties)), []).append(declaration)
     lines: list[Sentence] = []
-    for (shape, properties), members in groups.items():
+    for (space, properties), members in groups.items():
         line: list[str | Math] = []
         for index, member in enumerate(members):
             line.extend([", "] if index else [])
             line.append(Math(member.symbol))
-        line.extend([" ∈ ", Math(Space(shape))])
+        line.extend([" ∈ ", Math(space)])
         line.extend(f", {p}" for p in properties)
         lines.append(tuple(line))
     for item in problem.definitions:  # z ∈ ℝ^E, declared for an abstract t(ε, ν)

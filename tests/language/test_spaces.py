@@ -1,0 +1,94 @@
+"""Declared spaces beyond ℝ^D and ℝ^{m×n} (issue 18): ℝ^{D²}, a size that is a power of a
+named size, and {0,1}^K, vectors of zeros and ones (labels), which nothing is
+differentiated by. Each derivative against numpy written by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import matcalc
+from matcalc.errors import MatcalcError
+from tests.independent import assert_derivative, sigmoid
+
+
+def test_a_size_that_is_a_power_of_a_named_size() -> None:
+    text = "x in R^{D^2}\nB in R^{D^2 x D}\nu in R^D\nf = x^T B u\nfind df/dB"
+    rng = np.random.default_rng(1)
+    values = {"x": rng.normal(size=9), "B": rng.normal(size=(9, 3)), "u": rng.normal(size=3)}
+    assert_derivative(text, lambda x, B, u: x @ B @ u, {"D": 3}, values)
+    solution = matcalc.solve(text)
+    assert "x ∈ ℝ^D²" in solution.to_text() and "\\mathbb{R}^{D^{2}}" in solution.to_latex()
+    # the sizes are read from the arrays too: x has D² entries when B is D² × D
+    got = solution.derivations[0].evaluate(values)
+    np.testing.assert_allclose(got, np.outer(values["x"], values["u"]))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("x in R^{D^7}\nf = x^T x", "a size D\\^k with k from 1 to 4"),
+    ("x in R^{D^0}\nf = x^T x", "a size D\\^k with k from 1 to 4"),
+])
+def test_a_size_power_out_of_range_is_refused(text: str, message: str) -> None:
+    with pytest.raises(MatcalcError, match=message) as caught:
+        matcalc.solve(text)
+    assert caught.value.span is not None and caught.value.span.line == 1
+
+
+LOGISTIC = """X in R^{N x D}
+y in {0,1}^N
+w in R^D
+L = -y^T log(sigmoid(X w)) - (1 - y)^T log(1 - sigmoid(X w))
+find dL/dw"""
+
+
+def test_labels_in_zero_one_are_data_and_the_loss_is_derived_by_w() -> None:
+    def loss(X: Any, y: Any, w: Any) -> Any:
+        p = sigmoid(X @ w)
+        return -(y @ np.log(p)) - (1 - y) @ np.log(1 - p)
+
+    rng = np.random.default_rng(2)
+    values = {"X": rng.normal(size=(5, 3)), "y": rng.integers(0, 2, 5).astype(float),
+              "w": rng.normal(size=3)}
+    assert_derivative(LOGISTIC, loss, {"N": 5, "D": 3}, values)
+    solution = matcalc.solve(LOGISTIC)
+    assert "y ∈ {0, 1}^N" in solution.to_text()
+    assert "\\{0, 1\\}^{N}" in solution.to_latex()
+    assert "binary" not in solution.to_text()  # said by the space, not as a word
+
+
+def test_the_check_and_the_exported_check_draw_zeros_and_ones() -> None:
+    from matcalc.check import respecting
+    from matcalc.model import Property
+
+    drawn = respecting(np.random.default_rng(0).normal(size=(50, 1)),
+                       frozenset({Property.BINARY}), np.random.default_rng(0))
+    assert set(np.unique(drawn)) == {0.0, 1.0}
+    source = matcalc.solve(LOGISTIC).to_numpy()
+    assert "_binary(" in source
+    namespace: dict[str, Any] = {}
+    exec(source, namespace)
+    namespace["check_problem_1"](0)
+    y = namespace["_binary"](np.random.default_rng(0).normal(size=8))
+    assert set(np.unique(y)) == {0.0, 1.0}
+
+
+@pytest.mark.parametrize("text, message, column", [
+    ("y in {0,1}^K\nz in R^K\nf = -y^T log(softmax(z))\nfind df/dy",
+     "y is declared in \\{0,1\\}\\^K, so its entries are 0 or 1", 6),
+    ("y in \\{0, 1\\}^K\nz in R^K\nf = -y^T z\nfind d2f/dy2",
+     "y is declared in \\{0,1\\}\\^K", 6),
+    ("z in R^K\nf = exp(z) in {0,1}^K", "f is defined, so it cannot be declared in", 1),
+])
+def test_no_derivative_by_a_vector_of_zeros_and_ones(text: str, message: str,
+                                                      column: int) -> None:
+    with pytest.raises(MatcalcError, match=message) as caught:
+        matcalc.solve(text)
+    assert caught.value.span is not None and caught.value.span.column == column
+
+
+def test_with_no_find_line_the_labels_are_not_the_variable() -> None:
+    derivation = matcalc.solve("y in {0,1}^K\nz in R^K\nf = -y^T log(softmax(z))"
+                               ).derivations[0]
+    assert derivation.target.wrt == "z"
