@@ -362,6 +362,10 @@ class ToStatements(Transformer_NonRecursive[Token, list[Statement]]):
     def call(self, meta: Meta, name: Token, *args: Node) -> Call:
         return Call(span_of(meta), Name(span_of(name), _name_text(str(name))), args)
 
+    def max_call(self, meta: Meta, opening: Token, *args: Node) -> Call:
+        """\\max(0, t) and \\max\\{0, t\\} are the call max(0, t)."""
+        return Call(span_of(meta), Name(span_of(opening), "max"), args)
+
     def group(self, meta: Meta, inner: Node) -> Group:
         return Group(span_of(meta), inner)
 

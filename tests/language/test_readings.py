@@ -455,6 +455,12 @@ PIECEWISE = {
     "w^T relu(W^T relu(W x))": lambda x, W, w, c: w @ np.maximum(
         W.T @ np.maximum(W @ x, 0), 0),
     "step(w^T x) w^T x": lambda x, W, w, c: float(w @ x > 0) * (w @ x),
+    # LaTeX's \max with a bracket or braces (a syntax error before)
+    r"\max(0, 1 - c w^\top x)": lambda x, W, w, c: max(0.0, 1 - c * (w @ x)),
+    r"\max\left\{0, 1 - c \mathbf{w}^T x\right\}": lambda x, W, w, c: max(
+        0.0, 1 - c * (w @ x)),
+    r"\max \{ w^T x, 0 \}^2 + \max(0, x^T x)": lambda x, W, w, c: max(w @ x, 0.0) ** 2
+    + x @ x,
 }
 
 
@@ -474,9 +480,11 @@ def test_a_kink_states_its_convention() -> None:
     assert derivation.checked is not None and derivation.checked.passed
 
 
-def test_max_of_two_expressions_is_refused() -> None:
-    with pytest.raises(MatcalcError, match="unsupported function 'max'"):
-        matcalc.solve("x, w in R^D\nc in R\nf = max(w^T x, c)\nfind df/dx")
+@pytest.mark.parametrize("written", ["max(w^T x, c)", "\\max(w^T x, c)", "\\max\\{x\\}"])
+def test_max_of_two_expressions_is_refused(written: str) -> None:
+    with pytest.raises(MatcalcError, match="unsupported function 'max'") as caught:
+        matcalc.solve(f"x, w in R^D\nc in R\nf = {written}\nfind df/dx")
+    assert caught.value.span is not None and caught.value.span.column == 5
 
 
 def test_a_diagonal_matrix_is_its_own_transpose() -> None:
