@@ -93,7 +93,7 @@ def derive(problem: Problem, target: Target, layout: str = "numerator", *,
     written_out = problem.substituted(total)  # shares repeated parts, so it is cheap to make
     size = printed_size(written_out)
     named = size > MAX_WRITTEN_OUT
-    if matrices:
+    if matrices and (shape_of(of), shape_of(wrt)) != ((1, 1), (1, 1)):  # not dg/dt
         views = cleaned_views(tensor_views(terms, of, wrt, problem_indices(problem)), symmetric,
                               None if named else problem)
     unsimplified = total if named else written_out

@@ -177,9 +177,11 @@ def index_formula(terms: Terms, of: sympy.Basic, wrt: sympy.Basic,
     return total
 
 
-def differential_expr(terms: Terms, wrt: sympy.Basic) -> sympy.Basic:
-    """dF written out with dX, for the reader."""
-    dx = Diff(wrt) if is_matrix(wrt) else DiffScalar(wrt)
+def differential_expr(terms: Terms, wrt: sympy.Basic, dx: sympy.Basic | None = None
+                      ) -> sympy.Basic:
+    """dF written out with dX, for the reader (or with ``dx`` in place of dX)."""
+    if dx is None:
+        dx = Diff(wrt) if is_matrix(wrt) else DiffScalar(wrt)
     parts = []
     for term in terms:
         if isinstance(term, Outer):
@@ -188,7 +190,7 @@ def differential_expr(terms: Terms, wrt: sympy.Basic) -> sympy.Basic:
             matrix = term.matrix if term.matrix is not None else sympy.S.One
             parts.append(algebra.mul(term.coefficient, scalar, matrix))
             continue
-        middle = Transpose(dx) if term.transposed else dx
+        middle = Transpose(dx) if term.transposed and is_matrix(dx) else dx
         product = algebra.mul(*(f for f in (term.left, middle, term.right) if f is not None))
         if term.hadamard is not None:
             product = sympy.HadamardProduct(term.hadamard, product)
@@ -225,12 +227,25 @@ def views(terms: Terms, of: sympy.Basic, wrt: sympy.Basic,
 
 
 def matrix_value(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> sympy.Basic:
-    """The value a step shows: the gradient for a scalar F, else ∂vec F/∂vec X."""
+    """The value a step shows: the gradient for a scalar F, dF/dt shaped like F for a
+    matrix F by a number t, else ∂vec F/∂vec X."""
     if shape_of(of) == (1, 1):
         m, n = shape_of(wrt)
         total = algebra.add(*gradient(terms), rows=m, cols=n)
         # by a vector, MML's numerator layout makes the derivative a row (1×D)
         return algebra.transpose(total) if n == 1 else total
+    if by_scalar(of, wrt):
+        return per_unit(terms, wrt)
     rows, cols = shape_of(of)
     m, n = shape_of(wrt)
     return algebra.add(*vec_jacobian(terms, of, wrt), rows=rows * cols, cols=m * n)
+
+
+def by_scalar(of: sympy.Basic, wrt: sympy.Basic) -> bool:
+    """A matrix (not a column) by a number: dF/dt is shown shaped like F, as dA/dt is."""
+    return shape_of(wrt) == (1, 1) and shape_of(of)[1] != 1
+
+
+def per_unit(terms: Terms, wrt: sympy.Basic) -> sympy.Basic:
+    """M in dF = M dt: the differential with 1 for dt."""
+    return differential_expr(terms, wrt, sympy.S.One)

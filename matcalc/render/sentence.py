@@ -26,7 +26,7 @@ from matcalc.model import (
     Step,
     TensorViews,
 )
-from matcalc.objects import Applied, AppliedVector, Entry, Vec, parts_of, shape_of
+from matcalc.objects import Applied, AppliedVector, Entry, Vec, is_matrix, parts_of, shape_of
 from matcalc.render.printers import (
     Dims,
     PartialMark,
@@ -344,7 +344,9 @@ def view_lines(views: TensorViews | None, of: object, wrt: object
                        Math(views.index))
     if is_tensor(views):  # the value shown is already ∂vec F/∂vec X
         return [(index, ("tensor in ", Math(views.tensor)))]
-    vec: Sentence = (Math(PartialMark(of, Vec(wrt))), " = ", Math(views.vec))
+    of_mark = Vec(of) if is_matrix(of) and shape_of(of)[1] != 1 else of  # ∂vec(F)/∂t
+    wrt_mark = Vec(wrt) if is_matrix(wrt) else wrt  # ∂f/∂vec(X)
+    vec: Sentence = (Math(PartialMark(of_mark, wrt_mark)), " = ", Math(views.vec))
     return [(index, ()), (vec, (Math(views.vec_shape),))]
 
 

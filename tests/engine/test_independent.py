@@ -51,6 +51,9 @@ FUNCTIONS: dict[str, Callable[[V], Any]] = {
     "chains-through-matrices#0:L/W": lambda v: sq(v["y"] - v["W"] @ v["x"]),
     "chains-through-matrices#1:L/W":
         lambda v: sq(np.tanh(v["W"] @ v["x"] + v["b"]) - v["t"]),
+    "chains-through-matrices#2:F/t": lambda v: np.exp(v["t"]) * v["A"] + v["t"] ** 2 * v["B"],
+    "chains-through-matrices#2:G/t": lambda v: np.linalg.matrix_power(
+        np.exp(v["t"]) * v["A"] + v["t"] ** 2 * v["B"], 2),
     "distance#0:f/x": lambda v: np.sqrt(sq(v["x"] - v["a"])),
     "gaussian-log-likelihood#0:L/mu": lambda v: -0.5 * logdet(v["Sigma"])
         - 0.5 * (v["x"] - v["mu"]) @ inv(v["Sigma"]) @ (v["x"] - v["mu"]),
