@@ -18,7 +18,7 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 from matcalc.engine import algebra
 from matcalc.functions import sigmoid
 from matcalc.model import Math, Sentence
-from matcalc.objects import ENTRY, Scalar, UnitVector, is_matrix, shape_of
+from matcalc.objects import ENTRY, Scalar, UnitVector, Vec, is_matrix, shape_of
 
 Rewrite = Callable[[sympy.Basic, frozenset[sympy.Basic]], sympy.Basic | None]
 
@@ -144,9 +144,55 @@ def tidy(expr: sympy.Basic) -> sympy.Basic:
         return factor_common(total) if isinstance(total, MatAdd) else total
     if isinstance(expr, Scalar):
         return Scalar(tidy(expr.matrix)) if is_matrix(tidy(expr.matrix)) else tidy(expr.matrix)
+    if isinstance(expr, Vec):
+        return Vec(tidy(expr.args[0]))
+    if isinstance(expr, HadamardProduct):
+        parts = [tidy(a) for a in expr.args]
+        return diagonal_of_outer(parts) or HadamardProduct(*parts)
+    if isinstance(expr, DiagMatrix):
+        vector = tidy(expr.args[0])
+        return diagonal_part(vector) or DiagMatrix(vector)
     if not is_matrix(expr):
         return simplify_scalar(expr)
     return expr
+
+
+def diagonal_of_outer(parts: list[sympy.Basic]) -> sympy.Basic | None:
+    """(u 𝟏ᵀ) ⊙ I = (𝟏 uᵀ) ⊙ I = diag(u): what d(wᵀ diag(A)) reads off; None otherwise."""
+    if len(parts) != 2 or not any(isinstance(p, Identity) for p in parts):
+        return None
+    other = parts[1] if isinstance(parts[0], Identity) else parts[0]
+    coefficient, matrix = algebra.split_coefficient(other)
+    factors = list(algebra.factors_of(matrix))
+    if len(factors) < 2:
+        return None
+    if is_ones(factors[-1], row=True):  # u 𝟏ᵀ
+        column = algebra.mul(*factors[:-1])
+    elif is_ones(factors[0], row=False):  # 𝟏 uᵀ
+        column = algebra.transpose(algebra.mul(*factors[1:]))
+    else:
+        return None
+    if shape_of(column)[1] != 1:
+        return None
+    return algebra.mul(coefficient, diagonal_part(column) or DiagMatrix(column))
+
+
+def diagonal_part(vector: sympy.Basic) -> sympy.Basic | None:
+    """diag((A ⊙ I) 𝟏) = A ⊙ I: the diagonal matrix of a matrix's diagonal; None otherwise."""
+    coefficient, matrix = algebra.split_coefficient(vector)
+    factors = algebra.factors_of(matrix)
+    if len(factors) == 2 and is_ones(factors[1], row=False) and isinstance(
+            factors[0], HadamardProduct) and any(isinstance(a, Identity)
+                                                 for a in factors[0].args):
+        return algebra.mul(coefficient, factors[0])
+    return None
+
+
+def is_ones(matrix: sympy.Basic, *, row: bool) -> bool:
+    """𝟏 as a column (row=False) or 𝟏ᵀ as a row (row=True)."""
+    if isinstance(matrix, Transpose):
+        matrix, row = matrix.arg, not row
+    return isinstance(matrix, OneMatrix) and matrix.shape[0 if row else 1] == 1
 
 
 def simplified_factors(matrices: list[sympy.Basic]) -> list[sympy.Basic]:

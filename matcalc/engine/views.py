@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sympy
-from sympy import Identity, KroneckerProduct, MatMul, Trace, Transpose
+from sympy import HadamardProduct, Identity, KroneckerProduct, MatMul, OneMatrix, Trace, Transpose
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.engine import algebra
@@ -122,6 +122,21 @@ def entry(matrix: sympy.Basic | None, row: sympy.Expr, col: sympy.Expr) -> sympy
     rows, cols = shape_of(matrix)
     if isinstance(matrix, Transpose):  # (Bᵀ)_lj is B_jl
         return entry(matrix.arg, col, row)
+    if isinstance(matrix, OneMatrix):
+        return sympy.S.One
+    factors = algebra.factors_of(matrix)
+    if len(factors) == 2 and isinstance(factors[1], OneMatrix) and cols == 1 and isinstance(
+            factors[0], HadamardProduct) and any(isinstance(a, Identity)
+                                                 for a in factors[0].args):
+        rest = [a for a in factors[0].args if not isinstance(a, Identity)]  # ((A ⊙ I)𝟏)_k = A_kk
+        return entry(rest[0] if len(rest) == 1 else HadamardProduct(*rest), row, row)
+    if isinstance(matrix, DiagMatrix):  # diag(u)_kl = u_k δ_kl
+        return entry(matrix.args[0], row, sympy.S.Zero) * Delta(row, col)
+    if isinstance(matrix, HadamardProduct) and any(isinstance(a, Identity)
+                                                    for a in matrix.args):
+        rest = [a for a in matrix.args if not isinstance(a, Identity)]  # (M ⊙ I)_kl = M_kl δ_kl
+        inner = rest[0] if len(rest) == 1 else HadamardProduct(*rest)
+        return entry(inner, row, col) * Delta(row, col)
     outer = outer_factors(matrix)  # an outer product c u vᵀ: (c u vᵀ)_kl = c u_k v_l
     if outer is not None:
         scalar, column, row_vector = outer

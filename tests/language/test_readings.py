@@ -518,3 +518,22 @@ def test_diag_of_a_square_matrix_is_its_diagonal(wrt: str) -> None:
     values = {"x": rng.normal(size=4), "A": rng.normal(size=(4, 4))}
     assert_derivative(text, lambda x, A: x @ np.diag(A) + np.trace(A) ** 2, {"D": 4}, values)
     assert "(A ⊙ I) 𝟏_D" in matcalc.solve(text).to_text()
+
+
+@pytest.mark.parametrize("written, meant, result, index", [
+    ("w^T diag(A)", lambda w, A: w @ np.diag(A), "diag(w)", "δ_kl w_k"),
+    ("diag(A)^T diag(A)", lambda w, A: np.diag(A) @ np.diag(A), "2(A ⊙ I)", "2 δ_kl A_kk"),
+])
+def test_a_derivative_through_the_diagonal_is_written_as_a_textbook_does(
+        written: str, meant: Any, result: str, index: str) -> None:
+    """(w𝟏ᵀ) ⊙ I is diag(w) and diag((A ⊙ I)𝟏) is A ⊙ I; (M ⊙ I)_kl is M_kl δ_kl."""
+    text = f"w in R^D\nA in R^{{D x D}}\nf = {written}\nfind df/dA"
+    rng = np.random.default_rng(3)
+    values = {"w": rng.normal(size=4), "A": rng.normal(size=(4, 4))}
+    assert_derivative(text, meant, {"D": 4}, values)
+    derivation = matcalc.solve(text).derivations[0]
+    said = derivation.to_text(width=200)
+    assert f"df/dA = {result} ∈ ℝ^{{D×D}}" in said and f"∂f/∂A_kl = {index}" in said
+    assert "𝟏_Dᵀ" not in said.split("Result")[1]
+    np.testing.assert_allclose(derivation.lambdify()(**values),
+                               derivation.evaluate(values))
