@@ -184,6 +184,10 @@ def random_values(problem: Problem, sizes: Mapping[sympy.Basic, int],
 
 def respecting(matrix: Any, properties: frozenset[Property], rng: np.random.Generator) -> Any:
     n = matrix.shape[0]
+    if Property.ONE_HOT in properties:  # a unit vector e_k
+        return np.eye(n)[:, [int(rng.integers(0, n))]]
+    if Property.SUMS_TO_ONE in properties:  # a probability vector
+        return rng.dirichlet(np.ones(n)).reshape(n, 1)
     if Property.BINARY in properties:  # y ∈ {0,1}^K
         return rng.integers(0, 2, matrix.shape).astype(float)
     if Property.ORTHOGONAL in properties:

@@ -86,6 +86,8 @@ class Property(enum.Enum):
     POSITIVE_DEFINITE = "positive definite"
     CONSTANT = "constant"
     BINARY = "binary"  # y ∈ {0,1}^K: entries 0 or 1, so no derivative by it
+    SUMS_TO_ONE = "sums to one"  # 𝟏ᵀy = 1: a probability vector
+    ONE_HOT = "one-hot"  # a unit vector e_k: binary, and sums to one
 
 
 # What a property says besides itself: the engine uses the implied ones (a diagonal S is its
@@ -94,6 +96,7 @@ IMPLIED: dict[Property, frozenset[Property]] = {
     Property.POSITIVE_DEFINITE: frozenset({Property.SYMMETRIC, Property.INVERTIBLE}),
     Property.ORTHOGONAL: frozenset({Property.INVERTIBLE}),
     Property.DIAGONAL: frozenset({Property.SYMMETRIC}),
+    Property.ONE_HOT: frozenset({Property.BINARY, Property.SUMS_TO_ONE}),
 }
 
 

@@ -26,7 +26,7 @@ from matcalc.engine.identities import simplify, use_properties
 from matcalc.engine.layout import check_layout, in_layout
 from matcalc.engine.second import derive_second
 from matcalc.engine.taylor import derive_taylor
-from matcalc.engine.views import matrix_value
+from matcalc.engine.views import entry, matrix_value, vec_of
 from matcalc.engine.views import views as tensor_views
 from matcalc.errors import MatcalcError
 from matcalc.model import (
@@ -42,7 +42,7 @@ from matcalc.model import (
     printed_size,
     transposes,
 )
-from matcalc.objects import ENTRY, parts_of, shape_of
+from matcalc.objects import ENTRY, Entry, is_matrix, parts_of, shape_of
 
 __all__ = ["derive", "solve"]
 
@@ -102,21 +102,44 @@ def derive(problem: Problem, target: Target, layout: str = "numerator", *,
     shape = Shape(shape_of(unsimplified))
     unsimplified, shape = in_layout(unsimplified, shape, of, wrt, layout)
     orthogonal = problem.declared_with(Property.ORTHOGONAL)
-    result, used = simplify(unsimplified, symmetric, orthogonal)
+    summing = problem.declared_with(Property.SUMS_TO_ONE)
+    result, used = simplify(unsimplified, symmetric, orthogonal, summing)
     remarks.extend(used)
     remarks.extend(kinks(result))
-    named_result = None if named else in_own_names(problem, total, result,
-                                                   (symmetric, orthogonal), (of, wrt, layout))
+    named_result = None if named else in_own_names(
+        problem, total, result, (symmetric, orthogonal, summing), (of, wrt, layout))
     if transposes(of, wrt, layout) and found:
         remarks.append(("The partial derivatives and their product above are in numerator "
                         "layout; in denominator layout the result is the transpose of their "
                         "product, in ", Math(shape), ".",))
+    if views is not None:
+        views = index_from_result(views, of, result)
     return Derivation(
         target=target, layout=layout, of_symbol=of, wrt_symbol=wrt, chains=found,
         unsimplified=unsimplified, result=result, shape=shape, remarks=tuple(remarks),
         named_result=named_result,
         views=views, function=written.substituted(of, keep=wrt), problem=problem,
     )
+
+
+def index_from_result(views: TensorViews, of: sympy.Basic, result: sympy.Basic
+                      ) -> TensorViews:
+    """∂f/∂W_kl and ∂f/∂vec(W) of a number f read off its simplified gradient G when that
+    is shorter: (s − y)_k x_l and (x ⊗ (s − y))ᵀ rather than the forms of the chain's
+    unsimplified product."""
+    if is_matrix(of) or 1 in shape_of(result) or not isinstance(views.wrt_entry, Entry):
+        return views
+    terms = [algebra.split_coefficient(term) for term in (
+        result.args if isinstance(result, sympy.MatAdd) else (result,))]
+    read = sympy.Add(*(c * entry(m, *views.wrt_entry.args[1:]) for c, m in terms))
+    if printed_size(read) < printed_size(views.index):
+        views = dataclasses.replace(views, index=read)
+    rows, cols = shape_of(result)  # ∂f/∂vec(W) = vec(G)ᵀ
+    row = algebra.add(*(algebra.mul(c, algebra.transpose(vec_of(m))) for c, m in terms),
+                      rows=1, cols=rows * cols)
+    if printed_size(row) < printed_size(views.vec):
+        views = dataclasses.replace(views, vec=row)
+    return views
 
 
 # Every path from f to x is shown as its own chain, as MML 5.9 asks; past this many paths a
@@ -149,7 +172,7 @@ MAX_WRITTEN_OUT = 400
 
 
 def in_own_names(problem: Problem, total: sympy.Basic, result: sympy.Basic,
-                 facts: tuple[frozenset[sympy.Basic], frozenset[sympy.Basic]],
+                 facts: tuple[frozenset[sympy.Basic], ...],
                  target: tuple[sympy.Basic, sympy.Basic, str]) -> sympy.Basic | None:
     """The result in the intermediates the problem itself defines (2(ŷ − y)hᵀ, where the
     declared variables give 2(W₂ tanh(W₁x + b₁) + b₂ − y) tanh(W₁x + b₁)ᵀ): only the
@@ -162,7 +185,7 @@ def in_own_names(problem: Problem, total: sympy.Basic, result: sympy.Basic,
     if written == total:
         return None  # the chain rule's product (the sum over paths), shown above, is this
     shaped, _ = in_layout(written, Shape(shape_of(written)), of, wrt, layout)
-    named, _ = simplify(shaped, *facts)  # the symmetric and the orthogonal matrices
+    named, _ = simplify(shaped, *facts)  # symmetric, orthogonal, summing to one
     user = {d.symbol for d in problem.definitions if not d.introduced}
     if named == result or not (named.free_symbols & user) or (
             printed_size(named) >= printed_size(result)):
@@ -206,9 +229,10 @@ def cleaned_views(views: TensorViews, symmetric: frozenset[sympy.Basic],
         return problem.substituted(expr) if problem is not None else expr
 
     orthogonal = problem.declared_with(Property.ORTHOGONAL) if problem else frozenset()
+    summing = problem.declared_with(Property.SUMS_TO_ONE) if problem else frozenset()
 
     def cleaned(expr: sympy.Basic) -> sympy.Basic:
-        return simplify(written(expr), symmetric, orthogonal)[0]
+        return simplify(written(expr), symmetric, orthogonal, summing)[0]
 
     index, _ = use_properties(written(views.index), symmetric)
     return dataclasses.replace(views, differential=cleaned(views.differential), index=index,

@@ -106,6 +106,60 @@ def use_orthogonality(expr: sympy.Basic, orthogonal: frozenset[sympy.Basic]
     return (rewrite(expr), remarks) if orthogonal else (expr, remarks)
 
 
+def use_sums_to_one(expr: sympy.Basic, summing: frozenset[sympy.Basic]
+                    ) -> tuple[sympy.Basic, list[Sentence]]:
+    """𝟏ᵀy = yᵀ𝟏 = 1 for a declared y that sums to one (one-hot or a probability vector):
+    −yᵀ(I − 𝟏sᵀ) is sᵀ − yᵀ, as cross-entropy by the logits gives softmax(z) − y. A product
+    is opened over a sum beside yᵀ (or y) only where that lets such a pair cancel."""
+    remarks: list[Sentence] = []
+
+    def note(y: sympy.Basic) -> None:
+        ones = OneMatrix(y.shape[0], 1)
+        remark = ("since ", Math(y), " sums to one, ", Math(MatMul(Transpose(ones), y)), " = ",
+                  Math(MatMul(Transpose(y), ones)), " = 1")
+        if remark not in remarks:
+            remarks.append(remark)
+
+    def cancelled(product: sympy.Basic) -> sympy.Basic | None:
+        factors = list(algebra.factors_of(product))
+        for at, (a, b) in enumerate(pairwise(factors)):
+            for y in summing:
+                if (a == Transpose(y) and is_ones(b, row=False)) or (
+                        is_ones(a, row=True) and b == y):
+                    note(y)
+                    rest = factors[:at] + factors[at + 2:]
+                    return algebra.mul(*rest) if rest else sympy.S.One
+        return None
+
+    def opened(product: MatMul) -> sympy.Basic | None:
+        factors = list(product.args)
+        for at, (a, b) in enumerate(pairwise(factors)):
+            y_row = any(a == Transpose(y) for y in summing) and isinstance(b, MatAdd)
+            y_column = isinstance(a, MatAdd) and b in summing
+            if not (y_row or y_column):
+                continue
+            total, inner = (b, at + 1) if y_row else (a, at)
+            terms = [algebra.mul(*factors[:inner], term, *factors[inner + 1:])
+                     for term in total.args]
+            found = [cancelled(term) for term in terms]
+            if all(f is None for f in found):
+                continue
+            rows, cols = shape_of(product)
+            kept = [f if f is not None else t for f, t in zip(found, terms, strict=True)]
+            return algebra.add(*kept, rows=rows, cols=cols)
+        return cancelled(product)
+
+    def rewrite(node: sympy.Basic) -> sympy.Basic:
+        if not node.args or isinstance(node, sympy.Lambda):
+            return node
+        rebuilt = node.func(*(rewrite(a) for a in node.args))
+        if isinstance(rebuilt, MatMul):
+            return opened(rebuilt) or rebuilt
+        return rebuilt
+
+    return (rewrite(expr), remarks) if summing else (expr, remarks)
+
+
 def tidy(expr: sympy.Basic) -> sympy.Basic:
     """Rebuild products and sums with the algebra helpers: identities out, terms collected,
     scalar coefficients cancelled."""
@@ -603,12 +657,17 @@ def logistic(node: sympy.Basic) -> tuple[sympy.Expr, list[sympy.Basic], sympy.Ba
 
 
 def simplify(expr: sympy.Basic, symmetric: frozenset[sympy.Basic],
-             orthogonal: frozenset[sympy.Basic] = frozenset()
+             orthogonal: frozenset[sympy.Basic] = frozenset(),
+             summing: frozenset[sympy.Basic] = frozenset(),
              ) -> tuple[sympy.Basic, tuple[Sentence, ...]]:
     """The expression as a textbook writes it, with a remark for each declared property or
-    named function it used: symmetric and orthogonal matrices, identities, collected terms,
-    sigmoid."""
+    named function it used: symmetric and orthogonal matrices, vectors that sum to one,
+    identities, collected terms, sigmoid."""
     cancelled, used = use_orthogonality(expr, orthogonal)
     with_properties, remarks = use_properties(cancelled, symmetric)
-    named, recognised = known_functions(tidy(with_properties))
-    return named, (*used, *remarks, *recognised)
+    tidied = tidy(with_properties)
+    summed, sums = use_sums_to_one(tidied, summing)
+    if sums:
+        tidied = tidy(summed)
+    named, recognised = known_functions(tidied)
+    return named, (*used, *remarks, *sums, *recognised)

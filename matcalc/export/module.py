@@ -460,6 +460,10 @@ class ProblemCode:
                           self.program.code(d).text for d in shape)
         drawn = f"_random(rng, ({sizes}{',' if len(shape) == 1 else ''}), positive)"
         properties = declaration.properties
+        if Property.ONE_HOT in properties:
+            return f"_one_hot({drawn})"
+        if Property.SUMS_TO_ONE in properties:
+            return f"_sums_to_one({drawn})"
         if Property.BINARY in properties:
             return f"_binary({drawn})"
         if Property.ORTHOGONAL in properties:
@@ -656,6 +660,14 @@ def _diagonal(A):
 
 def _binary(A):
     return (A > np.median(A)).astype(float)
+
+
+def _one_hot(v):
+    return (np.arange(v.shape[0]) == np.argmax(v)).astype(float)
+
+
+def _sums_to_one(v):
+    return np.exp(v) / np.sum(np.exp(v))
 
 
 def _orthogonal(rng, n):

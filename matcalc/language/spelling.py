@@ -94,7 +94,7 @@ PROPERTIES = {
     "symmetric": "symmetric", "invertible": "invertible", "nonsingular": "invertible",
     "non-singular": "invertible", "diagonal": "diagonal", "orthogonal": "orthogonal",
     "positive definite": "positive definite", "constant": "constant",
-    "binary": "binary",
+    "binary": "binary", "one-hot": "one-hot", "sums to one": "sums to one",
 }
 
 # Grammar terminals in the words a student reads in an error message.

@@ -262,6 +262,8 @@ class ToStatements(Transformer_NonRecursive[Token, list[Statement]]):
 
     def property(self, meta: Meta, token: Token) -> str:
         text = " ".join(str(token).split())
+        if text.startswith("one"):
+            return "one-hot"
         return "positive definite" if text.startswith("positive") else text
 
     def space(self, meta: Meta, reals: Token, *dims: Token) -> tuple[Token, ...]:

@@ -502,7 +502,9 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
     def _print_Space(self, space: Space) -> str:
         shape = space.shape
         if space.binary:
-            return f"{{0, 1}}^{self._print(shape.rows)}"
+            power = self._print(shape.rows) if shape.cols == 1 else "{" + "×".join(
+                self._dim(d) for d in shape.dims) + "}"
+            return f"{{0, 1}}^{power}"
         if shape.is_scalar:
             return "ℝ"
         return f"ℝ^{self._print(shape.rows)}" if shape.cols == 1 else self._print_Shape(shape)
@@ -929,7 +931,8 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
     def _print_Space(self, space: Space) -> str:
         shape = space.shape
         if space.binary:
-            return f"\\{{0, 1\\}}^{{{self._print(shape.rows)}}}"
+            power = self._print(shape.rows) if shape.cols == 1 else self._print(Dims(shape))
+            return f"\\{{0, 1\\}}^{{{power}}}"
         if shape.is_scalar:
             return "\\mathbb{R}"
         if shape.cols == 1:

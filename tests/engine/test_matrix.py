@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc.check import draw_point, index_tensor, random_sizes
+from matcalc.check import draw_point, forward, index_tensor, random_sizes
+from matcalc.numeric import evaluate
 from matcalc.render.printers import unicode
 from tests.conftest import ROOT
 
@@ -94,6 +95,13 @@ def test_index_view_and_vec_view_agree(name: str, derivation: matcalc.Derivation
     np.testing.assert_allclose(from_index, from_vec, rtol=1e-8, atol=1e-8)
     expected = finite.reshape(from_vec.shape)
     np.testing.assert_allclose(from_vec, expected, rtol=1e-5, atol=1e-5)
+    # the vec view, as printed, is the same tensor with columns stacked (order F)
+    assert derivation.views is not None
+    vec = derivation.views.vec
+    shown = np.asarray(evaluate(vec, forward(derivation, vec, values, sizes), sizes),
+                       dtype=float)
+    np.testing.assert_allclose(shown, from_vec.reshape(shown.shape, order="F"),
+                               rtol=1e-8, atol=1e-8)
 
 
 def test_chain_through_a_tensor_contracts_to_the_gradient() -> None:

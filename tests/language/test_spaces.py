@@ -92,3 +92,74 @@ def test_with_no_find_line_the_labels_are_not_the_variable() -> None:
     derivation = matcalc.solve("y in {0,1}^K\nz in R^K\nf = -y^T log(softmax(z))"
                                ).derivations[0]
     assert derivation.target.wrt == "z"
+
+
+def softmax(z: Any) -> Any:
+    e = np.exp(z - np.max(z))
+    return e / np.sum(e)
+
+
+@pytest.mark.parametrize("declared", ["y in {0,1}^K, one-hot", "y in R^K\ny is one-hot",
+                                      "y in R^K, sums to one"])
+def test_cross_entropy_by_the_logits_is_softmax_minus_y(declared: str) -> None:
+    """With 𝟏ᵀy = 1 declared, −yᵀ log softmax(z) by z is softmax(z)ᵀ − yᵀ (without it the
+    derivative is softmax(z)ᵀ 𝟏ᵀy − yᵀ, so the property is what makes the textbook form)."""
+    text = f"{declared}\nz in R^K\nf = -y^T log(softmax(z))\nfind df/dz"
+    rng = np.random.default_rng(4)
+    y = np.eye(5)[2] if "one-hot" in declared else rng.dirichlet(np.ones(5))
+    values = {"y": y, "z": rng.normal(size=5)}
+    assert_derivative(text, lambda y, z: -(y @ np.log(softmax(z))), {"K": 5}, values)
+    solution = matcalc.solve(text)
+    said = solution.to_text(width=200)
+    assert "df/dz = softmax(z)ᵀ − yᵀ ∈ ℝ^{1×K}" in said
+    assert "since y sums to one, 𝟏_Kᵀ y = yᵀ 𝟏_K = 1" in said
+    assert ("one-hot" if "one-hot" in declared else "sums to one") in said.split("Define")[0]
+    assert solution.derivations[0].checked.passed  # type: ignore[union-attr]
+
+
+def test_cross_entropy_by_the_weights_is_the_outer_product_of_the_error() -> None:
+    text = ("y in R^K, one-hot\nx in R^D\nW in R^{K x D}\nL = -y^T log(softmax(W x))\n"
+            "find dL/dW")
+    rng = np.random.default_rng(5)
+    values = {"y": np.eye(3)[0], "x": rng.normal(size=4), "W": rng.normal(size=(3, 4))}
+    assert_derivative(text, lambda y, x, W: -(y @ np.log(softmax(W @ x))), {"K": 3, "D": 4},
+                      values)
+    said = matcalc.solve(text).to_text(width=200)
+    assert "dL/dW = (softmax(Wx) − y) xᵀ ∈ ℝ^{K×D}" in said
+    assert "∂L/∂W_kl = (softmax(Wx) − y)_k x_l" in said
+    assert "∂L/∂vec(W) = xᵀ ⊗ (softmax(Wx) − y)ᵀ" in said
+
+
+def test_one_hot_and_summing_vectors_are_drawn_so_by_both_checks() -> None:
+    from matcalc.check import respecting
+    from matcalc.model import Property, with_implied
+
+    rng = np.random.default_rng(0)
+    one_hot = respecting(rng.normal(size=(6, 1)), with_implied(frozenset({Property.ONE_HOT})),
+                         rng)
+    assert sorted(one_hot.ravel()) == [0, 0, 0, 0, 0, 1]
+    summing = respecting(rng.normal(size=(6, 1)), frozenset({Property.SUMS_TO_ONE}), rng)
+    assert np.all(summing > 0) and np.sum(summing) == pytest.approx(1)
+    for declared in ("one-hot", "sums to one"):
+        source = matcalc.solve(f"y in R^K, {declared}\nz in R^K\nf = -y^T log(softmax(z))\n"
+                               "find df/dz").to_numpy()
+        namespace: dict[str, Any] = {}
+        exec(source, namespace)
+        namespace["check_problem_1"](0)
+    assert namespace["_one_hot"](np.array([0.1, 3.0, -1.0])).tolist() == [0, 1, 0]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("Y in R^{N x K}, one-hot\nf = tr(Y^T Y)", "Y is N×K, so it cannot be one-hot"),
+    ("t in R, sums to one\nf = t^2", "t is a number, so it cannot sum to one"),
+])
+def test_only_a_vector_is_one_hot_or_sums_to_one(text: str, message: str) -> None:
+    with pytest.raises(MatcalcError, match=message) as caught:
+        matcalc.solve(text)
+    assert caught.value.span is not None and caught.value.span.line == 1
+
+
+def test_a_matrix_of_zeros_and_ones_is_echoed_with_both_sizes() -> None:
+    solution = matcalc.solve("Y in {0,1}^{N x K}\nW in R^{N x K}\nf = tr(Y^T W)\nfind df/dW")
+    assert "Y ∈ {0, 1}^{N×K}" in solution.to_text()
+    assert "\\{0, 1\\}^{N \\times K}" in solution.to_latex()
