@@ -354,6 +354,8 @@ def check_second(derivation: Derivation, *, seed: int = 0, tolerance: float = 1e
     if not second.passed or second.trials == 0:
         return second
     worst = max(first.max_error, second.max_error)
+    first_name = "gradient" if objects.shape_of(derivation.gradient.of_symbol) == (1, 1) \
+        else "Jacobian"  # of a vector-valued f
     symmetric = ""
     if derivation.target.wrt2 == derivation.target.wrt:
         residual = symmetry_residual(derivation, seed)
@@ -361,9 +363,10 @@ def check_second(derivation: Derivation, *, seed: int = 0, tolerance: float = 1e
             return Check(False, residual, second.sizes, second.trials,
                          f"the Hessian is not symmetric: relative residual {residual:.2e}")
         worst = max(worst, residual)
-        symmetric = " (symmetric, as a Hessian is)"
-    compared = ("the gradient agrees with central finite differences of the function, and "
-                f"its derivative{symmetric} with those of the gradient,")
+        symmetric = (" (symmetric, as a Hessian is)" if first_name == "gradient" else
+                     " (each component's slice symmetric, as a Hessian is)")
+    compared = (f"the {first_name} agrees with central finite differences of the function, "
+                f"and its derivative{symmetric} with those of the {first_name},")
     return dataclasses.replace(second, max_error=worst, compared=compared)
 
 
@@ -420,9 +423,10 @@ def symmetry_residual(derivation: Derivation, seed: int) -> float:
     sizes = random_sizes(problem, rng)
     _, symbolic, _ = draw_point(derivation, sizes, rng)
     count = int(np.prod(vector_shape(derivation.wrt_symbol, sizes) or (1,)))
-    square = np.reshape(symbolic, (count, count), order="F")
-    scale = max(1.0, float(np.max(np.abs(square))))
-    return float(np.max(np.abs(square - square.T))) / scale
+    # one square per component of a vector-valued f (E×D×D), each a Hessian
+    squares = np.reshape(symbolic, (-1, count, count), order="F")
+    scale = max(1.0, float(np.max(np.abs(squares))))
+    return float(np.max(np.abs(squares - squares.transpose(0, 2, 1)))) / scale
 
 
 def draw_point(derivation: Derivation, sizes: dict[sympy.Basic, int],

@@ -61,20 +61,22 @@ def sigmoid(t: Any) -> Any:
 def numeric_hessian(function: Function, values: Mapping[str, Any], wrt: str,
                     wrt2: str | None = None, step: float = 1e-4) -> np.ndarray:
     """∂²function/∂values[wrt]∂values[wrt2] by central differences of the function itself,
-    shaped wrt's shape + wrt2's shape (entry (i, j) is ∂²f/∂wrt_i∂wrt2_j)."""
+    shaped f's shape + wrt's shape + wrt2's shape (entry (i, j) is ∂²f/∂wrt_i∂wrt2_j)."""
     wrt2 = wrt if wrt2 is None else wrt2
     point = {name: np.array(value, dtype=float) for name, value in values.items()}
     first, second = point[wrt], point[wrt2]
-    result = np.zeros(first.shape + second.shape)
+    out_shape = np.shape(function(**point))  # () for a number; (E,) for a vector-valued f
+    result = np.zeros(out_shape + first.shape + second.shape)
 
-    def at(i: tuple[int, ...], di: float, j: tuple[int, ...], dj: float) -> float:
+    def at(i: tuple[int, ...], di: float, j: tuple[int, ...], dj: float) -> Any:
         moved = {name: value.copy() for name, value in point.items()}
         moved[wrt][i] += di
         moved[wrt2][j] += dj
-        return float(function(**moved))
+        return np.asarray(function(**moved), dtype=float)
 
     for i in np.ndindex(*first.shape):
         for j in np.ndindex(*second.shape):
-            result[(*i, *j)] = (at(i, step, j, step) - at(i, step, j, -step)
-                                - at(i, -step, j, step) + at(i, -step, j, -step)) / (4 * step**2)
+            result[(..., *i, *j)] = (at(i, step, j, step) - at(i, step, j, -step)
+                                     - at(i, -step, j, step) + at(i, -step, j, -step)
+                                     ) / (4 * step**2)
     return result

@@ -46,8 +46,10 @@ from matcalc.objects import (
 
 Derive = Callable[..., Derivation]
 
-# names for the gradient: MML's g, then others a problem seldom uses
+# names for the gradient: MML's g, then others a problem seldom uses; for the Jacobian of a
+# vector-valued f, MML's J
 _NAMES = ("g", "G", "gradient")
+_JACOBIANS = ("J", "Jf", "jacobian")
 
 
 def derive_second(problem: Problem, target: Target, derive: Derive,
@@ -64,13 +66,16 @@ def derive_second(problem: Problem, target: Target, derive: Derive,
                           for n in (target.wrt, target.wrt2))
     first = derive(problem, Target(target.of, target.wrt, target.span), "numerator",
                    independent=variables)
-    if shape_of(first.of_symbol) != (1, 1):
+    vector_valued = shape_of(first.of_symbol) != (1, 1)
+    if vector_valued and (shape_of(first.of_symbol)[1] != 1 or any(
+            shape_of(problem.declaration(n).symbol)[1] != 1  # type: ignore[union-attr]
+            for n in (target.wrt, target.wrt2))):
         raise MatcalcError(
-            f"{target.of} is a {Shape(shape_of(first.of_symbol))} matrix: its second "
-            "derivative is a tensor with three or four indices, which matcalc does not "
-            "derive yet", target.span,
-            hint=f"take the second derivative of a number, such as an entry {target.of}_k "
-                 f"or a loss of {target.of}")
+            f"{target.of} is {Shape(shape_of(first.of_symbol))}: the second derivative of a "
+            "matrix, or of a vector by a matrix, is a tensor with five or six indices, which "
+            "matcalc does not derive", target.span,
+            hint=f"take the second derivative of a number, such as a loss of {target.of}, "
+                 "or of a vector by vectors")
     if is_abstract(first.result):
         raise MatcalcError(
             "the second derivative of an abstract function needs its second partial "
@@ -83,8 +88,9 @@ def derive_second(problem: Problem, target: Target, derive: Derive,
     # (2xᵀA)ᵀ is 2Aᵀx; with A declared symmetric, 2Ax (the variables' own properties unused)
     facts = (problem.declared_with(Property.SYMMETRIC) - variables,
              problem.declared_with(Property.ORTHOGONAL) - variables)
-    gradient, used = simplify(gradient_of(first.result, first.wrt_symbol), *facts)
-    symbol, name = gradient_symbol(base, gradient)
+    gradient, used = simplify(
+        first.result if vector_valued else gradient_of(first.result, first.wrt_symbol), *facts)
+    symbol, name = gradient_symbol(base, gradient, _JACOBIANS if vector_valued else _NAMES)
     definition = Definition(name, symbol, None, (), gradient, Shape(shape_of(gradient)),
                             target.span)  # type: ignore[arg-type]
     extended = dataclasses.replace(base, definitions=(*base.definitions, definition))
@@ -93,6 +99,9 @@ def derive_second(problem: Problem, target: Target, derive: Derive,
     if target.wrt != target.wrt2:
         firsts = (first.wrt_symbol, second.wrt_symbol)
         remarks.append(mixed_remark(*(firsts if layout == "numerator" else firsts[::-1])))
+    elif vector_valued:
+        if is_matrix(first.wrt_symbol):
+            remarks.append(components_remark(first))
     elif is_matrix(first.wrt_symbol):
         remarks.append(symmetry_remark(first, symbol))
         definite = definiteness(second.result, problem)
@@ -109,12 +118,13 @@ def gradient_of(jacobian: sympy.Basic, wrt: sympy.Basic) -> sympy.Basic:
     return jacobian
 
 
-def gradient_symbol(problem: Problem, gradient: sympy.Basic) -> tuple[sympy.Basic, str]:
-    """A name for the gradient that the problem does not use."""
+def gradient_symbol(problem: Problem, gradient: sympy.Basic,
+                    names: tuple[str, ...] = _NAMES) -> tuple[sympy.Basic, str]:
+    """A name for the gradient (or Jacobian) that the problem does not use."""
     taken = {d.name for d in problem.declarations} | {d.name for d in problem.definitions} | {
         str(s) for d in problem.declarations for size in d.shape.dims
         for s in as_dimension(size).free_symbols}
-    name = next((n for n in _NAMES if n not in taken), None) or next(
+    name = next((n for n in names if n not in taken), None) or next(
         f"g{k}" for k in range(1, 1000) if f"g{k}" not in taken)
     rows, cols = shape_of(gradient)
     if not is_matrix(gradient):
@@ -190,6 +200,14 @@ def positive_entries(vector: sympy.Basic) -> bool:
     t = vector.function.variables[0]
     body = sympy.expand(vector.function.expr)
     return bool(sympy.simplify(body - (sigmoid(t) - sigmoid(t) ** 2)) == 0)
+
+
+def components_remark(first: Derivation) -> Sentence:
+    """A vector-valued f: its second derivative holds a Hessian per component."""
+    f, x = first.of_symbol, first.wrt_symbol
+    return ("Entry (i, j, k) of the result is ∂²", Math(f), "_i/∂", Math(x), "_j∂", Math(x),
+            "_k: the slice i is the Hessian of the component ", Math(f), "_i, symmetric in j "
+            "and k by Schwarz's theorem (MML (5.146)).")
 
 
 def mixed_remark(first: sympy.Basic, second: sympy.Basic) -> Sentence:

@@ -18,7 +18,7 @@ from sympy import HadamardProduct, Identity, KroneckerProduct, MatMul, OneMatrix
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.engine import algebra
-from matcalc.engine.terms import Outer, Terms
+from matcalc.engine.terms import Linear, Outer, Terms
 from matcalc.errors import MatcalcError
 from matcalc.model import Shape, TensorViews
 from matcalc.objects import (
@@ -124,7 +124,18 @@ def entry(matrix: sympy.Basic | None, row: sympy.Expr, col: sympy.Expr) -> sympy
         return entry(matrix.arg, col, row)
     if isinstance(matrix, OneMatrix):
         return sympy.S.One
+    if isinstance(matrix, sympy.MatAdd):  # (A + B)_rc = A_rc + B_rc
+        return sympy.Add(*(c * entry(m, row, col) for c, m in (
+            algebra.split_coefficient(term) for term in matrix.args)))
     factors = algebra.factors_of(matrix)
+    if len(factors) > 1 and isinstance(factors[0], DiagMatrix):  # (diag(v) M)_rc = v_r M_rc
+        rest = algebra.mul(*factors[1:])
+        if is_matrix(rest):
+            return entry(factors[0].args[0], row, sympy.S.Zero) * entry(rest, row, col)
+    if len(factors) > 1 and isinstance(factors[-1], DiagMatrix):  # (M diag(v))_rc = M_rc v_c
+        rest = algebra.mul(*factors[:-1])
+        if is_matrix(rest):
+            return entry(rest, row, col) * entry(factors[-1].args[0], col, sympy.S.Zero)
     if len(factors) == 2 and isinstance(factors[1], OneMatrix) and cols == 1 and isinstance(
             factors[0], HadamardProduct) and any(isinstance(a, Identity)
                                                  for a in factors[0].args):
@@ -180,16 +191,32 @@ def index_formula(terms: Terms, of: sympy.Basic, wrt: sympy.Basic,
                 value *= entry(term.matrix, i, j)
             total += value
             continue
+        a, b = (l, k) if term.transposed else (k, l)
+        if term.surrounded and (term.outer_left is None) != (
+                term.outer_right is None) and column_between(term, wrt):
+            # diag(m) Q or P diag(m), m = L dX a column: (diag(m) Q)_ij = m_i Q_ij and
+            # (P diag(m))_ij = P_ij m_j, with ∂m_r/∂x_k = L_rk
+            r = i if term.outer_right is not None else j
+            outer = entry(term.outer_right, r, j) if term.outer_right is not None else entry(
+                term.outer_left, i, r)
+            total += term.coefficient * entry(term.left, r, a) * outer
+            continue
         if term.surrounded:
             raise MatcalcError(
                 "no index formula yet for a product around an entrywise product of matrices",
                 hint="the derivative of a scalar of it (a trace, a norm) is supported")
-        a, b = (l, k) if term.transposed else (k, l)
         value = term.coefficient * entry(term.left, i, a) * entry(term.right, b, j)
         if term.hadamard is not None:
             value *= entry(term.hadamard, i, j)
         total += value
     return total
+
+
+def column_between(term: Linear, wrt: sympy.Basic) -> bool:
+    """Whether the term is P diag(m) or diag(m) Q: I ⊙ (m 𝟏ᵀ) with m = L dX (L dXᵀ) a
+    column."""
+    return isinstance(term.hadamard, Identity) and isinstance(term.right, OneMatrix) and \
+        term.right.shape[0] == 1 and bool(shape_of(wrt)[0 if term.transposed else 1] == 1)
 
 
 def differential_expr(terms: Terms, wrt: sympy.Basic, dx: sympy.Basic | None = None
@@ -206,8 +233,13 @@ def differential_expr(terms: Terms, wrt: sympy.Basic, dx: sympy.Basic | None = N
             parts.append(algebra.mul(term.coefficient, scalar, matrix))
             continue
         middle = Transpose(dx) if term.transposed and is_matrix(dx) else dx
-        product = algebra.mul(*(f for f in (term.left, middle, term.right) if f is not None))
-        if term.hadamard is not None:
+        if is_matrix(dx) and column_between(term, wrt):  # I ⊙ (m𝟏ᵀ) is diag(m)
+            product = DiagMatrix(algebra.mul(*(f for f in (term.left, middle)
+                                               if f is not None)))
+        else:
+            product = algebra.mul(*(f for f in (term.left, middle, term.right)
+                                    if f is not None))
+        if term.hadamard is not None and not isinstance(product, DiagMatrix):
             product = sympy.HadamardProduct(term.hadamard, product)
         product = algebra.mul(*(f for f in (term.outer_left, product, term.outer_right)
                                 if f is not None))

@@ -229,12 +229,18 @@ def gradient(derivation: Derivation) -> Sentence:
     if first is None or derivation.taylor is not None:
         return ()
     of, wrt, name = first.of_symbol, first.wrt_symbol, derivation.of_symbol
-    column = shape_of(wrt)[1] == 1 and shape_of(wrt)[0] != 1
+    column = shape_of(wrt)[1] == 1 and shape_of(wrt)[0] != 1 and shape_of(of) == (1, 1)
     value = derivation.function  # the gradient, in the declared variables
     formula: Sentence = ((Math(name), " = (", Math(PartialMark(of, wrt, True)), ")ᵀ = ",
                           Math(value)) if column else
                          (Math(name), " = ", Math(PartialMark(of, wrt, True)), " = ",
                           Math(value)))
+    if shape_of(of) != (1, 1):  # a vector-valued f: its Jacobian
+        return ("A second derivative is the derivative of the first. First the Jacobian, by "
+                "the chain rule as for any first derivative (find ",
+                Math(PartialMark(of, wrt, True)), " shows its steps): ", *formula, " ∈ ",
+                Math(Shape(shape_of(name))), "; then ", Math(name), " is differentiated by ",
+                Math(derivation.wrt_symbol), ".")
     return ("A second derivative is the derivative of the gradient. First the gradient, by the "
             "chain rule as for any first derivative (find ", Math(PartialMark(of, wrt, True)),
             " shows its steps): ", *formula, " ∈ ", Math(Shape(shape_of(name))), "; then ",

@@ -124,7 +124,8 @@ def test_spellings_of_a_mixed_derivative_read_alike(written: str) -> None:
 
 
 @pytest.mark.parametrize("text, message", [
-    ("x in R^D; A in R^{E x D}; f = A x; find d2f/dx2", "its second derivative is a tensor"),
+    ("X in R^{D x D}; F = X X; find d2F/dX2", "a tensor with five or six indices"),
+    ("x in R^D; W in R^{E x D}; f = tanh(W x); find d2f/dW2", "five or six indices"),
     ("x in R^D; f = x^T x; find d2f/dx", "a second derivative needs two variables"),
     ("x in R^D; f = x^T x; find d2f/dz2", "unknown name 'z'"),
     ("x in R^D; f = x^T x; find d2g/dx2", "'g' is not defined"),
@@ -266,3 +267,36 @@ def test_mml_example_5_15_at_the_point_1_2() -> None:
     at = {"x": 1.0, "y": 2.0}
     entries = [float(d.evaluate({}, at)) for d in solution.derivations]
     assert entries == [2.0, 2.0, 12.0]
+
+
+# ---- vector-valued f: the E×D×D tensor, a Hessian per component -------------------------
+VECTOR_VALUED = {
+    "f = tanh(A x); find d2f/dx2": lambda x, y, A: np.tanh(A @ x),
+    "f = (A x) ⊙ (A y); find d2f/dxdy": lambda x, y, A: (A @ x) * (A @ y),
+    "f = softmax(x); find d2f/dx2": lambda x, y, A: np.exp(x) / np.sum(np.exp(x)),
+    "f = A x; find d2f/dx2": lambda x, y, A: A @ x,
+    "f = exp(x^T y) A x; find d2f/dxdy": lambda x, y, A: np.exp(x @ y) * (A @ x),
+}
+
+
+@pytest.mark.parametrize("written", VECTOR_VALUED)
+def test_second_derivative_of_a_vector_valued_f_against_numpy(written: str) -> None:
+    text = "x, y in R^D\nA in R^{D x D}\n" + written.replace("; ", "\n")
+    derivation = matcalc.solve(text).derivations[0]
+    assert derivation.checked is not None and derivation.checked.passed
+    rng = np.random.default_rng(7)
+    values = {"x": rng.normal(size=3) * 0.5, "y": rng.normal(size=3) * 0.5,
+              "A": rng.normal(size=(3, 3))}
+    got = derivation.evaluate(values)
+    expected = numeric_hessian(VECTOR_VALUED[written], values, derivation.target.wrt,
+                               derivation.target.wrt2)
+    assert got.shape == expected.shape == (3, 3, 3)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_a_vector_valued_hessian_names_the_jacobian_and_its_entries() -> None:
+    said = matcalc.solve("x in R^D\nA in R^{E x D}\nf = tanh(A x)\nfind d2f/dx2"
+                         ).to_text(width=200)
+    assert "First the Jacobian" in said and "J = df/dx = diag(1 − tanh(Ax)²) A ∈ ℝ^{E×D}" in said
+    assert "∂J_ij/∂x_k = " in said and "A_ij A_ik (tensor in ℝ^{E×D×D})" in said
+    assert "Entry (i, j, k) of the result is ∂²f_i/∂x_j∂x_k" in said

@@ -126,7 +126,7 @@ def test_cross_entropy_by_the_weights_is_the_outer_product_of_the_error() -> Non
                       values)
     said = matcalc.solve(text).to_text(width=200)
     assert "dL/dW = (softmax(Wx) − y) xᵀ ∈ ℝ^{K×D}" in said
-    assert "∂L/∂W_kl = (softmax(Wx) − y)_k x_l" in said
+    assert "∂L/∂W_kl = (softmax(Wx)_k − y_k) x_l" in said
     assert "∂L/∂vec(W) = xᵀ ⊗ (softmax(Wx) − y)ᵀ" in said
 
 
