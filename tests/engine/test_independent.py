@@ -145,6 +145,7 @@ FUNCTIONS: dict[str, Callable[[V], Any]] = {
     "second-order#10:f/X,X": lambda v: logdet(v["X"]),
     "second-order#11:f/x,y": lambda v: v["x"] @ v["A"] @ v["y"] + sq(v["x"]) * sq(v["y"]),
     "second-order#12:f/x,x": lambda v: sq(np.tanh(v["W2"] @ np.tanh(v["W1"] @ v["x"]))),
+    "second-order#13:f/x,x": lambda v: np.tanh(v["A"] @ v["x"]),
     # Taylor polynomials (key of/wrt@point, degree): against one built here from
     # finite differences of the function at the point
     "taylor#0:f/x@x0,2": lambda v: np.log(1 + v["x"] @ v["x"]),

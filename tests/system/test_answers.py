@@ -38,6 +38,7 @@ UNWRITABLE = {
     ("matrix-by-matrix#6", "F", "X"): "the commutation matrix K_{m,n}",
     ("mml-5.9#0", "g", "nu"): "abstract functions, which have no values",
     ("second-order#10", "f", "X"): "the commutation matrix K_{n,n}",
+    ("second-order#13", "f", "x"): "a tensor of three indices, written by its entries",
 }
 PROBLEMS = problem_texts()
 
