@@ -107,7 +107,25 @@ def derive_second(problem: Problem, target: Target, derive: Derive,
         definite = definiteness(second.result, problem)
         if definite is not None:
             remarks.append(definite)
+    sizes = None if vector_valued else factor_sizes(second.result)
+    if sizes is not None:
+        remarks.insert(0, sizes)
     return dataclasses.replace(second, target=target, gradient=first, remarks=tuple(remarks))
+
+
+def factor_sizes(result: sympy.Basic) -> Sentence | None:
+    """The size of each factor of a product, as a textbook writes it under the factor:
+    Xᵀ ∈ ℝ^{D×N}, diag(…) ∈ ℝ^{N×N}, X ∈ ℝ^{N×D}; None when the result is no product of
+    two or more matrices."""
+    _, factors = _split(result)
+    matrices = [f for f in factors if is_matrix(f)]
+    if len(matrices) < 2 or any(isinstance(f, sympy.MatAdd) for f in matrices):
+        return None  # a sum as a factor is read better in the chain's product above
+    sentence: list[str | Math] = ["The sizes of its factors: "]
+    for index, factor in enumerate(matrices):
+        sentence += [", " if index else "", Math(factor), " ∈ ", Math(Shape(shape_of(factor)))]
+    sentence += [", so the product is in ", Math(Shape(shape_of(result))), "."]
+    return tuple(sentence)
 
 
 def gradient_of(jacobian: sympy.Basic, wrt: sympy.Basic) -> sympy.Basic:

@@ -300,3 +300,13 @@ def test_a_vector_valued_hessian_names_the_jacobian_and_its_entries() -> None:
     assert "First the Jacobian" in said and "J = df/dx = diag(1 − tanh(Ax)²) A ∈ ℝ^{E×D}" in said
     assert "∂J_ij/∂x_k = " in said and "A_ij A_ik (tensor in ℝ^{E×D×D})" in said
     assert "Entry (i, j, k) of the result is ∂²f_i/∂x_j∂x_k" in said
+
+
+def test_a_product_hessian_gives_the_size_of_each_factor() -> None:
+    said = matcalc.solve("w in R^D; X in R^{N x D}; y in R^N\n"
+                         "L = 1_N^T log(1 + exp(X w)) - y^T X w\nfind d2L/dw2".replace("; ", "\n")
+                         ).to_text(width=200)
+    assert ("The sizes of its factors: Xᵀ ∈ ℝ^{D×N}, diag((1 − σ(Xw)) ⊙ σ(Xw)) ∈ ℝ^{N×N}, "
+            "X ∈ ℝ^{N×D}, so the product is in ℝ^{D×D}.") in said
+    assert "sizes of its factors" not in matcalc.solve(
+        "x in R^D\nA in R^{D x D}\nf = x^T A x\nfind d2f/dx2").to_text()  # A + Aᵀ: a sum
