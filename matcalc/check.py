@@ -278,7 +278,7 @@ def check_derivation(derivation: Derivation, *, seed: int = 0, trials: int = 2,
         for _ in range(SIZE_DRAWS):  # XᵀX is singular when X has fewer rows than columns:
             sizes = random_sizes(problem, rng)  # other sizes are drawn until it is not
             try:
-                point, symbolic, numeric = draw_point(derivation, sizes, rng)
+                point, symbolic, numeric = informative_point(derivation, sizes, rng)
                 failure = None
                 break
             except MatcalcError as error:
@@ -427,6 +427,23 @@ def symmetry_residual(derivation: Derivation, seed: int) -> float:
     squares = np.reshape(symbolic, (-1, count, count), order="F")
     scale = max(1.0, float(np.max(np.abs(squares))))
     return float(np.max(np.abs(squares - squares.transpose(0, 2, 1)))) / scale
+
+
+# A point where the derivative is 0 (relu(wᵀx) with wᵀx < 0) compares 0 with 0, which would
+# pass a wrong formula for the other side: up to this many more points are drawn for one
+# where the finite differences are not all 0 (a derivative that is 0 everywhere keeps 0).
+ZERO_REDRAWS = 6
+
+
+def informative_point(derivation: Derivation, sizes: dict[sympy.Basic, int],
+                      rng: np.random.Generator) -> tuple[dict[sympy.Basic, Number], Any, Any]:
+    """draw_point, drawn again while the finite differences there are all zero."""
+    found = draw_point(derivation, sizes, rng)
+    for _ in range(ZERO_REDRAWS):
+        if np.size(found[2]) == 0 or np.any(np.asarray(found[2]) != 0):
+            break
+        found = draw_point(derivation, sizes, rng)
+    return found
 
 
 def draw_point(derivation: Derivation, sizes: dict[sympy.Basic, int],

@@ -202,3 +202,19 @@ def test_a_large_variable_is_checked_along_random_directions() -> None:
     assert "random directions" in derivation.checked.compared
     wrong = dataclasses.replace(derivation, result=2 * derivation.result)
     assert not check_derivation(wrong).passed
+
+
+def test_a_point_where_the_derivative_is_zero_is_drawn_again() -> None:
+    """relu(wᵀx) where wᵀx < 0 has derivative 0 there: a check made only at such points would
+    pass a result that is wrong where wᵀx > 0 (twice the right one, here), for every seed."""
+    import dataclasses
+
+    import matcalc
+    from matcalc.check import check_derivation
+
+    derivation = matcalc.solve("w, x in R^D\nf = relu(w^T x)\nfind df/dw",
+                               check=False).derivations[0]
+    wrong = dataclasses.replace(derivation, result=2 * derivation.result)
+    for seed in range(12):
+        assert check_derivation(derivation, seed=seed).passed
+        assert not check_derivation(wrong, seed=seed).passed, seed
