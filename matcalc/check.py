@@ -488,7 +488,7 @@ def verify(solution: Solution, *, seed: int = 0) -> Solution:
 def index_tensor(derivation: Derivation, values: Mapping[sympy.Basic, Number],
                  sizes: Mapping[sympy.Basic, int]) -> Any:
     """The tensor ∂F_ij/∂X_kl computed from the index formula alone (not from vec)."""
-    assert derivation.views is not None
+    assert derivation.views is not None and derivation.views.index is not None
     out_shape = vector_shape(derivation.of_symbol, sizes)
     in_shape = vector_shape(derivation.wrt_symbol, sizes)
     axes = derivation.views.letters

@@ -79,6 +79,8 @@ def index_tensor_exact(derivation: Derivation, values: Mapping[sympy.Basic, Numb
     """index_tensor for exact (object) entries: deltas as integers, not floats."""
     views = derivation.views
     assert views is not None
+    if views.index is None:
+        raise MatcalcError("no index formula to write the entries from")
     formula = views.index.replace(
         lambda e: isinstance(e, Delta), lambda e: sympy.Piecewise((1, sympy.Eq(*e.args)),
                                                                   (0, True)))

@@ -327,7 +327,22 @@ class Outer:
     trace_with: sympy.Basic  # C, so that the scalar part is tr(C dX)
 
 
-Term = Linear | Outer
+@dataclass(frozen=True)
+class RowSoftmaxed:
+    """c · P' J_S(L dX R) Q', or with dXᵀ when ``transposed``: the differential of
+    S = softmax(U) taken row by row (attention), J_S(Z) = S ⊙ (Z − ((S ⊙ Z)𝟏)𝟏ᵀ), applied
+    to dU = L dX R; ``None`` stands for an identity factor."""
+
+    coefficient: sympy.Expr
+    softmax: sympy.Basic  # S, the row-wise softmax
+    left: sympy.Basic | None
+    transposed: bool
+    right: sympy.Basic | None
+    outer_left: sympy.Basic | None = None  # P'
+    outer_right: sympy.Basic | None = None  # Q'
+
+
+Term = Linear | Outer | RowSoftmaxed
 Terms = tuple[Term, ...]  # dF as a sum of terms linear in dX
 
 
@@ -336,7 +351,8 @@ class TensorViews:
     """A derivative with respect to (or of) a matrix, in every view a textbook uses."""
 
     differential: sympy.Basic  # dF written with dX
-    index: sympy.Basic  # ∂F_ij/∂X_kl with Kronecker deltas (Entry and Delta objects)
+    index: sympy.Basic | None  # ∂F_ij/∂X_kl with Kronecker deltas (Entry and Delta
+    # objects); None where it would need a sum (a row-wise softmax inside a product)
     vec: sympy.Basic  # ∂vec F/∂vec X in closed form (Kronecker products)
     vec_shape: Shape  # (rows F · cols F) × (rows X · cols X)
     tensor: Shape  # (rows F, cols F, rows X, cols X) without axes of length one

@@ -310,8 +310,9 @@ def _unit(walk: Evaluation, node: UnitVector) -> Number:
 @rule(Softmax, children=_arg)
 def _softmax(walk: Evaluation, node: Softmax) -> Number:
     inner = walk[node.arg]
-    shifted = np.exp(inner - np.max(inner, axis=(-2, -1), keepdims=True))
-    return shifted / np.sum(shifted, axis=(-2, -1), keepdims=True)
+    axis: int | tuple[int, int] = (-2, -1) if node.shape[1] == 1 else -1  # a matrix: by rows
+    shifted = np.exp(inner - np.max(inner, axis=axis, keepdims=True))
+    return shifted / np.sum(shifted, axis=axis, keepdims=True)
 
 
 @rule(LogSumExp, children=_arg)

@@ -132,7 +132,7 @@ def index_from_result(views: TensorViews, of: sympy.Basic, result: sympy.Basic
     terms = [algebra.split_coefficient(term) for term in (
         result.args if isinstance(result, sympy.MatAdd) else (result,))]
     read = sympy.Add(*(c * entry(m, *views.wrt_entry.args[1:]) for c, m in terms))
-    if printed_size(read) < printed_size(views.index):
+    if views.index is None or printed_size(read) < printed_size(views.index):
         views = dataclasses.replace(views, index=read)
     rows, cols = shape_of(result)  # ∂f/∂vec(W) = vec(G)ᵀ
     row = algebra.add(*(algebra.mul(c, algebra.transpose(vec_of(m))) for c, m in terms),
@@ -234,7 +234,7 @@ def cleaned_views(views: TensorViews, symmetric: frozenset[sympy.Basic],
     def cleaned(expr: sympy.Basic) -> sympy.Basic:
         return simplify(written(expr), symmetric, orthogonal, summing)[0]
 
-    index, _ = use_properties(written(views.index), symmetric)
+    index = None if views.index is None else use_properties(written(views.index), symmetric)[0]
     return dataclasses.replace(views, differential=cleaned(views.differential), index=index,
                                vec=cleaned(views.vec))
 

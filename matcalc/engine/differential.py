@@ -38,6 +38,7 @@ from matcalc.engine.jacobians import (
     derivative_at,
     entrywise_slope,
     logsumexp_gradient,
+    row_softmax_times,
     softmax_jacobian,
 )
 from matcalc.engine.rules import Context, Rule, abstract_partial
@@ -50,6 +51,7 @@ from matcalc.engine.terms import (
     hadamard,
     left,
     right,
+    row_softmaxed,
     scale,
     times,
     trace,
@@ -352,6 +354,10 @@ class SoftmaxRule(DifferentialRule):
 
     kinds = (Softmax,)
 
+    @classmethod
+    def match(cls, expr: sympy.Basic) -> bool:
+        return isinstance(expr, Softmax) and shape_of(expr)[1] == 1
+
     @staticmethod
     def identity(letters: Letters) -> Sentence | None:
         u, s = letters.columns
@@ -361,6 +367,25 @@ class SoftmaxRule(DifferentialRule):
     @classmethod
     def terms(cls, expr: sympy.Basic, worker: Differentiator) -> Terms:
         return left(softmax_jacobian(expr), worker.d(expr.arg))
+
+
+class RowSoftmaxRule(DifferentialRule):
+    """d softmax(U) = S ⊙ (dU − ((S ⊙ dU)𝟏)𝟏ᵀ) with S = softmax(U) taken row by row: each
+    row's diag(s) − s sᵀ, as in attention"""
+
+    @classmethod
+    def match(cls, expr: sympy.Basic) -> bool:
+        return isinstance(expr, Softmax) and shape_of(expr)[1] != 1
+
+    @staticmethod
+    def identity(letters: Letters) -> Sentence | None:
+        u, s = letters.matrices
+        return (*_equation(Diff(Softmax(u)), row_softmax_times(s, Diff(u))), " with ",
+                *_equation(s, Softmax(u)), " taken row by row")
+
+    @classmethod
+    def terms(cls, expr: sympy.Basic, worker: Differentiator) -> Terms:
+        return row_softmaxed(expr, worker.d(expr.arg))
 
 
 class LogSumExpRule(DifferentialRule):
@@ -455,7 +480,7 @@ class ScalarFunction(DifferentialRule):
 DIFFERENTIAL_RULES: tuple[type[DifferentialRule], ...] = (
     OfScalar, SumRule, ProductRule, ScalarProduct, TransposeRule, InverseRule, TraceRule,
     DeterminantRule, NormRule, EntrywiseRule, DiagRule, HadamardRule, SoftmaxRule,
-    LogSumExpRule,
+    RowSoftmaxRule, LogSumExpRule,
     AbstractRule, MatrixPower, PowerRule, ScalarFunction,
 )
 
@@ -520,7 +545,8 @@ class MatrixDifferential(Rule):
         shape = Shape(shape_of(value)) if is_matrix(value) else Shape((1, 1))
         found = views(terms, expr, wrt, context.indices)
         vec, _ = use_properties(found.vec, context.symmetric)
-        index, _ = use_properties(found.index, context.symmetric)
+        index = None if found.index is None else use_properties(found.index,
+                                                                  context.symmetric)[0]
         return cls(expr=expr, wrt=wrt, value=value, shape=shape, terms=terms, used=used,
                    views=replace(found, vec=vec, index=index), because=tuple(remarks))
 

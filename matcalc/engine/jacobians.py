@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sympy
-from sympy import Lambda, MatAdd, Transpose
+from sympy import HadamardProduct, Lambda, MatAdd, OneMatrix, Transpose
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
@@ -57,10 +57,20 @@ def softmax_jacobian(softmax: sympy.Basic) -> sympy.Basic:
     return MatAdd(DiagMatrix(softmax), algebra.mul(-1, softmax, Transpose(softmax)))
 
 
+def row_softmax_times(softmax: sympy.Basic, matrix: sympy.Basic) -> sympy.Basic:
+    """J_S(Z) = S ⊙ (Z − ((S ⊙ Z)𝟏)𝟏ᵀ): what the Jacobian of S = softmax(U), taken row by
+    row, does to Z (each row's diag(s) − s sᵀ, which is symmetric, so the same map gives
+    the gradient by U from the gradient G by S)."""
+    cols = softmax.shape[1]
+    row_sums = algebra.mul(HadamardProduct(softmax, matrix), OneMatrix(cols, 1))
+    spread = algebra.mul(row_sums, OneMatrix(1, cols))
+    return HadamardProduct(softmax, MatAdd(matrix, algebra.mul(-1, spread)))
+
+
 def logsumexp_gradient(argument: sympy.Basic) -> sympy.Basic:
     """∂lse(u)/∂u = softmax(u)ᵀ."""
     return Transpose(Softmax(argument))
 
 
 __all__ = ["derivative_at", "entrywise_derivative", "entrywise_slope", "logsumexp_gradient",
-           "softmax_jacobian"]
+           "row_softmax_times", "softmax_jacobian"]

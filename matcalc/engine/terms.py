@@ -4,6 +4,8 @@ The terms (``model.Linear``, ``model.Outer``) are
 
     c · P (H ⊙ (L dX R)) Q     Linear (with dXᵀ in place of dX when ``transposed``)
     c · A · tr(C dX)            Outer  (A is absent when F is a scalar)
+    c · P J_S(L dX R) Q         RowSoftmaxed: J_S(Z) = S ⊙ (Z − ((S ⊙ Z)𝟏)𝟏ᵀ), the
+                                differential of S = softmax(U) taken row by row
 
 and this module multiplies them from the left and right, transposes them, takes their trace,
 scales them and composes them (dF in dY, dY in dX → dF in dX). ``differential.py`` builds
@@ -21,8 +23,9 @@ from sympy import HadamardProduct, Identity, OneMatrix, Trace
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.engine import algebra
+from matcalc.engine.jacobians import row_softmax_times
 from matcalc.errors import MatcalcError
-from matcalc.model import Linear, Outer, Term, Terms
+from matcalc.model import Linear, Outer, RowSoftmaxed, Term, Terms
 from matcalc.objects import is_matrix, shape_of
 
 
@@ -51,7 +54,8 @@ def _pulled(term: Term) -> Term:
     coefficient = term.coefficient
     parts: dict[str, sympy.Basic | None] = {}
     names = ("left", "right", "hadamard", "outer_left", "outer_right") if isinstance(
-        term, Linear) else ("matrix", "trace_with")
+        term, Linear) else ("left", "right", "outer_left", "outer_right") if isinstance(
+        term, RowSoftmaxed) else ("matrix", "trace_with")
     for name in names:
         value = getattr(term, name)
         if value is not None and is_matrix(value):
@@ -70,7 +74,9 @@ def left(matrix: sympy.Basic, terms: Terms) -> Terms:
     """P · dF"""
     out: list[Term] = []
     for term in terms:
-        if isinstance(term, Linear):
+        if isinstance(term, RowSoftmaxed):
+            out.append(replace(term, outer_left=_mul(matrix, term.outer_left)))
+        elif isinstance(term, Linear):
             if term.hadamard is not None:  # P (H ⊙ (L dX R)): P stays outside
                 out.append(replace(term, outer_left=_mul(matrix, term.outer_left)))
             else:
@@ -86,7 +92,9 @@ def right(matrix: sympy.Basic, terms: Terms) -> Terms:
     """dF · Q"""
     out: list[Term] = []
     for term in terms:
-        if isinstance(term, Linear):
+        if isinstance(term, RowSoftmaxed):
+            out.append(replace(term, outer_right=_mul(term.outer_right, matrix)))
+        elif isinstance(term, Linear):
             if _is_diag(term) and shape_of(matrix)[1] == 1:
                 # P diag(L dX) q = P diag(q) L dX: the entries meet one to one
                 out.append(Linear(term.coefficient, _mul(term.outer_left, _mul(
@@ -112,6 +120,8 @@ def transpose(terms: Terms) -> Terms:
     """(dF)ᵀ: (P (H ⊙ (L dX R)) Q)ᵀ = Qᵀ (Hᵀ ⊙ (Rᵀ dXᵀ Lᵀ)) Pᵀ."""
     out: list[Term] = []
     for term in terms:
+        if isinstance(term, RowSoftmaxed):
+            raise unsupported("the transpose of the differential of a row-wise softmax")
         if isinstance(term, Linear):
             out.append(Linear(term.coefficient, _t(term.right), not term.transposed,
                               _t(term.left), _t(term.hadamard), _t(term.outer_right),
@@ -131,6 +141,9 @@ def hadamard(matrix: sympy.Basic, terms: Terms) -> Terms:
         return left(DiagMatrix(matrix), terms)
     out: list[Term] = []
     for term in terms:
+        if isinstance(term, RowSoftmaxed):
+            raise unsupported("an entrywise product with the differential of a row-wise "
+                              "softmax")
         if isinstance(term, Linear):
             if term.surrounded:
                 raise unsupported("an entrywise product with a product around an entrywise "
@@ -147,6 +160,9 @@ def trace(terms: Terms, size: sympy.Expr | None = None) -> Terms:
     around an entrywise product, tr(P (H ⊙ M) Q) = tr(G M) with G = (Q P) ⊙ Hᵀ."""
     out: list[Term] = []
     for term in terms:
+        if isinstance(term, RowSoftmaxed):
+            out.append(_row_softmax_trace(term))
+            continue
         if isinstance(term, Linear):
             factor: sympy.Expr = sympy.S.One
             weight = None  # G; tr(H ⊙ M) = tr((I ⊙ H) M): only H's diagonal meets M's
@@ -172,6 +188,37 @@ def trace(terms: Terms, size: sympy.Expr | None = None) -> Terms:
     return _tidy(out)
 
 
+def _row_softmax_trace(term: RowSoftmaxed) -> Outer:
+    """tr(P J_S(Z) Q) = tr(Bᵀ Z) with B = J_S(G), G = (QP)ᵀ (J_S is its own adjoint: each
+    row's diag(s) − s sᵀ is symmetric); then tr(Bᵀ L dX R) = tr(R Bᵀ L dX) and
+    tr(Bᵀ L dXᵀ R) = tr(Lᵀ B Rᵀ dX)."""
+    around = _mul(term.outer_right, term.outer_left)
+    rows = shape_of(term.softmax)[0]
+    weight = _t(around) if around is not None else Identity(rows)
+    adjoint = row_softmax_times(term.softmax, weight)
+    if term.transposed:
+        with_dx = _mul(_t(term.left), _mul(adjoint, _t(term.right)))
+    else:
+        with_dx = _mul(term.right, _mul(_t(adjoint), term.left))
+    assert with_dx is not None
+    return Outer(term.coefficient, None, with_dx)
+
+
+def row_softmaxed(softmax: sympy.Basic, terms: Terms) -> Terms:
+    """J_S(dU) for the terms of dU: the differential of S = softmax(U) taken row by row."""
+    out: list[Term] = []
+    for term in terms:
+        if isinstance(term, Linear) and term.hadamard is None and not term.surrounded:
+            out.append(RowSoftmaxed(term.coefficient, softmax, term.left, term.transposed,
+                                    term.right))
+        elif isinstance(term, Outer) and term.matrix is not None:
+            out.append(replace(term, matrix=row_softmax_times(softmax, term.matrix)))
+        else:
+            raise unsupported("a row-wise softmax of an entrywise product or of another "
+                              "softmax")
+    return _tidy(out)
+
+
 def times(matrix: sympy.Basic, scalar_terms: Terms) -> Terms:
     """ds · M for a scalar s and a fixed matrix M."""
     out: list[Term] = []
@@ -185,7 +232,19 @@ def compose(outer: Terms, inner: Terms, size: sympy.Expr | None = None) -> Terms
     """dF in terms of dX, from dF in terms of dY (outer) and dY in terms of dX (inner)."""
     out: list[Term] = []
     for term in outer:
-        if isinstance(term, Linear):
+        if isinstance(term, RowSoftmaxed):
+            current = transpose(inner) if term.transposed else inner
+            if term.left is not None:
+                current = left(term.left, current)
+            if term.right is not None:
+                current = right(term.right, current)
+            current = row_softmaxed(term.softmax, current)
+            if term.outer_left is not None:
+                current = left(term.outer_left, current)
+            if term.outer_right is not None:
+                current = right(term.outer_right, current)
+            out.extend(scale(term.coefficient, current))
+        elif isinstance(term, Linear):
             current = transpose(inner) if term.transposed else inner
             if term.left is not None:
                 current = left(term.left, current)
@@ -224,5 +283,6 @@ def from_jacobian(jacobian: sympy.Basic, of_scalar: bool, by_scalar: bool) -> Te
     return (Linear(sympy.S.One, jacobian, False, None),)
 
 
-__all__ = ["Linear", "Outer", "Term", "Terms", "all_scalar", "compose", "from_jacobian",
-           "hadamard", "left", "right", "scale", "times", "trace", "transpose", "unsupported"]
+__all__ = ["Linear", "Outer", "RowSoftmaxed", "Term", "Terms", "all_scalar", "compose",
+           "from_jacobian", "hadamard", "left", "right", "row_softmaxed", "scale", "times",
+           "trace", "transpose", "unsupported"]

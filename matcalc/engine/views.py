@@ -18,7 +18,8 @@ from sympy import HadamardProduct, Identity, KroneckerProduct, MatMul, OneMatrix
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from matcalc.engine import algebra
-from matcalc.engine.terms import Linear, Outer, Terms
+from matcalc.engine.jacobians import row_softmax_times
+from matcalc.engine.terms import Linear, Outer, RowSoftmaxed, Terms
 from matcalc.errors import MatcalcError
 from matcalc.model import Shape, TensorViews
 from matcalc.objects import (
@@ -51,6 +52,9 @@ def vec_jacobian(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> list[sympy.
     m, n = shape_of(wrt)
     parts = []
     for term in terms:
+        if isinstance(term, RowSoftmaxed):
+            parts.append(row_softmax_vec(term, m, n))
+            continue
         if isinstance(term, Outer):
             column = vec_of(algebra.transpose(term.trace_with)) if is_matrix(
                 term.trace_with) else term.trace_with
@@ -87,6 +91,29 @@ def vec_jacobian(terms: Terms, of: sympy.Basic, wrt: sympy.Basic) -> list[sympy.
             factors.insert(0, KroneckerProduct(algebra.transpose(q), p))
         parts.append(algebra.mul(term.coefficient, *factors))
     return parts
+
+
+def row_softmax_vec(term: RowSoftmaxed, m: sympy.Expr, n: sympy.Expr) -> sympy.Basic:
+    """vec(P J_S(L dX R) Q) = (Qᵀ ⊗ P) J (Rᵀ ⊗ L) vec dX (K_{m,n} after it for dXᵀ), with
+    J = diag(vec S) − diag(vec S)(𝟏𝟏ᵀ ⊗ I) diag(vec S) the Jacobian of softmax by rows
+    (vec stacks columns, so 𝟏𝟏ᵀ ⊗ I pairs the entries of one row)."""
+    rows, cols = shape_of(term.softmax)
+    spread = DiagMatrix(Vec(term.softmax))
+    same_row = KroneckerProduct(sympy.OneMatrix(cols, cols), Identity(rows))
+    factors: list[sympy.Basic] = [sympy.MatAdd(spread, algebra.mul(-1, spread, same_row,
+                                                                     spread))]
+    inner_rows, inner_cols = (n, m) if term.transposed else (m, n)
+    left = term.left if term.left is not None else Identity(inner_rows)
+    right = term.right if term.right is not None else Identity(inner_cols)
+    if not (isinstance(left, Identity) and isinstance(right, Identity)):
+        factors.append(KroneckerProduct(algebra.transpose(right), left))
+    if term.transposed and 1 not in (m, n):
+        factors.append(Commutation(m, n))
+    if term.outer_left is not None or term.outer_right is not None:
+        p = term.outer_left if term.outer_left is not None else Identity(rows)
+        q = term.outer_right if term.outer_right is not None else Identity(cols)
+        factors.insert(0, KroneckerProduct(algebra.transpose(q), p))
+    return algebra.mul(term.coefficient, *factors)
 
 
 def outer_factors(matrix: sympy.Basic) -> tuple[sympy.Expr, sympy.Basic, sympy.Basic] | None:
@@ -183,6 +210,9 @@ def index_formula(terms: Terms, of: sympy.Basic, wrt: sympy.Basic,
     k, l = letters(wrt, names[2], names[3])  # noqa: E741
     total = sympy.S.Zero
     for term in terms:
+        if isinstance(term, RowSoftmaxed):
+            total += row_softmax_entry(term, (i, j), (k, l))
+            continue
         if isinstance(term, Outer):
             scalar = entry(algebra.transpose(term.trace_with), k, l) if is_matrix(
                 term.trace_with) else term.trace_with
@@ -212,11 +242,27 @@ def index_formula(terms: Terms, of: sympy.Basic, wrt: sympy.Basic,
     return total
 
 
-def column_between(term: Linear, wrt: sympy.Basic) -> bool:
+def row_softmax_entry(term: RowSoftmaxed, of: tuple[sympy.Expr, sympy.Expr],
+                      by: tuple[sympy.Expr, sympy.Expr]) -> sympy.Expr:
+    """∂F_ij/∂X_kl of F = J_S(L dX R): S_ij L_ik (R_lj − (R Sᵀ)_li), since F_ij =
+    S_ij (Z_ij − Σ_m S_im Z_im); a product around it would need a sum over its index."""
+    if term.outer_left is not None or term.outer_right is not None:
+        raise MatcalcError("no index formula for a product around a row-wise softmax")
+    (i, j), (k, l) = of, by  # noqa: E741
+    a, b = (l, k) if term.transposed else (k, l)
+    softmax = term.softmax
+    right_part = entry(term.right, b, j) - entry(
+        algebra.mul(term.right, Transpose(softmax)) if term.right is not None
+        else Transpose(softmax), b, i)
+    return term.coefficient * entry(softmax, i, j) * entry(term.left, i, a) * right_part
+
+
+def column_between(term: Linear | RowSoftmaxed, wrt: sympy.Basic) -> bool:
     """Whether the term is P diag(m) or diag(m) Q: I ⊙ (m 𝟏ᵀ) with m = L dX (L dXᵀ) a
     column."""
-    return isinstance(term.hadamard, Identity) and isinstance(term.right, OneMatrix) and \
-        term.right.shape[0] == 1 and bool(shape_of(wrt)[0 if term.transposed else 1] == 1)
+    return isinstance(term, Linear) and isinstance(term.hadamard, Identity) and isinstance(
+        term.right, OneMatrix) and term.right.shape[0] == 1 and bool(
+        shape_of(wrt)[0 if term.transposed else 1] == 1)
 
 
 def differential_expr(terms: Terms, wrt: sympy.Basic, dx: sympy.Basic | None = None
@@ -233,6 +279,13 @@ def differential_expr(terms: Terms, wrt: sympy.Basic, dx: sympy.Basic | None = N
             parts.append(algebra.mul(term.coefficient, scalar, matrix))
             continue
         middle = Transpose(dx) if term.transposed and is_matrix(dx) else dx
+        if isinstance(term, RowSoftmaxed):
+            inner = algebra.mul(*(f for f in (term.left, middle, term.right) if f is not None))
+            product = algebra.mul(*(f for f in (
+                term.outer_left, row_softmax_times(term.softmax, inner), term.outer_right)
+                if f is not None))
+            parts.append(algebra.mul(term.coefficient, product))
+            continue
         if is_matrix(dx) and column_between(term, wrt):  # I ⊙ (m𝟏ᵀ) is diag(m)
             product = DiagMatrix(algebra.mul(*(f for f in (term.left, middle)
                                                if f is not None)))
@@ -262,9 +315,13 @@ def views(terms: Terms, of: sympy.Basic, wrt: sympy.Basic,
     vec = algebra.add(*vec_parts, rows=rows * cols, cols=m * n)
     differential = differential_expr(terms, wrt)
     names = fresh_letters(differential, taken=indices)  # as chain.named_entries reads them
+    try:
+        index: sympy.Basic | None = index_formula(terms, of, wrt, names)
+    except MatcalcError:  # a product around a row-wise softmax: its entries need a sum
+        index = None
     return TensorViews(
         differential=differential,
-        index=index_formula(terms, of, wrt, names),
+        index=index,
         vec=vec,
         vec_shape=Shape((rows * cols, m * n)),
         tensor=tensor_shape(of, wrt),

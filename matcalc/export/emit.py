@@ -105,6 +105,10 @@ HELPERS: dict[str, str] = {
     """softmax(z) of a column, shifted by its largest entry so that exp never overflows."""
     e = LIB.exp(z - LIB.max(z))
     return e / LIB.sum(e)''',
+    "_row_softmax": '''def _row_softmax(S):
+    """softmax of each row of S, shifted by the row's largest entry."""
+    e = LIB.exp(S - LIB.max(S, axis=1, keepdims=True))
+    return e / LIB.sum(e, axis=1, keepdims=True)''',
     "_logsumexp": '''def _logsumexp(z):
     """log(sum(exp(z))) of a column, shifted by its largest entry."""
     top = LIB.max(z)
@@ -854,7 +858,9 @@ def _unit(program: Program, node: UnitVector) -> Code:
 
 @rule(Softmax, children=_arg)
 def _softmax(program: Program, node: Softmax) -> Code:
-    return call(program.helper("_softmax"), program.of(node.arg))
+    by_rows = node.shape[1] != 1  # of a matrix: row by row
+    return call(program.helper("_row_softmax" if by_rows else "_softmax"),
+                program.of(node.arg))
 
 
 @rule(LogSumExp, children=_arg)

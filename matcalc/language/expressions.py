@@ -793,9 +793,13 @@ class ExpressionBuilder:
             return DiagMatrix(value)
         if function == "norm":
             return Norm(value) if is_matrix(value) else Abs(value)
+        if function == "softmax" and is_matrix(value) and cols != 1:
+            return Softmax(value)  # of a matrix: row by row, as attention takes it
         if function in {"softmax", "logsumexp"}:
             if not is_matrix(value) or cols != 1:
-                raise MatcalcError(f"{function} needs a vector, but {described}", span)
+                raise MatcalcError(f"{function} needs a vector, but {described}", span,
+                                   hint="softmax of a matrix acts on each row; logsumexp "
+                                        "takes a vector" if function == "logsumexp" else None)
             return Softmax(value) if function == "softmax" else LogSumExp(value)
         raise MatcalcError(f"{function} is not supported yet", span,
                            hint="softmax and abstract functions come in a later version")

@@ -46,9 +46,10 @@ def views_dict(views: TensorViews | None, notation: Notation) -> dict[str, Any] 
         return None
     return {
         "differential": math_pair(views.differential, notation),
-        "index": {"of": math_pair(views.of_entry, notation),
-                  "wrt": math_pair(views.wrt_entry, notation),
-                  **math_pair(views.index, notation)},
+        "index": None if views.index is None else {
+            "of": math_pair(views.of_entry, notation),
+            "wrt": math_pair(views.wrt_entry, notation),
+            **math_pair(views.index, notation)},
         "vec": math_pair(views.vec, notation),
         "vec_shape": dims(views.vec_shape, notation),
         "tensor_shape": dims(views.tensor, notation),

@@ -346,14 +346,14 @@ def view_lines(views: TensorViews | None, of: object, wrt: object
     """The index and vec views of a derivative by (or of) a matrix: (equation, space)."""
     if views is None:
         return []
-    index: Sentence = (Math(PartialMark(views.of_entry, views.wrt_entry)), " = ",
-                       Math(views.index))
+    index: list[tuple[Sentence, Sentence]] = [] if views.index is None else [(
+        (Math(PartialMark(views.of_entry, views.wrt_entry)), " = ", Math(views.index)), ())]
     if is_tensor(views):  # the value shown is already ∂vec F/∂vec X
-        return [(index, ("tensor in ", Math(views.tensor)))]
+        return [(equation, ("tensor in ", Math(views.tensor))) for equation, _ in index]
     of_mark = Vec(of) if is_matrix(of) and shape_of(of)[1] != 1 else of  # ∂vec(F)/∂t
     wrt_mark = Vec(wrt) if is_matrix(wrt) else wrt  # ∂f/∂vec(X)
     vec: Sentence = (Math(PartialMark(of_mark, wrt_mark)), " = ", Math(views.vec))
-    return [(index, ()), (vec, (Math(views.vec_shape),))]
+    return [*index, (vec, (Math(views.vec_shape),))]
 
 
 def remarks(derivation: Derivation) -> list[Sentence]:

@@ -48,6 +48,7 @@ EXAMPLES: dict[str, sympy.Basic] = {
     "DiagRule": DiagMatrix(X * x),
     "HadamardRule": HadamardProduct(X, A * X),
     "SoftmaxRule": Softmax(X * x),
+    "RowSoftmaxRule": Softmax(MatMul(A, X)),
     "LogSumExpRule": LogSumExp(X * x),
     "AbstractRule": Applied(sympy.Symbol("p"), X * x, x),
     "MatrixPower": MatPow(X, 3),
