@@ -42,7 +42,7 @@ from matcalc.model import (
     printed_size,
     transposes,
 )
-from matcalc.objects import ENTRY, Entry, is_matrix, parts_of, shape_of
+from matcalc.objects import ENTRY, Entry, Softmax, is_matrix, parts_of, shape_of
 
 __all__ = ["derive", "solve"]
 
@@ -114,11 +114,16 @@ def derive(problem: Problem, target: Target, layout: str = "numerator", *,
                         "product, in ", Math(shape), ".",))
     if views is not None:
         views = index_from_result(views, of, result)
+    function = written.substituted(of, keep=wrt)
+    by_rows = sorted({p for p in parts_of(function, Softmax) if shape_of(p)[1] != 1}, key=str)
+    if by_rows:  # a stated rule: the echo shows softmax(S), this says how it is read
+        remarks.append(("The softmax of a matrix is taken row by row, as in attention: "
+                        "each row of ", Math(by_rows[0]), " sums to one.",))
     return Derivation(
         target=target, layout=layout, of_symbol=of, wrt_symbol=wrt, chains=found,
         unsimplified=unsimplified, result=result, shape=shape, remarks=tuple(remarks),
         named_result=named_result,
-        views=views, function=written.substituted(of, keep=wrt), problem=problem,
+        views=views, function=function, problem=problem,
     )
 
 
@@ -184,6 +189,11 @@ def in_own_names(problem: Problem, total: sympy.Basic, result: sympy.Basic,
     written = own.substituted(total)
     if written == total:
         return None  # the chain rule's product (the sum over paths), shown above, is this
+    # where a matrix the problem defines appears whole, its name: softmax(QKᵀ/√d) is P (a
+    # vector's function hides in entrywise maps, tanh(u)² of h = tanh(u): named in part)
+    named_back = {own.substituted(d.expr): d.symbol for d in problem.definitions
+                  if not d.introduced and d.expr is not None and shape_of(d.symbol)[1] != 1}
+    written = written.xreplace(named_back)
     shaped, _ = in_layout(written, Shape(shape_of(written)), of, wrt, layout)
     named, _ = simplify(shaped, *facts)  # symmetric, orthogonal, summing to one
     user = {d.symbol for d in problem.definitions if not d.introduced}

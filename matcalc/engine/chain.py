@@ -75,6 +75,8 @@ def chains(problem: Problem, of: str, wrt: str,
     steps: dict[tuple[str, str], Step] = {}  # an edge shared by two paths is derived once
     found = []
     indices = problem_indices(problem)
+    names = frozenset([d.name for d in problem.declarations]
+                      + [d.name for d in problem.definitions])
     for path in paths(problem, of, wrt):
         links = []
         for upper, lower in pairwise(path):
@@ -83,7 +85,7 @@ def chains(problem: Problem, of: str, wrt: str,
             if (upper, lower) not in steps:
                 try:
                     step = partial(definition.expr, symbol_of(problem, lower), symmetric,
-                                   indices)
+                                   indices, names)
                 except MatcalcError as error:
                     error.span = error.span or definition.span
                     raise

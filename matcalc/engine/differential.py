@@ -515,9 +515,11 @@ class Differentiator:
         return trace(terms)
 
 
-def differential(expr: sympy.Basic, wrt: sympy.Basic) -> tuple[Terms, tuple[Sentence, ...]]:
-    """The terms of d(expr) with respect to wrt, and the identities used to find them."""
-    names = {str(getattr(s, "name", s)) for s in expr.free_symbols | wrt.free_symbols}
+def differential(expr: sympy.Basic, wrt: sympy.Basic, taken: frozenset[str] = frozenset()
+                 ) -> tuple[Terms, tuple[Sentence, ...]]:
+    """The terms of d(expr) with respect to wrt, and the identities used to find them (with
+    letters that neither the expression nor the names ``taken`` use)."""
+    names = {str(getattr(s, "name", s)) for s in expr.free_symbols | wrt.free_symbols} | taken
     worker = Differentiator(wrt, Letters.free_in(names))
     terms = worker.d(expr)
     if shape_of(expr) == (1, 1) and not all_scalar(terms):
@@ -540,7 +542,7 @@ class MatrixDifferential(Rule):
 
     @classmethod
     def match(cls, expr: sympy.Basic, wrt: sympy.Basic, context: Context) -> Self | None:
-        terms, used = differential(expr, wrt)
+        terms, used = differential(expr, wrt, context.names)
         value, remarks = use_properties(matrix_value(terms, expr, wrt), context.symmetric)
         shape = Shape(shape_of(value)) if is_matrix(value) else Shape((1, 1))
         found = views(terms, expr, wrt, context.indices)

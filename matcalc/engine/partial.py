@@ -26,9 +26,11 @@ def construct(expr: sympy.Basic, wrt: sympy.Basic) -> str:
 
 
 def partial(expr: sympy.Basic, wrt: sympy.Basic, symmetric: frozenset[sympy.Basic],
-            indices: frozenset[str] = frozenset()) -> Step:
+            indices: frozenset[str] = frozenset(), names: frozenset[str] = frozenset()
+            ) -> Step:
     """The step for ∂expr/∂wrt (numerator layout), with its sub-steps; ``indices`` are the
-    problem's own index letters, which its index formulas do not reuse."""
+    problem's own index letters, which its index formulas do not reuse, and ``names`` its
+    names, which the identities it cites do not use."""
 
     def recurse(sub: sympy.Basic, by: sympy.Basic) -> Step:
         if isinstance(sub, Scalar):  # xᵀx as a number is still the 1×1 product xᵀx
@@ -53,5 +55,5 @@ def partial(expr: sympy.Basic, wrt: sympy.Basic, symmetric: frozenset[sympy.Basi
             except MatcalcError:
                 raise first from None
 
-    context = Context(partial=recurse, symmetric=symmetric, indices=indices)
+    context = Context(partial=recurse, symmetric=symmetric, indices=indices, names=names)
     return top(expr, wrt)

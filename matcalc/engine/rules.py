@@ -67,6 +67,7 @@ class Context:
     partial: Callable[[sympy.Basic, sympy.Basic], Step]
     symmetric: frozenset[sympy.Basic]  # declared symmetric matrices
     indices: frozenset[str] = frozenset()  # the problem's index letters (k in softmax(z)_k)
+    names: frozenset[str] = frozenset()  # the problem's names, which cited identities avoid
 
     def is_symmetric(self, matrix: sympy.Basic) -> tuple[bool, tuple[Sentence, ...]]:
         """Whether a constant matrix is symmetric, and the facts that say so."""

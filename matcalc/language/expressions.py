@@ -797,9 +797,10 @@ class ExpressionBuilder:
             return Softmax(value)  # of a matrix: row by row, as attention takes it
         if function in {"softmax", "logsumexp"}:
             if not is_matrix(value) or cols != 1:
-                raise MatcalcError(f"{function} needs a vector, but {described}", span,
+                wanted = "a vector or a matrix" if function == "softmax" else "a vector"
+                raise MatcalcError(f"{function} needs {wanted}, but {described}", span,
                                    hint="softmax of a matrix acts on each row; logsumexp "
-                                        "takes a vector" if function == "logsumexp" else None)
+                                        "takes a vector")
             return Softmax(value) if function == "softmax" else LogSumExp(value)
         raise MatcalcError(f"{function} is not supported yet", span,
                            hint="softmax and abstract functions come in a later version")

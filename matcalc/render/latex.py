@@ -184,13 +184,15 @@ def pieces(tex: str, level: int = 0) -> list[str]:
     return [*out, tex[start:]]
 
 
-def fitting(tex: str, room: float, level: int = 0) -> list[str]:
+def fitting(tex: str, room: float, level: int = 0, depth: int = 0) -> list[str]:
     """Pieces no wider than ``room`` where that can be: a piece that is wider is broken
-    inside its own outer bracket (the factors of a long product in brackets), and so on."""
+    inside its own outer bracket (the factors of a long product in brackets), or inside the
+    first bracket that holds more than one factor (vec((A ⊙ B) C)), and so on."""
     out = []
-    for piece in pieces(tex, min(level, 1)):
-        wide = width(piece) > room and level < 20 and len(pieces(piece, 1)) > 1
-        out.extend(fitting(piece, room, level + 1) if wide else [piece])
+    for piece in pieces(tex, depth):
+        inner = next((k for k in range(1, 20) if len(pieces(piece, k)) > 1), None) if (
+            width(piece) > room and level < 20) else None
+        out.extend(fitting(piece, room, level + 1, inner) if inner is not None else [piece])
     return out
 
 
@@ -203,6 +205,9 @@ def broken(row: str, room: float = WIDTH) -> str:
     right, label, note = right.partition("&&")  # a view's label stays at the end
     if not mark or width(right) <= room:
         return row
+    if any(width(piece) > room for piece in fitting(right.strip(), room - 2)):
+        # \left( … \right) cannot break across lines: plain brackets can, inside
+        right = _RIGHT.sub("", _LEFT.sub("", right))
     lines: list[list[str]] = [[]]
     used = 0.0
     for piece in fitting(right.strip(), room - 2):

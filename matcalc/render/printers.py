@@ -684,6 +684,7 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
 
     def __init__(self, settings: dict[str, Any] | None = None, *, bold: bool = True) -> None:
         super().__init__({"mul_symbol": None, "inv_trig_style": "abbreviated",
+                          "long_frac_ratio": 6,  # \\frac{1}{√d}(…): a long top breaks
                           **(settings or {})})
         self.bold = bold  # vectors and matrices in bold, as MML sets them
 

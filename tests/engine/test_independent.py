@@ -24,6 +24,16 @@ def softmax(z: Any) -> Any:
     return e / np.sum(e)
 
 
+def row_softmax(S: Any) -> Any:
+    e = np.exp(S - np.max(S, axis=1, keepdims=True))
+    return e / np.sum(e, axis=1, keepdims=True)
+
+
+def attention_loss(v: V) -> Any:
+    P = row_softmax(v["Q"] @ v["K"].T / np.sqrt(v["Q"].shape[1]))
+    return sq(P @ v["V"] - v["Y"])
+
+
 def lse(z: Any) -> Any:
     return np.max(z) + np.log(np.sum(np.exp(z - np.max(z))))
 
@@ -48,6 +58,12 @@ def deep_network(v: Mapping[str, Any], layers: int) -> Any:
 
 
 FUNCTIONS: dict[str, Callable[[V], Any]] = {
+    "attention#0:A/V": lambda v: row_softmax(v["Q"] @ v["K"].T / np.sqrt(v["Q"].shape[1]))
+        @ v["V"],
+    "attention#1:P/S": lambda v: row_softmax(v["S"]),
+    "attention#2:L/Q": lambda v: attention_loss(v),
+    "attention#2:L/K": lambda v: attention_loss(v),
+    "attention#2:L/V": lambda v: attention_loss(v),
     "chains-through-matrices#0:L/W": lambda v: sq(v["y"] - v["W"] @ v["x"]),
     "chains-through-matrices#1:L/W":
         lambda v: sq(np.tanh(v["W"] @ v["x"] + v["b"]) - v["t"]),

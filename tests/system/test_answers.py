@@ -31,6 +31,8 @@ def label(target: Target) -> str:
 
 # derivations whose answer the problem language cannot write, and why
 UNWRITABLE = {
+    ("attention#0", "A", "V"): "I_e ⊗ P, an identity whose size the language cannot write",
+    ("attention#1", "P", "S"): "diag(vec P), which needs vec",
     ("matrix-by-matrix#0", "K", "R"): "the commutation matrix K_{m,n}",
     ("matrix-by-matrix#3", "F", "X"): "the commutation matrix K_{m,n}",
     ("matrix-by-matrix#4", "F", "X"): "vec(Y), which the language refuses",
