@@ -340,6 +340,7 @@ class RowSoftmaxed:
     right: sympy.Basic | None
     outer_left: sympy.Basic | None = None  # P'
     outer_right: sympy.Basic | None = None  # Q'
+    flipped: bool = False  # the whole term transposed: (P' J_S(L dX R) Q')ᵀ
 
 
 Term = Linear | Outer | RowSoftmaxed

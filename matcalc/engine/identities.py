@@ -202,13 +202,54 @@ def tidy(expr: sympy.Basic) -> sympy.Basic:
         return Vec(tidy(expr.args[0]))
     if isinstance(expr, HadamardProduct):
         parts = [tidy(a) for a in expr.args]
-        return diagonal_of_outer(parts) or HadamardProduct(*parts)
+        return diagonal_of_outer(parts) or entrywise_cancelled(parts)
     if isinstance(expr, DiagMatrix):
         vector = tidy(expr.args[0])
         return diagonal_part(vector) or DiagMatrix(vector)
     if not is_matrix(expr):
         return simplify_scalar(expr)
     return expr
+
+
+def entrywise_cancelled(parts: list[sympy.Basic]) -> sympy.Basic:
+    """An entrywise product with M and 1/M among its factors, in brackets or not, without
+    both: P ⊙ (Y ⊙ (1/P)) is Y; over a sum, P ⊙ (Y ⊙ (1/P) − B) is Y − P ⊙ B, as the
+    cross-entropy of a softmax taken row by row gives."""
+    flat = [f for part in parts for f in (
+        part.args if isinstance(part, HadamardProduct) else (part,))]
+    for at, factor in enumerate(flat):
+        partner = _reciprocal(factor)
+        if partner in flat:
+            rest = [f for i, f in enumerate(flat) if i not in (at, flat.index(partner))]
+            if not rest:
+                return OneMatrix(*shape_of(factor))
+            return rest[0] if len(rest) == 1 else HadamardProduct(*rest)
+    for at, factor in enumerate(flat):
+        if not isinstance(factor, MatAdd):
+            continue
+        others = flat[:at] + flat[at + 1:]
+        terms = [entrywise_cancelled([*others, term]) for term in factor.args]
+        if any(_reciprocal(o) is not None and not term.has(_reciprocal(o))
+               and algebra.split_coefficient(original)[1].has(_reciprocal(o))
+               for term, original in zip(terms, factor.args, strict=True) for o in others):
+            rows, cols = shape_of(factor)
+            return algebra.add(*terms, rows=rows, cols=cols)
+    split = [algebra.split_coefficient(part) for part in parts]  # P ⊙ (−B) is −(P ⊙ B)
+    coefficient = sympy.Mul(*(c for c, _ in split))
+    product = HadamardProduct(*(m for _, m in split))
+    return product if coefficient == 1 else algebra.mul(coefficient, product)
+
+
+def _reciprocal(matrix: sympy.Basic) -> sympy.Basic | None:
+    """1/M entry by entry for M (and M for 1/M), or None when that is not written so."""
+    if isinstance(matrix, ElementwiseApplyFunction):
+        t, = matrix.function.variables
+        if matrix.function.expr == 1 / t:
+            return matrix.expr
+        return None
+    if is_matrix(matrix):
+        return ElementwiseApplyFunction(sympy.Lambda(ENTRY, 1 / ENTRY), matrix)
+    return None
 
 
 def diagonal_of_outer(parts: list[sympy.Basic]) -> sympy.Basic | None:

@@ -74,8 +74,9 @@ def left(matrix: sympy.Basic, terms: Terms) -> Terms:
     """P · dF"""
     out: list[Term] = []
     for term in terms:
-        if isinstance(term, RowSoftmaxed):
-            out.append(replace(term, outer_left=_mul(matrix, term.outer_left)))
+        if isinstance(term, RowSoftmaxed):  # M (A)ᵀ = (A Mᵀ)ᵀ
+            out.append(replace(term, outer_right=_mul(term.outer_right, _t(matrix))) if
+                       term.flipped else replace(term, outer_left=_mul(matrix, term.outer_left)))
         elif isinstance(term, Linear):
             if term.hadamard is not None:  # P (H ⊙ (L dX R)): P stays outside
                 out.append(replace(term, outer_left=_mul(matrix, term.outer_left)))
@@ -92,8 +93,10 @@ def right(matrix: sympy.Basic, terms: Terms) -> Terms:
     """dF · Q"""
     out: list[Term] = []
     for term in terms:
-        if isinstance(term, RowSoftmaxed):
-            out.append(replace(term, outer_right=_mul(term.outer_right, matrix)))
+        if isinstance(term, RowSoftmaxed):  # (A)ᵀ M = (Mᵀ A)ᵀ
+            out.append(replace(term, outer_left=_mul(_t(matrix), term.outer_left)) if
+                       term.flipped else replace(term, outer_right=_mul(term.outer_right,
+                                                                         matrix)))
         elif isinstance(term, Linear):
             if _is_diag(term) and shape_of(matrix)[1] == 1:
                 # P diag(L dX) q = P diag(q) L dX: the entries meet one to one
@@ -121,8 +124,8 @@ def transpose(terms: Terms) -> Terms:
     out: list[Term] = []
     for term in terms:
         if isinstance(term, RowSoftmaxed):
-            raise unsupported("the transpose of the differential of a row-wise softmax")
-        if isinstance(term, Linear):
+            out.append(replace(term, flipped=not term.flipped))
+        elif isinstance(term, Linear):
             out.append(Linear(term.coefficient, _t(term.right), not term.transposed,
                               _t(term.left), _t(term.hadamard), _t(term.outer_right),
                               _t(term.outer_left)))
@@ -189,7 +192,8 @@ def trace(terms: Terms, size: sympy.Expr | None = None) -> Terms:
 
 
 def _row_softmax_trace(term: RowSoftmaxed) -> Outer:
-    """tr(P J_S(Z) Q) = tr(Bᵀ Z) with B = J_S(G), G = (QP)ᵀ (J_S is its own adjoint: each
+    """tr(P J_S(Z) Q) (its transpose has the same trace) = tr(Bᵀ Z) with B = J_S(G),
+    G = (QP)ᵀ (J_S is its own adjoint: each
     row's diag(s) − s sᵀ is symmetric); then tr(Bᵀ L dX R) = tr(R Bᵀ L dX) and
     tr(Bᵀ L dXᵀ R) = tr(Lᵀ B Rᵀ dX)."""
     around = _mul(term.outer_right, term.outer_left)
@@ -243,6 +247,8 @@ def compose(outer: Terms, inner: Terms, size: sympy.Expr | None = None) -> Terms
                 current = left(term.outer_left, current)
             if term.outer_right is not None:
                 current = right(term.outer_right, current)
+            if term.flipped:
+                current = transpose(current)
             out.extend(scale(term.coefficient, current))
         elif isinstance(term, Linear):
             current = transpose(inner) if term.transposed else inner

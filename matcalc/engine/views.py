@@ -109,10 +109,12 @@ def row_softmax_vec(term: RowSoftmaxed, m: sympy.Expr, n: sympy.Expr) -> sympy.B
         factors.append(KroneckerProduct(algebra.transpose(right), left))
     if term.transposed and 1 not in (m, n):
         factors.append(Commutation(m, n))
+    p = term.outer_left if term.outer_left is not None else Identity(rows)
+    q = term.outer_right if term.outer_right is not None else Identity(cols)
     if term.outer_left is not None or term.outer_right is not None:
-        p = term.outer_left if term.outer_left is not None else Identity(rows)
-        q = term.outer_right if term.outer_right is not None else Identity(cols)
         factors.insert(0, KroneckerProduct(algebra.transpose(q), p))
+    if term.flipped:  # vec(Mᵀ) = K_{r,c} vec(M) for M = P J Q, r × c
+        factors.insert(0, Commutation(shape_of(p)[0], shape_of(q)[1]))
     return algebra.mul(term.coefficient, *factors)
 
 
@@ -211,7 +213,7 @@ def index_formula(terms: Terms, of: sympy.Basic, wrt: sympy.Basic,
     total = sympy.S.Zero
     for term in terms:
         if isinstance(term, RowSoftmaxed):
-            total += row_softmax_entry(term, (i, j), (k, l))
+            total += row_softmax_entry(term, (j, i) if term.flipped else (i, j), (k, l))
             continue
         if isinstance(term, Outer):
             scalar = entry(algebra.transpose(term.trace_with), k, l) if is_matrix(
@@ -284,6 +286,8 @@ def differential_expr(terms: Terms, wrt: sympy.Basic, dx: sympy.Basic | None = N
             product = algebra.mul(*(f for f in (
                 term.outer_left, row_softmax_times(term.softmax, inner), term.outer_right)
                 if f is not None))
+            if term.flipped:
+                product = algebra.transpose(product)
             parts.append(algebra.mul(term.coefficient, product))
             continue
         if is_matrix(dx) and column_between(term, wrt):  # I ⊙ (m𝟏ᵀ) is diag(m)
