@@ -36,7 +36,11 @@ TOKENS = ["x", "A", "W", "b", "f", "z", "D", "E", "in", "R^D", "R^{D x D}", "R^{
           "X in R^{D x E}", "^\\mathsf{T}", "\\langle", "\\rangle", ".^2",
           # second derivatives and Taylor polynomials
           "find d2f/dx2", "d2f/dxdy", "d^2", "\\partial^2", "hessian", "wrt", "H_x",
-          "\\nabla^2", "taylor", "at", "order", "T_2", "x0", "x_0", "x0 in R^D", "softsign"]
+          "\\nabla^2", "taylor", "at", "order", "T_2", "x0", "x_0", "x0 in R^D", "softsign",
+          # what students write (issue 18)
+          "sum_n", "\\sum_{n=1}^{N}", "x_n", "y_n", "X in R^{N x D}", "relu", "max(0,",
+          "\\max(0,", "\\max\\{", "\\}", "{0,1}^K", "R^{D^2}", "one-hot", "sums to one",
+          "softmax(A)", "softmax(A x)", "sqrt(D)", "**"]
 LIMIT_SECONDS = 20.0
 
 
