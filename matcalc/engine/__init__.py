@@ -26,7 +26,7 @@ from matcalc.engine.identities import simplify, use_properties
 from matcalc.engine.layout import check_layout, in_layout
 from matcalc.engine.second import derive_second
 from matcalc.engine.taylor import derive_taylor
-from matcalc.engine.views import entry, matrix_value, vec_of
+from matcalc.engine.views import entry, entry_by_entry, matrix_value, vec_of
 from matcalc.engine.views import views as tensor_views
 from matcalc.errors import MatcalcError
 from matcalc.model import (
@@ -114,6 +114,9 @@ def derive(problem: Problem, target: Target, layout: str = "numerator", *,
                         "product, in ", Math(shape), ".",))
     if views is not None:
         views = index_from_result(views, of, result)
+    entries = entry_by_entry(result, [d.symbol for d in problem.declarations])
+    if entries is not None:  # MML 5.15 with x ∈ ℝ²: the matrix the book writes
+        remarks.append(("Entry by entry: ", Math(entries), "."))
     function = written.substituted(of, keep=wrt)
     by_rows = sorted({p for p in parts_of(function, Softmax) if shape_of(p)[1] != 1}, key=str)
     if by_rows:  # a stated rule: the echo shows softmax(S), this says how it is read

@@ -28,6 +28,7 @@ from matcalc.objects import (
     Diff,
     DiffScalar,
     Entry,
+    Scalar,
     UnitVector,
     Vec,
     is_matrix,
@@ -357,3 +358,53 @@ def by_scalar(of: sympy.Basic, wrt: sympy.Basic) -> bool:
 def per_unit(terms: Terms, wrt: sympy.Basic) -> sympy.Basic:
     """M in dF = M dt: the differential with 1 for dt."""
     return differential_expr(terms, wrt, sympy.S.One)
+
+
+MAX_WRITTEN_ENTRIES = 36  # a result with unit vectors, at sizes that are numbers: 6×6 at most
+
+
+def entry_by_entry(result: sympy.Basic, variables: Sequence[sympy.Basic]
+                   ) -> sympy.ImmutableMatrix | None:
+    """The result as an explicit matrix of the variables' entries (x_1, x_2) when it is
+    written with unit vectors e_k at sizes that are numbers (MML Example 5.15 with x ∈ ℝ²:
+    2e₁e₁ᵀ + 2e₁e₂ᵀ + 2e₂e₁ᵀ + 6x₂e₂e₂ᵀ is [[2, 2], [2, 6x₂]]); None otherwise."""
+    if not is_matrix(result) or not parts_of(result, UnitVector):
+        return None
+    rows, cols = shape_of(result)
+    if not (rows.is_Integer and cols.is_Integer) or rows * cols > MAX_WRITTEN_ENTRIES:
+        return None
+    named: dict[sympy.Basic, sympy.Basic] = {}
+    for variable in variables:
+        if not is_matrix(variable):
+            continue
+        m, n = shape_of(variable)
+        if not (m.is_Integer and n.is_Integer):
+            return None
+        name = variable.name
+        labels = [[f"{name}_{i + 1}" if n == 1 else f"{name}_{i + 1}{j + 1}"
+                   for j in range(int(n))] for i in range(int(m))]
+        named[variable] = sympy.ImmutableMatrix([[sympy.Symbol(label) for label in row]
+                                                 for row in labels])
+
+    def written(expr: sympy.Basic) -> sympy.Basic:
+        if expr in named:
+            return named[expr]
+        if isinstance(expr, UnitVector):
+            size, position = int(expr.args[1]), expr.index
+            if not position.is_Integer:
+                raise TypeError("a unit vector at a position that is a letter")
+            return sympy.ImmutableMatrix(size, 1, lambda i, _: int(i == int(position) - 1))
+        if isinstance(expr, Scalar):
+            return sympy.ImmutableMatrix(written(expr.matrix).doit())[0, 0]
+        if not expr.args or isinstance(expr, sympy.Lambda):
+            return expr
+        return expr.func(*(written(a) for a in expr.args))
+
+    try:
+        value = written(result).doit()
+        explicit = sympy.ImmutableMatrix(value)
+    except (TypeError, ValueError, AttributeError, NotImplementedError):
+        return None  # a construct sympy does not write out entry by entry
+    if explicit.shape != (int(rows), int(cols)) or explicit.atoms(sympy.MatrixExpr):
+        return None
+    return explicit.applyfunc(sympy.expand)

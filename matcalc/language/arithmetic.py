@@ -84,6 +84,8 @@ class Arithmetic:
             f"{self.text(b_span)} is {Shape(shape_of(b))}", a_span | b_span, hint=hint)
 
     def add(self, a: Value, b: Value, a_span: Span, b_span: Span) -> Value:
+        if isinstance(a, UnsizedVector) and isinstance(b, UnsizedVector):  # e_1ᵀ + e_2ᵀ
+            self.finish(a, a_span)
         if isinstance(a, UnsizedVector) != isinstance(b, UnsizedVector):  # x + c𝟏
             ones, other = (a, b) if isinstance(a, UnsizedVector) else (b, a)
             rows, cols = shape_of(self.finish(other, a_span | b_span))

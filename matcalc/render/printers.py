@@ -250,6 +250,11 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
     def _print_Identity(self, expr: sympy.Identity) -> str:
         return "I"
 
+    def _print_ImmutableDenseMatrix(self, expr: sympy.ImmutableMatrix) -> str:
+        """An explicit matrix as its rows: [[2, 2], [2, 6 x_2]]."""
+        return "[" + ", ".join("[" + ", ".join(self._print(expr[i, j]) for j in range(
+            expr.shape[1])) + "]" for i in range(expr.shape[0])) + "]"
+
     def _print_ZeroMatrix(self, expr: sympy.ZeroMatrix) -> str:
         return "0"
 

@@ -162,6 +162,9 @@ FUNCTIONS: dict[str, Callable[[V], Any]] = {
     "second-order#11:f/x,y": lambda v: v["x"] @ v["A"] @ v["y"] + sq(v["x"]) * sq(v["y"]),
     "second-order#12:f/x,x": lambda v: sq(np.tanh(v["W2"] @ np.tanh(v["W1"] @ v["x"]))),
     "second-order#13:f/x,x": lambda v: np.tanh(v["A"] @ v["x"]),
+    "second-order#14:f/x": lambda v: v["x"][0] ** 2 + 2 * v["x"][0] * v["x"][1] + v["x"][1] ** 3,
+    "second-order#14:f/x,x": lambda v: v["x"][0] ** 2 + 2 * v["x"][0] * v["x"][1]
+        + v["x"][1] ** 3,
     # Taylor polynomials (key of/wrt@point, degree): against one built here from
     # finite differences of the function at the point
     "taylor#0:f/x@x0,2": lambda v: np.log(1 + v["x"] @ v["x"]),

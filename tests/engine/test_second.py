@@ -269,6 +269,29 @@ def test_mml_example_5_15_at_the_point_1_2() -> None:
     assert entries == [2.0, 2.0, 12.0]
 
 
+def test_mml_example_5_15_as_one_vector_is_written_entry_by_entry() -> None:
+    """x ∈ ℝ² with entries x_1, x_2: the results are sums of e_i e_jᵀ, which are also
+    written out as the book's matrices, D¹ = [2x₁ + 2x₂, 2x₁ + 3x₂²] and
+    H = [[2, 2], [2, 6x₂]]; at (1, 2) those are [6, 14] and [[2, 2], [2, 12]]."""
+    import sympy
+
+    solution = matcalc.solve("x in R^2\nf = x_1^2 + 2 x_1 x_2 + x_2^3\nfind df/dx, d2f/dx2")
+    point = np.array([1.0, 2.0])
+    gradient, hessian = solution.derivations
+    np.testing.assert_allclose(gradient.evaluate({"x": point}).ravel(), [6, 14])
+    np.testing.assert_allclose(hessian.evaluate({"x": point}), [[2, 2], [2, 12]])
+    said = solution.to_text(width=200)
+    assert "Entry by entry: [[2 x_1 + 2 x_2, 2 x_1 + 3 x_2²]]." in said
+    assert "Entry by entry: [[2, 2], [2, 6 x_2]]." in said
+    written = [m.expr for d in solution.derivations for r in d.remarks for m in r
+               if hasattr(m, "expr") and isinstance(m.expr, sympy.ImmutableMatrix)]
+    at = {sympy.Symbol("x_1"): 1, sympy.Symbol("x_2"): 2}
+    assert [np.array(m.subs(at), dtype=float).tolist() for m in written] == [
+        [[6.0, 14.0]], [[2.0, 2.0], [2.0, 12.0]]]
+    assert "\\left[\\begin{matrix}2 & 2\\\\2 & 6 x_{2}\\end{matrix}\\right]" in \
+        solution.to_latex()
+
+
 # ---- vector-valued f: the E×D×D tensor, a Hessian per component -------------------------
 VECTOR_VALUED = {
     "f = tanh(A x); find d2f/dx2": lambda x, y, A: np.tanh(A @ x),

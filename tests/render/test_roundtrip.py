@@ -19,7 +19,15 @@ import matcalc
 from matcalc.language import read_expression
 from matcalc.model import Declaration, Derivation, Problem, Shape, Step
 from matcalc.numeric import evaluate
-from matcalc.objects import AbstractPartial, Applied, AppliedVector, UnitVector, is_matrix, shape_of
+from matcalc.objects import (
+    AbstractPartial,
+    Applied,
+    AppliedVector,
+    Scalar,
+    UnitVector,
+    is_matrix,
+    shape_of,
+)
 from matcalc.render.printers import latex, unicode
 from tests.conftest import PROBLEMS
 from tests.engine.test_properties import DECLARATIONS, FAST, scalar, vector_e
@@ -43,6 +51,15 @@ def printed(derivation: Derivation) -> Iterator[tuple[str, sympy.Basic]]:
         yield "result", derivation.result
     if derivation.named_result is not None:
         yield "result in the problem's names", derivation.named_result
+
+
+def bare_vectors(expr: sympy.Basic) -> list[sympy.Basic]:
+    """The vectors and matrices of the expression outside its 1×1 products (xᵀe_1 is a
+    number, x_1, and sizes nothing)."""
+    if isinstance(expr, Scalar):
+        return []
+    found = [expr] if isinstance(expr, sympy.MatrixSymbol | UnitVector) else []
+    return found + [m for a in expr.args for m in bare_vectors(a)]
 
 
 def declarations(expr: sympy.Basic) -> list[Declaration]:
@@ -88,6 +105,10 @@ def cases() -> Iterator[object]:
                     if expr.atoms(Applied, AppliedVector, AbstractPartial) or isinstance(
                             expr, Applied | AppliedVector | AbstractPartial):
                         continue  # abstract functions have no values
+                    if any(u.index.is_Integer for u in expr.atoms(UnitVector)) and all(
+                            isinstance(m, UnitVector) for m in bare_vectors(expr)):
+                        continue  # 2 e_1 e_2ᵀ: a unit vector alone says no size to read
+
                     name = f"{path.stem}:{derivation.target.of}/{derivation.target.wrt}:{what}"
                     yield pytest.param(expr, derivation.problem, id=name)
 

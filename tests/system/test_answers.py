@@ -41,6 +41,7 @@ UNWRITABLE = {
     ("mml-5.9#0", "g", "nu"): "abstract functions, which have no values",
     ("second-order#10", "f", "X"): "the commutation matrix K_{n,n}",
     ("second-order#13", "f", "x"): "a tensor of three indices, written by its entries",
+    ("second-order#14", "f", "x"): "unit vectors e_1, e_2 alone, whose size is not told",
 }
 PROBLEMS = problem_texts()
 

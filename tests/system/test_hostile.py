@@ -108,6 +108,8 @@ def test_json_is_strict_even_for_a_check_that_failed_with_no_number() -> None:
     ("x in R^{" + "1" * 30 + "}\nf = x^T x\n", "a size of at most 100,000"),
     ("A in R^{D x D}\nf = tr(A^1000000)\nfind df/dA", "a matrix power of at most 64"),
     ("x in R^D\u2028f = x^T y\n", "unknown name 'y'"),
+    ("x in R^2\ng = 2 e_1^T + 3 e_2^T\n", "the size of e_k cannot be told"),  # SympifyError
+    ("x in R^2\ng = 1^T + e_1^T\n", "the size of the ones vector cannot be told"),
 ])
 def test_what_crashed_is_an_error_at_its_place(text: str, message: str) -> None:
     with pytest.raises(matcalc.MatcalcError, match=message) as caught:
