@@ -104,6 +104,8 @@ def derive(problem: Problem, target: Target, layout: str = "numerator", *,
     orthogonal = problem.declared_with(Property.ORTHOGONAL)
     summing = problem.declared_with(Property.SUMS_TO_ONE)
     result, used = simplify(unsimplified, symmetric, orthogonal, summing)
+    if named:  # kept in the named intermediates: 1 − tanh(m)² is 1 − h8² where h8 = tanh(m)
+        result = through_names(result, problem)
     remarks.extend(used)
     remarks.extend(kinks(result))
     named_result = None if named else in_own_names(
@@ -204,6 +206,41 @@ def in_own_names(problem: Problem, total: sympy.Basic, result: sympy.Basic,
             printed_size(named) >= printed_size(result)):
         return None  # only when the problem's names make the result shorter
     return named
+
+
+def through_names(expr: sympy.Basic, problem: Problem) -> sympy.Basic:
+    """An entrywise function of m written through a name h = g(m) the problem has, when it
+    is a function of g(m) alone: diag(1 − tanh(m)²) is diag(1 − h²) for h = tanh(m), as a
+    textbook writes a network's derivative."""
+    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+    named = {(d.expr.function.expr.xreplace({d.expr.function.variables[0]: ENTRY}),
+              d.expr.expr): d.symbol for d in problem.definitions
+             if isinstance(d.expr, ElementwiseApplyFunction)}
+    if not named:
+        return expr
+
+    def rewrite(node: sympy.Basic) -> sympy.Basic:
+        if isinstance(node, ElementwiseApplyFunction):
+            t = node.function.variables[0]
+            body = node.function.expr.xreplace({t: ENTRY})
+            for (inner, argument), symbol in named.items():
+                if argument != node.expr or inner == ENTRY or not body.has(inner):
+                    continue
+                value = sympy.Dummy("h")
+                through = body.xreplace({inner: value})
+                if through.has(ENTRY):
+                    continue  # t tanh(t) is no function of tanh(t) alone
+                if through == value:
+                    return symbol
+                return ElementwiseApplyFunction(
+                    sympy.Lambda(ENTRY, through.xreplace({value: ENTRY})), symbol)
+            return node
+        if not node.args or isinstance(node, sympy.Lambda):
+            return node
+        return node.func(*(rewrite(a) for a in node.args))
+
+    return rewrite(expr)
 
 
 def kinks(result: sympy.Basic) -> list[Sentence]:

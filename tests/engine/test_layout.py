@@ -37,3 +37,30 @@ def test_every_problem_checks_in_denominator_layout(path: Path) -> None:
             assert d_den.shape.dims == flipped
 
 
+
+
+def test_a_result_kept_in_names_writes_a_layer_s_slope_through_its_output() -> None:
+    """diag(1 − tanh(m)²) where the problem names h8 = tanh(m) is diag(1 − h8²), as a
+    textbook writes backpropagation; t tanh(t) is no function of tanh(t) alone and stays."""
+    import numpy as np
+
+    import matcalc
+    from tests.independent import assert_derivative
+
+    layers = 8
+    text = "\n".join(["x in R^D", *(f"W{k} in R^{{D x D}}" for k in range(1, layers + 1)),
+                      "h0 = x", *(f"h{k} = tanh(W{k} h{k - 1})" for k in range(1, layers + 1)),
+                      f"f = h{layers}^T h{layers}", "find df/dx"])
+    result = matcalc.solve(text).to_text(width=300).split("Result")[1].split("Written")[0]
+    assert "diag(1 − h8²) W8 diag(1 − h7²) W7" in result and "tanh" not in result
+    rng = np.random.default_rng(4)
+    values = {"x": rng.normal(size=3), **{f"W{k}": rng.normal(size=(3, 3)) / 2
+                                          for k in range(1, layers + 1)}}
+
+    def network(x: np.ndarray, **weights: np.ndarray) -> float:
+        h = x
+        for k in range(1, layers + 1):
+            h = np.tanh(weights[f"W{k}"] @ h)
+        return float(h @ h)
+
+    assert_derivative(text, network, {"D": 3}, values)
