@@ -108,6 +108,8 @@ def derive(problem: Problem, target: Target, layout: str = "numerator", *,
         result = through_names(result, problem)
     remarks.extend(used)
     remarks.extend(kinks(result))
+    if wrt in symmetric and is_matrix(result):
+        remarks.extend(symmetric_convention(result, wrt, symmetric, orthogonal))
     named_result = None if named else in_own_names(
         problem, total, result, (symmetric, orthogonal, summing), (of, wrt, layout))
     if transposes(of, wrt, layout) and found:
@@ -206,6 +208,31 @@ def in_own_names(problem: Problem, total: sympy.Basic, result: sympy.Basic,
             printed_size(named) >= printed_size(result)):
         return None  # only when the problem's names make the result shorter
     return named
+
+
+def symmetric_convention(result: sympy.Basic, wrt: sympy.Basic,
+                         symmetric: frozenset[sympy.Basic], orthogonal: frozenset[sympy.Basic]
+                         ) -> list[Sentence]:
+    """By a declared symmetric S, a result G that is not symmetric says how it is meant: the
+    entries are independent (what the check perturbs); on symmetric matrices, where S_kl
+    and S_lk move together, the gradient is G + Gᵀ − G ⊙ I."""
+    transposed, _ = simplify(algebra.transpose(result, into_sums=True), symmetric, orthogonal)
+    if transposed == result:
+        return []
+    rows = shape_of(result)[0]
+
+    def symmetrized(g: sympy.Basic) -> sympy.Basic:
+        return algebra.add(g, algebra.transpose(g), algebra.mul(
+            -1, sympy.HadamardProduct(g, sympy.Identity(rows))), rows=rows, cols=rows)
+
+    on_symmetric, _ = simplify(symmetrized(result), symmetric, orthogonal)
+    k, l = sympy.symbols("k l", integer=True, nonnegative=True)  # noqa: E741
+    g = sympy.MatrixSymbol("G", rows, rows)
+    return [("The entries of ", Math(wrt), " are taken as independent here, each ",
+             Math(Entry(wrt, k, l)), " a variable of its own (as the numeric check perturbs "
+             "them), so the result need not be symmetric. On symmetric matrices, where ",
+             Math(Entry(wrt, k, l)), " and ", Math(Entry(wrt, l, k)), " move together, the "
+             "gradient is ", Math(symmetrized(g)), " = ", Math(on_symmetric), ".")]
 
 
 def through_names(expr: sympy.Basic, problem: Problem) -> sympy.Basic:

@@ -165,3 +165,40 @@ def test_index_letters_are_not_the_problems_own() -> None:
         if step.views is not None:
             assert "k" not in {str(letter) for letter in step.views.letters}, step.views
     assert derivation.checked is not None and derivation.checked.passed
+
+
+def test_by_a_symmetric_matrix_the_convention_is_said_and_the_symmetric_gradient_given() -> None:
+    """tr(AS) by a symmetric S is Aᵀ with its entries independent (not symmetric); the output
+    says so and gives G + Gᵀ − G ⊙ I, which is the derivative along symmetric directions
+    E_kl + E_lk (and E_kk), against numpy by hand."""
+    import sympy
+
+    from matcalc.numeric import evaluate
+    from tests.independent import assert_derivative
+
+    text = "S in R^{D x D}, symmetric\nA in R^{D x D}\nf = tr(A S)\nfind df/dS"
+    rng = np.random.default_rng(6)
+    A = rng.normal(size=(3, 3))
+    S = rng.normal(size=(3, 3))
+    S = S + S.T
+    assert_derivative(text, lambda S, A: np.trace(A @ S), {"D": 3}, {"S": S, "A": A})
+    derivation = matcalc.solve(text).derivations[0]
+    (remark,) = [r for r in derivation.remarks if "taken as independent" in "".join(
+        p for p in r if isinstance(p, str))]
+    symmetric_gradient = remark[-2].expr
+    problem = derivation.problem
+    assert problem is not None
+    symbols = {d.name: d.symbol for d in problem.declarations}
+    got = np.asarray(evaluate(symmetric_gradient, {symbols["A"]: A, symbols["S"]: S},
+                              {sympy.Symbol("D", integer=True, positive=True): 3}))
+    h = 1e-6
+    for k in range(3):
+        for l in range(3):  # noqa: E741
+            direction = np.zeros((3, 3))
+            direction[k, l] = direction[l, k] = 1.0
+            slope = (np.trace(A @ (S + h * direction)) - np.trace(A @ (S - h * direction))) / (
+                2 * h)
+            assert got[k, l] == pytest.approx(slope, rel=1e-6)
+    assert not [r for r in matcalc.solve(
+        "S in R^{D x D}, symmetric\nf = tr(S S)\nfind df/dS").derivations[0].remarks
+        if "taken as independent" in "".join(p for p in r if isinstance(p, str))]
