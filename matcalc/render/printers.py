@@ -222,7 +222,8 @@ class UnicodePrinter(_Parenthesizing, StrPrinter):
     def _subscripted(self, matrix: sympy.Basic, indices: tuple[sympy.Basic, ...]) -> str:
         """An entry: z_k, softmax(z)_k, X_12; (W2)_12 and (Ax)_k in brackets."""
         text = self._print(matrix)
-        bare = isinstance(matrix, sympy.MatrixSymbol | Softmax) and not _ends_in_digit(text)
+        bare = (isinstance(matrix, sympy.MatrixSymbol | Softmax) or _is_call(matrix)) and \
+            not _ends_in_digit(text)
         return (text if bare else f"({text})") + "_" + "".join(map(self._print, indices))
 
     def _print_UnitVector(self, expr: Any) -> str:
@@ -733,7 +734,7 @@ class MmlLatexPrinter(_Parenthesizing, LatexPrinter):
             text = self._bracket(text) if "_" in text else text
         else:
             text = self._print(matrix)
-            text = text if isinstance(matrix, Softmax) else self._bracket(text)
+            text = text if isinstance(matrix, Softmax) or _is_call(matrix) else self._bracket(text)
         return f"{text}_{{{''.join(map(self._print, indices))}}}"
 
     def _print_UnitVector(self, expr: Any) -> str:
@@ -1083,6 +1084,16 @@ def latex(expr: Any) -> str:
 
 __all__ = ["PLAIN", "Dims", "MmlLatexPrinter", "Notation", "PartialMark", "SecondMark", "Space",
            "TaylorMark", "UnicodePrinter", "is_negative", "latex", "unicode"]
+
+
+def _is_call(matrix: sympy.Basic) -> bool:
+    """f(u) entry by entry for one function f of the entry alone, printed as the call
+    step(Wx): its entries are step(Wx)_k, with no second bracket."""
+    if not isinstance(matrix, ElementwiseApplyFunction):
+        return False
+    (t,) = matrix.function.variables
+    body = matrix.function.expr
+    return isinstance(body, sympy.Function) and body.args == (t,)
 
 
 def grid(matrix: Any) -> str:
