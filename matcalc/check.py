@@ -184,10 +184,15 @@ def random_values(problem: Problem, sizes: Mapping[sympy.Basic, int],
 
 def respecting(matrix: Any, properties: frozenset[Property], rng: np.random.Generator) -> Any:
     n = matrix.shape[0]
-    if Property.ONE_HOT in properties:  # a unit vector e_k
-        return np.eye(n)[:, [int(rng.integers(0, n))]]
-    if Property.SUMS_TO_ONE in properties:  # a probability vector
-        return rng.dirichlet(np.ones(n)).reshape(n, 1)
+    rows, cols = matrix.shape
+    if Property.ONE_HOT in properties:  # a unit vector e_k (a matrix: each row one)
+        if cols == 1:
+            return np.eye(rows)[:, [int(rng.integers(0, rows))]]
+        return np.eye(cols)[rng.integers(0, cols, rows)]
+    if Property.SUMS_TO_ONE in properties:  # a probability vector (a matrix: each row one)
+        if cols == 1:
+            return rng.dirichlet(np.ones(rows)).reshape(rows, 1)
+        return rng.dirichlet(np.ones(cols), size=rows)
     if Property.BINARY in properties:  # y ∈ {0,1}^K
         return rng.integers(0, 2, matrix.shape).astype(float)
     if Property.ORTHOGONAL in properties:

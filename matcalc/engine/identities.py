@@ -110,13 +110,20 @@ def use_sums_to_one(expr: sympy.Basic, summing: frozenset[sympy.Basic]
                     ) -> tuple[sympy.Basic, list[Sentence]]:
     """𝟏ᵀy = yᵀ𝟏 = 1 for a declared y that sums to one (one-hot or a probability vector):
     −yᵀ(I − 𝟏sᵀ) is sᵀ − yᵀ, as cross-entropy by the logits gives softmax(z) − y. A product
-    is opened over a sum beside yᵀ (or y) only where that lets such a pair cancel."""
+    is opened over a sum beside yᵀ (or y) only where that lets such a pair cancel. For a
+    matrix Y whose rows sum to one, Y𝟏 = 𝟏 (softmax regression: Xᵀ(softmax(XW) − Y))."""
     remarks: list[Sentence] = []
 
     def note(y: sympy.Basic) -> None:
-        ones = OneMatrix(y.shape[0], 1)
-        remark = ("since ", Math(y), " sums to one, ", Math(MatMul(Transpose(ones), y)), " = ",
-                  Math(MatMul(Transpose(y), ones)), " = 1")
+        rows, cols = y.shape
+        remark: Sentence
+        if cols == 1:
+            ones = OneMatrix(rows, 1)
+            remark = ("since ", Math(y), " sums to one, ", Math(MatMul(Transpose(ones), y)),
+                      " = ", Math(MatMul(Transpose(y), ones)), " = 1")
+        else:  # a matrix: each of its rows
+            remark = ("since each row of ", Math(y), " sums to one, ",
+                      Math(MatMul(y, OneMatrix(cols, 1))), " = ", Math(OneMatrix(rows, 1)))
         if remark not in remarks:
             remarks.append(remark)
 
@@ -124,18 +131,27 @@ def use_sums_to_one(expr: sympy.Basic, summing: frozenset[sympy.Basic]
         factors = list(algebra.factors_of(product))
         for at, (a, b) in enumerate(pairwise(factors)):
             for y in summing:
-                if (a == Transpose(y) and is_ones(b, row=False)) or (
-                        is_ones(a, row=True) and b == y):
-                    note(y)
-                    rest = factors[:at] + factors[at + 2:]
-                    return algebra.mul(*rest) if rest else sympy.S.One
+                rows, cols = y.shape
+                if cols == 1 and ((a == Transpose(y) and is_ones(b, row=False)) or (
+                        is_ones(a, row=True) and b == y)):
+                    replaced: list[sympy.Basic] = []  # yᵀ𝟏 = 𝟏ᵀy = 1
+                elif cols != 1 and a == y and is_ones(b, row=False):
+                    replaced = [OneMatrix(rows, 1)]  # Y𝟏 = 𝟏, row by row
+                elif cols != 1 and is_ones(a, row=True) and b == Transpose(y):
+                    replaced = [OneMatrix(1, rows)]
+                else:
+                    continue
+                note(y)
+                rest = factors[:at] + replaced + factors[at + 2:]
+                return algebra.mul(*rest) if rest else sympy.S.One
         return None
 
     def opened(product: MatMul) -> sympy.Basic | None:
         factors = list(product.args)
+        vectors = {y for y in summing if y.shape[1] == 1}
         for at, (a, b) in enumerate(pairwise(factors)):
-            y_row = any(a == Transpose(y) for y in summing) and isinstance(b, MatAdd)
-            y_column = isinstance(a, MatAdd) and b in summing
+            y_row = any(a == Transpose(y) for y in vectors) and isinstance(b, MatAdd)
+            y_column = isinstance(a, MatAdd) and b in vectors
             if not (y_row or y_column):
                 continue
             total, inner = (b, at + 1) if y_row else (a, at)
@@ -217,6 +233,12 @@ def entrywise_cancelled(parts: list[sympy.Basic]) -> sympy.Basic:
     cross-entropy of a softmax taken row by row gives."""
     flat = [f for part in parts for f in (
         part.args if isinstance(part, HadamardProduct) else (part,))]
+    ones = [f for f in flat if all(isinstance(m, OneMatrix) for m in algebra.factors_of(f))]
+    if ones and len(ones) < len(flat):  # P ⊙ (𝟏𝟏ᵀ) is P
+        flat = [f for f in flat if f not in ones]
+        if len(flat) == 1:
+            return flat[0]
+        parts = flat
     for at, factor in enumerate(flat):
         partner = _reciprocal(factor)
         if partner in flat:

@@ -663,11 +663,16 @@ def _binary(A):
 
 
 def _one_hot(v):
+    """A unit vector; of a matrix, each row one."""
+    if v.ndim == 2:
+        return (v == np.max(v, axis=1, keepdims=True)).astype(float)
     return (np.arange(v.shape[0]) == np.argmax(v)).astype(float)
 
 
 def _sums_to_one(v):
-    return np.exp(v) / np.sum(np.exp(v))
+    """A probability vector; of a matrix, each row one."""
+    e = np.exp(v)
+    return e / (np.sum(e, axis=1, keepdims=True) if v.ndim == 2 else np.sum(e))
 
 
 def _orthogonal(rng, n):

@@ -229,12 +229,13 @@ class ProblemBuilder:
                   Property.ORTHOGONAL, Property.POSITIVE_DEFINITE}
         shape = declaration.shape
         summing = declaration.properties & {Property.SUMS_TO_ONE}
-        if summing and (shape.cols != 1 or shape.is_scalar):
+        if summing and shape.is_scalar:  # a matrix: each of its rows
             what = "be one-hot" if Property.ONE_HOT in declaration.properties else "sum to one"
             size = "a number" if shape.is_scalar else str(shape)
             raise MatcalcError(f"{declaration.name} is {size}, so it cannot {what}",
-                               declaration.span, hint="only a vector is one-hot or sums to "
-                                                      "one (y in R^K, one-hot)")
+                               declaration.span, hint="a vector is one-hot or sums to one "
+                                                      "(y in R^K, one-hot); a matrix, each of "
+                                                      "its rows")
         needs_square = sorted(p.value for p in declaration.properties & square)
         if needs_square and (shape.rows != shape.cols or shape.is_scalar):
             raise MatcalcError(

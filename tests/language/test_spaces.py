@@ -150,10 +150,10 @@ def test_one_hot_and_summing_vectors_are_drawn_so_by_both_checks() -> None:
 
 
 @pytest.mark.parametrize("text, message", [
-    ("Y in R^{N x K}, one-hot\nf = tr(Y^T Y)", "Y is N×K, so it cannot be one-hot"),
+    ("t in R, one-hot\nf = t^2", "t is a number, so it cannot be one-hot"),
     ("t in R, sums to one\nf = t^2", "t is a number, so it cannot sum to one"),
 ])
-def test_only_a_vector_is_one_hot_or_sums_to_one(text: str, message: str) -> None:
+def test_a_number_is_not_one_hot_nor_sums_to_one(text: str, message: str) -> None:
     with pytest.raises(MatcalcError, match=message) as caught:
         matcalc.solve(text)
     assert caught.value.span is not None and caught.value.span.line == 1
@@ -163,3 +163,33 @@ def test_a_matrix_of_zeros_and_ones_is_echoed_with_both_sizes() -> None:
     solution = matcalc.solve("Y in {0,1}^{N x K}\nW in R^{N x K}\nf = tr(Y^T W)\nfind df/dW")
     assert "Y ∈ {0, 1}^{N×K}" in solution.to_text()
     assert "\\{0, 1\\}^{N \\times K}" in solution.to_latex()
+
+
+@pytest.mark.parametrize("declared", ["Y in R^{N x K}, one-hot", "Y in R^{N x K}, sums to one"])
+def test_softmax_regression_with_labels_as_rows_is_x_transposed_times_the_error(
+        declared: str) -> None:
+    """Each row of Y one-hot (or summing to one): Y𝟏 = 𝟏, so −tr(Yᵀ log softmax(XW)) by W,
+    the softmax taken row by row, is −Xᵀ(Y − softmax(XW)); against numpy by hand."""
+    text = (f"X in R^{{N x D}}\nW in R^{{D x K}}\n{declared}\n"
+            "L = -tr(Y^T log(softmax(X W)))\nfind dL/dW")
+    rng = np.random.default_rng(8)
+    Y = np.eye(4)[[0, 2, 3, 1, 2]] if "one-hot" in declared else rng.dirichlet(
+        np.ones(4), size=5)
+    values = {"X": rng.normal(size=(5, 3)), "W": rng.normal(size=(3, 4)), "Y": Y}
+
+    def loss(X: Any, W: Any, Y: Any) -> Any:
+        S = X @ W
+        P = np.exp(S - S.max(axis=1, keepdims=True))
+        return -np.sum(Y * np.log(P / P.sum(axis=1, keepdims=True)))
+
+    assert_derivative(text, loss, {"N": 5, "D": 3, "K": 4}, values)
+    solution = matcalc.solve(text)
+    said = solution.to_text(width=200)
+    assert "dL/dW = −Xᵀ (Y − softmax(XW)) ∈ ℝ^{D×K}" in said
+    assert "since each row of Y sums to one, Y 𝟏_K = 𝟏_N" in said
+    namespace: dict[str, Any] = {}
+    exec(solution.to_numpy(), namespace)
+    namespace["check_problem_1"](0)
+    rows = namespace["_one_hot" if "one-hot" in declared else "_sums_to_one"](
+        rng.normal(size=(6, 3)))
+    np.testing.assert_allclose(rows.sum(axis=1), np.ones(6))
