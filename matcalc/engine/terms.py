@@ -236,33 +236,8 @@ def compose(outer: Terms, inner: Terms, size: sympy.Expr | None = None) -> Terms
     """dF in terms of dX, from dF in terms of dY (outer) and dY in terms of dX (inner)."""
     out: list[Term] = []
     for term in outer:
-        if isinstance(term, RowSoftmaxed):
-            current = transpose(inner) if term.transposed else inner
-            if term.left is not None:
-                current = left(term.left, current)
-            if term.right is not None:
-                current = right(term.right, current)
-            current = row_softmaxed(term.softmax, current)
-            if term.outer_left is not None:
-                current = left(term.outer_left, current)
-            if term.outer_right is not None:
-                current = right(term.outer_right, current)
-            if term.flipped:
-                current = transpose(current)
-            out.extend(scale(term.coefficient, current))
-        elif isinstance(term, Linear):
-            current = transpose(inner) if term.transposed else inner
-            if term.left is not None:
-                current = left(term.left, current)
-            if term.right is not None:
-                current = right(term.right, current)
-            if term.hadamard is not None:
-                current = hadamard(term.hadamard, current)
-            if term.outer_left is not None:
-                current = left(term.outer_left, current)
-            if term.outer_right is not None:
-                current = right(term.outer_right, current)
-            out.extend(scale(term.coefficient, current))
+        if isinstance(term, Linear | RowSoftmaxed):
+            out.extend(_applied(term, inner))
         else:
             if term.trace_with == 1:
                 current = inner
@@ -274,6 +249,26 @@ def compose(outer: Terms, inner: Terms, size: sympy.Expr | None = None) -> Terms
             scalar = scale(term.coefficient, scalar)
             out.extend(scalar if term.matrix is None else times(term.matrix, scalar))
     return tuple(out)
+
+
+def _applied(term: Linear | RowSoftmaxed, inner: Terms) -> Terms:
+    """c · P (H ⊙ (L dY R)) Q, or c · P J_S(L dY R) Q, with dY's own terms put in."""
+    current = transpose(inner) if term.transposed else inner
+    if term.left is not None:
+        current = left(term.left, current)
+    if term.right is not None:
+        current = right(term.right, current)
+    if isinstance(term, RowSoftmaxed):
+        current = row_softmaxed(term.softmax, current)
+    elif term.hadamard is not None:
+        current = hadamard(term.hadamard, current)
+    if term.outer_left is not None:
+        current = left(term.outer_left, current)
+    if term.outer_right is not None:
+        current = right(term.outer_right, current)
+    if isinstance(term, RowSoftmaxed) and term.flipped:
+        current = transpose(current)
+    return scale(term.coefficient, current)
 
 
 def all_scalar(terms: Terms) -> bool:

@@ -29,8 +29,11 @@ def test_a_size_that_is_a_power_of_a_named_size() -> None:
 @pytest.mark.parametrize("text, message", [
     ("x in R^{D^7}\nf = x^T x", "a size D\\^k with k from 1 to 4"),
     ("x in R^{D^0}\nf = x^T x", "a size D\\^k with k from 1 to 4"),
+    ("t in R, one-hot\nf = t^2", "t is a number, so it cannot be one-hot"),
+    ("t in R, sums to one\nf = t^2", "t is a number, so it cannot sum to one"),
 ])
-def test_a_size_power_out_of_range_is_refused(text: str, message: str) -> None:
+def test_a_declaration_that_cannot_hold_is_refused_at_its_line(text: str, message: str
+                                                                ) -> None:
     with pytest.raises(MatcalcError, match=message) as caught:
         matcalc.solve(text)
     assert caught.value.span is not None and caught.value.span.line == 1
@@ -147,16 +150,6 @@ def test_one_hot_and_summing_vectors_are_drawn_so_by_both_checks() -> None:
         exec(source, namespace)
         namespace["check_problem_1"](0)
     assert namespace["_one_hot"](np.array([0.1, 3.0, -1.0])).tolist() == [0, 1, 0]
-
-
-@pytest.mark.parametrize("text, message", [
-    ("t in R, one-hot\nf = t^2", "t is a number, so it cannot be one-hot"),
-    ("t in R, sums to one\nf = t^2", "t is a number, so it cannot sum to one"),
-])
-def test_a_number_is_not_one_hot_nor_sums_to_one(text: str, message: str) -> None:
-    with pytest.raises(MatcalcError, match=message) as caught:
-        matcalc.solve(text)
-    assert caught.value.span is not None and caught.value.span.line == 1
 
 
 def test_a_matrix_of_zeros_and_ones_is_echoed_with_both_sizes() -> None:
