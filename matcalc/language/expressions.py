@@ -59,6 +59,7 @@ from matcalc.language.spelling import (
     FUNCTIONS,
     REDUCTION_HINT,
     REDUCTIONS,
+    SYLVESTER,
     UNSUPPORTED,
     WRITTEN_OTHERWISE,
     reduction_error_text,
@@ -823,6 +824,10 @@ class ExpressionBuilder:
         rows, cols = shape_of(base)
         if 1 in (rows, cols) and is_constant(power):  # x^2 of a vector: entry by entry
             return entrywise(lambda t: t ** power, base)
+        if rows == cols and power.is_Rational and not power.is_Integer:
+            raise MatcalcError(
+                "a fractional power of a matrix, such as its square root, is not supported",
+                span | exponent.span, hint=SYLVESTER)
         if rows != cols or not (power.is_Integer and power > 0):
             raise MatcalcError(
                 f"a {Shape((rows, cols))} matrix can only be raised to a positive integer "

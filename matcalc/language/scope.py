@@ -185,6 +185,11 @@ class Scope:
         """``sin``, ``\\sin``, ``\\operatorname{tr}``: a function applied by juxtaposition."""
         if isinstance(node, Font) and node.font in {"operatorname", "mathrm", "text"}:
             node = node.inner
+        if isinstance(node, Command) and node.text == "sum":  # \sum with no index below it
+            raise MatcalcError(
+                "\\sum needs the index it sums over", node.span,
+                hint="write \\sum_i x_i or \\sum_{n=1}^{N} (…) for a sum over an index, or "
+                     "sum(x) for the sum of a vector's entries")
         if isinstance(node, Command) and node.text in FUNCTIONS:
             return FUNCTIONS[node.text]
         if isinstance(node, Name) and node.text in FUNCTIONS and node.text not in self.declared:

@@ -32,6 +32,11 @@ ELEMENTWISE = {word: f.name for f in functions.ENTRYWISE for word in f.words}
 MATRIX_FUNCTIONS = {word: f.name for f in functions.MATRIX_FUNCTIONS for word in f.words}
 FUNCTIONS = functions.WORDS
 
+# Why a fractional power of a matrix (S^{1/2}) is refused, as sqrtm is
+SYLVESTER = ("the derivative of S^{1/2} solves the Sylvester equation S^{1/2} dX + dX S^{1/2} "
+             "= dS, which matcalc does not write yet; sqrt(S) is the square root of each "
+             "entry")
+
 # Known functions without a derivative rule (not differentiable, or not supported yet).
 UNSUPPORTED = {"max", "min", "argmax", "argmin", "round", "floor", "ceil"}
 
@@ -77,7 +82,7 @@ WRITTEN_OTHERWISE = {
     "mean": "write the mean of x ∈ ℝ^D as sum(x)/D",
     "expm": "the matrix exponential is not supported",
     "logm": "the matrix logarithm is not supported",
-    "sqrtm": "the matrix square root is not supported",
+    "sqrtm": "the matrix square root is not supported: " + SYLVESTER,
     "prod": "the product of the entries is not supported",
     "rank": "the rank is not differentiable", "eig": "eigenvalues are not supported",
     "svd": "the singular value decomposition is not supported",

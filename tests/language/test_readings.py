@@ -128,6 +128,7 @@ def test_calls_take_their_arguments(text: str, size: int) -> None:
     # an abstract function sum_n(…)
     ("x, w, y in R^D; f = sum_n (y_n - w^T x_n)^2", "w^T is not a number or a column"),
     (r"x in R^D; f = \sum_{n=2}^{N} x_n", "\\sum_{…} is a sum over an index"),
+    (r"x in R^D; f = \sum x^T x", "\\sum needs the index it sums over"),  # read as xᵀx
     ("x in R^D; f = max_i (x_i)", "max_i is a maximum over an index"),
     # an undefined constant is an error where it is written (it was f = zoo, df/dx = 0)
     ("x in R^D; f = x^T x + log(0); find df/dx", "log(0) is undefined"),
@@ -537,3 +538,11 @@ def test_a_derivative_through_the_diagonal_is_written_as_a_textbook_does(
     assert "𝟏_Dᵀ" not in said.split("Result")[1]
     np.testing.assert_allclose(derivation.lambdify()(**values),
                                derivation.evaluate(values))
+
+
+@pytest.mark.parametrize("written", ["tr(S^{1/2})", "tr(S^{-1/2})", "tr(sqrtm(S))"])
+def test_a_matrix_square_root_is_refused_with_its_reason(written: str) -> None:
+    with pytest.raises(MatcalcError, match="square root") as caught:
+        matcalc.solve(f"S in R^{{D x D}}, positive definite\nf = {written}\nfind df/dS")
+    assert "Sylvester equation" in (caught.value.hint or "")
+    assert caught.value.span is not None and caught.value.span.column == 8
