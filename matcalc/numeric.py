@@ -237,6 +237,11 @@ def _product(walk: Evaluation, node: sympy.Basic) -> Number:
 
 @rule(sympy.Pow)
 def _power(walk: Evaluation, node: sympy.Pow) -> Number:
+    exponent = node.exp
+    if exponent.is_Rational and not exponent.is_Integer and exponent.q % 2 == 1:
+        # an odd root is real, as \sqrt[3]{x} means: (−8)^(1/3) = −2, not a complex number
+        base = walk[node.base]
+        return np.sign(base) ** int(exponent.p) * np.abs(base) ** float(exponent)
     return np.power(walk[node.base], walk[node.exp])
 
 

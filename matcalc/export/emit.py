@@ -698,6 +698,15 @@ def _power_code(program: Program, base: sympy.Basic, exponent: sympy.Basic) -> C
         return code
     if exponent == sympy.S.Half:
         return call(program.function("sqrt"), code)
+    if exponent == sympy.Rational(1, 3):
+        return call(program.function("cbrt"), code)  # the real cube root
+    if exponent.is_Rational and not exponent.is_Integer and exponent.q % 2 == 1:
+        # an odd root is real: sign(b)^p |b|^(p/q)
+        sign = f"{call(program.function('sign'), code).tight(POWER + 1)}**{exponent.p} * " \
+            if exponent.p % 2 else ""
+        magnitude = call(program.function("abs"), code)
+        return Code(f"{sign}{magnitude.tight(POWER + 1)}**{program.of(exponent).tight(POWER)}",
+                    PRODUCT if sign else POWER)
     return Code(f"{code.tight(POWER + 1)}**{program.of(exponent).tight(POWER)}", POWER)
 
 

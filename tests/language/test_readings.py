@@ -546,3 +546,27 @@ def test_a_matrix_square_root_is_refused_with_its_reason(written: str) -> None:
         matcalc.solve(f"S in R^{{D x D}}, positive definite\nf = {written}\nfind df/dS")
     assert "Sylvester equation" in (caught.value.hint or "")
     assert caught.value.span is not None and caught.value.span.column == 8
+
+
+@pytest.mark.parametrize("written, meant", [
+    (r"1^T \sqrt[3]{x}", lambda x: np.sum(np.cbrt(x))),
+    ("1^T (x - 1)^{2/3}", lambda x: np.sum(np.cbrt(x - 1) ** 2)),
+    ("1^T (x - 1)^{-1/3}", lambda x: np.sum(1 / np.cbrt(x - 1))),
+    (r"\operatorname{tr}(\sqrt[3]{X})", None),
+])
+def test_an_odd_root_is_real_where_its_argument_is_negative(written: str, meant: Any) -> None:
+    """\\sqrt[3]{x} at x < 0 is the real cube root, as a student means it (numpy's power gave
+    NaN, and the check found no point where the function is finite); the exported code
+    agrees (np.cbrt, sign·|·|^(p/q))."""
+    x = np.array([-2.0, -0.5, 0.7, 3.0])
+    if meant is None:
+        text = f"X in R^{{D x D}}\nf = {written}\nfind df/dX"
+        values = {"X": np.array([[-8.0, 1.0], [2.0, -0.3]])}
+        assert_derivative(text, lambda X: np.sum(np.cbrt(np.diag(X))), {"D": 2}, values)
+    else:
+        text = f"x in R^D\nf = {written}\nfind df/dx"
+        values = {"x": x}
+        assert_derivative(text, meant, {"D": 4}, values)
+    derivation = matcalc.solve(text).derivations[0]
+    assert derivation.checked is not None and derivation.checked.passed
+    np.testing.assert_allclose(derivation.lambdify()(**values), derivation.evaluate(values))
