@@ -97,3 +97,23 @@ def test_the_exported_code_takes_the_softmax_by_rows() -> None:
     namespace: dict[str, Any] = {}
     exec(source, namespace)
     namespace["check_problem_1"](0)
+
+
+@pytest.mark.parametrize("text", [
+    "Q in R^{N x d}\nK in R^{M x d}\nF = softmax(Q K^T)\nfind dF/dQ",
+    "Q in R^{N x d}\nK in R^{M x d}\nF = softmax(K Q^T)\nfind dF/dQ",
+    "Q in R^{N x d}\nK in R^{M x d}\nB in R^{d x d}\nF = softmax(Q B K^T)\nfind dF/dB",
+    "S in R^{N x M}\nF = softmax(S)^T\nfind dF/dS",
+])
+def test_the_index_formula_through_a_product_agrees_with_the_vec_form(text: str) -> None:
+    """S_ij L_ik (R_lj − (R Sᵀ)_li), with dXᵀ and with the whole term transposed: the tensor
+    from the index formula equals the vec Jacobian and the finite differences."""
+    from matcalc.check import draw_point, index_tensor, random_sizes
+
+    derivation = matcalc.solve(text).derivations[0]
+    assert derivation.views is not None and derivation.views.index is not None
+    rng = np.random.default_rng(3)
+    sizes = random_sizes(derivation.problem, rng)
+    values, from_vec, finite = draw_point(derivation, sizes, rng)
+    np.testing.assert_allclose(index_tensor(derivation, values, sizes), from_vec, atol=1e-12)
+    np.testing.assert_allclose(from_vec, finite.reshape(from_vec.shape), atol=1e-6)
