@@ -96,9 +96,9 @@ def sizes_from(problem: Problem, values: Mapping[str, Any]) -> dict[str, int]:
         if declaration.name not in values:
             continue
         shape = np.shape(values[declaration.name])
-        for axis, size in declaration.sized_axes():
+        for axis, size, power in declaration.sized_axes():
             if axis < len(shape):  # validate() says what is wrong with the others
-                found.setdefault(size.name, int(shape[axis]))
+                found.setdefault(size.name, round(shape[axis] ** (1 / power)))
     return found
 
 
@@ -159,8 +159,8 @@ def bind(problem: Problem, values: Mapping[str, Any]) -> dict[sympy.Basic, Numbe
 
 def random_sizes(problem: Problem, rng: np.random.Generator) -> dict[sympy.Basic, int]:
     """Distinct sizes from 2 upwards, one per dimension name."""
-    dims = sorted({d for decl in problem.declarations for d in decl.shape.dims
-                   if isinstance(d, sympy.Symbol)}, key=str)
+    dims = sorted({s for decl in problem.declarations for d in decl.shape.dims
+                   for s in as_dimension(d).free_symbols}, key=str)  # D of R^{D^2} too
     choices = rng.permutation(np.arange(2, 2 + max(5, len(dims) + 3)))
     return {dim: int(n) for dim, n in zip(dims, choices, strict=False)}
 

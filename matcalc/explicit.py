@@ -33,8 +33,8 @@ def explicit_entries(derivation: Derivation, dims: Mapping[str, int]) -> Explici
     assert views is not None and problem is not None
     sizes: dict[sympy.Basic, int] = {}
     for declaration in problem.declarations:
-        for dim in declaration.shape.dims:
-            if isinstance(dim, sympy.Symbol):
+        for dim in (s for d in declaration.shape.dims for s in as_dimension(d).free_symbols):
+            if isinstance(dim, sympy.Symbol):  # D, also of R^{D^2}
                 if dim.name not in dims:
                     raise MatcalcError(f"--dims does not give the size {dim.name}",
                                        hint=f"add it, e.g. --dims {dim.name}=2")

@@ -114,13 +114,21 @@ class Declaration:
     properties: frozenset[Property]
     span: Span
 
-    def sized_axes(self) -> list[tuple[int, sympy.Symbol]]:
-        """(axis, size) for each axis of its array whose length is a named size: x ∈ ℝ^D,
-        a 1-D array, gives [(0, D)]; A ∈ ℝ^{E×D} gives [(0, E), (1, D)]."""
+    def sized_axes(self) -> list[tuple[int, sympy.Symbol, int]]:
+        """(axis, size, k) for each axis of its array whose length is a named size to the
+        power k: x ∈ ℝ^D, a 1-D array, gives [(0, D, 1)]; A ∈ ℝ^{E×D} gives
+        [(0, E, 1), (1, D, 1)]; v ∈ ℝ^{D²} gives [(0, D, 2)] (D is the k-th root)."""
         if self.shape.is_scalar:
             return []
         dims = self.shape.dims[:1] if self.shape.dims[1:] == (1,) else self.shape.dims
-        return [(axis, dim) for axis, dim in enumerate(dims) if isinstance(dim, sympy.Symbol)]
+        found: list[tuple[int, sympy.Symbol, int]] = []
+        for axis, dim in enumerate(dims):
+            if isinstance(dim, sympy.Symbol):
+                found.append((axis, dim, 1))
+            elif isinstance(dim, sympy.Pow) and isinstance(dim.base, sympy.Symbol) and \
+                    dim.exp.is_Integer:
+                found.append((axis, dim.base, int(dim.exp)))
+        return sorted(found, key=lambda item: item[2])  # a plain D before D² says D
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import dataclasses
 import keyword
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import sympy
@@ -334,10 +334,12 @@ class ProblemCode:
         size → (its identifier, the code reading it)."""
         found: dict[sympy.Basic, tuple[str, str]] = {}
         for declaration in self.arguments:
-            for axis, dim in declaration.sized_axes():
+            for axis, dim, power in declaration.sized_axes():
                 if dim not in found:
                     text = self.names.of(str(dim))
-                    found[dim] = (text, f"{self.names.of(declaration.name)}.shape[{axis}]")
+                    length = f"{self.names.of(declaration.name)}.shape[{axis}]"
+                    found[dim] = (text, length if power == 1 else
+                                  f"round({length} ** (1 / {power}))")  # D of ℝ^{D²}
         return found
 
     def _contract(self, code: Code, derivation: Derivation, root: sympy.Basic,
@@ -456,8 +458,7 @@ class ProblemCode:
 
     def _draw(self, declaration: Declaration) -> str:
         shape = contract_shape(declaration.symbol)
-        sizes = ", ".join(self.names.of(str(d)) if isinstance(d, sympy.Symbol) else
-                          self.program.code(d).text for d in shape)
+        sizes = ", ".join(_size_code(d, self.names.of) for d in shape)
         drawn = f"_random(rng, ({sizes}{',' if len(shape) == 1 else ''}), positive)"
         properties = declaration.properties
         if Property.ONE_HOT in properties:
@@ -484,6 +485,17 @@ class ProblemCode:
                 if unit.index == index:
                     return self.program.code(as_dimension(unit.args[1])).text
         return "2"
+
+
+def _size_code(size: sympy.Basic, name_of: Callable[[str], str]) -> str:
+    """A size as code in the check's draw: D, 3, D**2, D*E."""
+    if isinstance(size, sympy.Symbol):
+        return name_of(str(size))
+    if size.is_Integer:
+        return str(size)
+    if isinstance(size, sympy.Pow):
+        return f"{_size_code(size.base, name_of)}**{size.exp}"
+    return " * ".join(_size_code(factor, name_of) for factor in size.args)
 
 
 def _size_symbols(declaration: Declaration) -> set[sympy.Basic]:

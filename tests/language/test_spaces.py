@@ -186,3 +186,19 @@ def test_softmax_regression_with_labels_as_rows_is_x_transposed_times_the_error(
     rows = namespace["_one_hot" if "one-hot" in declared else "_sums_to_one"](
         rng.normal(size=(6, 3)))
     np.testing.assert_allclose(rows.sum(axis=1), np.ones(6))
+
+
+def test_sizes_written_only_as_powers_are_drawn_read_and_exported() -> None:
+    """x ∈ ℝ^{D²×D³} with no plain D: the check drew no D (an internal TypeError); D is now
+    drawn, read from the arrays as the k-th root of an axis, and computed so by the code."""
+    text = "x in R^{D^2 x D^3}\nf = tr(x^T x)\nfind df/dx"
+    solution = matcalc.solve(text)
+    derivation = solution.derivations[0]
+    assert derivation.checked is not None and derivation.checked.passed
+    x = np.random.default_rng(9).normal(size=(4, 8))
+    assert_derivative(text, lambda x: np.sum(x * x), {"D": 2}, {"x": x})
+    np.testing.assert_allclose(derivation.evaluate({"x": x}), 2 * x)  # D from the arrays
+    np.testing.assert_allclose(derivation.lambdify()(x=x), 2 * x)
+    namespace: dict[str, Any] = {}
+    exec(solution.to_numpy(), namespace)
+    namespace["check_problem_1"](0)
