@@ -364,6 +364,13 @@ class TargetReader:
                       and not {Property.CONSTANT, Property.BINARY} & d.properties
                       and d.symbol in free]
         if not candidates:
+            data = sorted(d.name for d in self.scope.declared.values() if d.symbol in free)
+            if data:  # y ∈ {0,1}^K or a constant: nothing is differentiated by them
+                raise MatcalcError(
+                    f"{of} depends only on {', '.join(data)}, which "
+                    f"{'is' if len(data) == 1 else 'are'} declared constant or in {{0,1}}, so "
+                    "there is nothing to differentiate", self.scope.defined[of].span,
+                    hint="declare a variable in R^D and use it")
             raise MatcalcError(f"{of} depends on no declared variable, so there is nothing to "
                                "differentiate", self.scope.defined[of].span,
                                hint="declare the variable, e.g. 'x in R^D', and use it")

@@ -202,3 +202,10 @@ def test_sizes_written_only_as_powers_are_drawn_read_and_exported() -> None:
     namespace: dict[str, Any] = {}
     exec(solution.to_numpy(), namespace)
     namespace["check_problem_1"](0)
+
+
+def test_a_function_of_labels_alone_has_nothing_to_differentiate() -> None:
+    with pytest.raises(MatcalcError, match="f depends only on y, which is declared constant "
+                                           "or in \\{0,1\\}") as caught:
+        matcalc.solve("y in {0,1}^K\nf = y^T y")
+    assert caught.value.span is not None and caught.value.span.line == 2
